@@ -1,0 +1,1 @@
+"""The ``govbus`` command line."""

@@ -1,0 +1,23 @@
+"""Entry point of the ``govbus`` command: one click group, one module per sub-command group."""
+
+from __future__ import annotations
+
+import click
+
+from bus.cli.errors import FaultAwareGroup
+
+
+@click.group(cls=FaultAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="govbus")
+def cli() -> None:
+    """govbus: signed, auditable message exchange between administrations."""
+
+
+def _register() -> None:
+    from bus.cli import envelope, pki
+
+    cli.add_command(pki.pki)
+    cli.add_command(envelope.envelope)
+
+
+_register()
