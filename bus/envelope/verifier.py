@@ -1,0 +1,217 @@
+"""Verify an envelope: every rule of the design brief, each broken rule its own fault code.
+
+Order: size and parse (no DTD, no entities) -> root -> signature placement -> schema -> SignedInfo
+(one Reference URI="", enveloped + exc-C14N only, allowed algorithms) -> certificate (chain, validity,
+key usage, revocation) -> cryptographic check -> sender = signer -> time window -> replay.
+Data is read only from the verified tree, whose comments the parser has already dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import lxml.etree as etree
+import xmlsec
+
+from bus.envelope.algorithms import (
+    ALLOWED_DIGEST_METHODS,
+    ALLOWED_SIGNATURE_METHODS,
+    DSIG_NS,
+    EXC_C14N,
+    REQUIRED_TRANSFORMS,
+    XMLSEC_REFERENCE_TRANSFORMS,
+    XMLSEC_SIGNATURE_TRANSFORMS,
+)
+from bus.envelope.codec import ENVELOPE_TAG, envelope_schema, payload_of, read_header
+from bus.envelope.model import Header, utc_now
+from bus.envelope.replay import ReplayCache
+from bus.faults import Fault, FaultCode
+from bus.pki.trust import TrustedSigner, TrustStore
+from bus.xml import DEFAULT_MAX_BYTES, parse_untrusted
+
+_DS = "{" + DSIG_NS + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """Tunable limits of verification; the rules themselves are not optional."""
+
+    clock_skew: timedelta = timedelta(seconds=30)
+    max_lifetime: timedelta = timedelta(days=30)
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedEnvelope:
+    """An envelope that passed every check; all its data comes from the verified tree."""
+
+    header: Header
+    root: etree._Element
+    signer: TrustedSigner
+    raw: bytes
+
+    @property
+    def payload(self) -> etree._Element:
+        """The single element inside Body."""
+        return payload_of(self.root)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the envelope bytes as received: the ``requestHash`` a reply carries."""
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+class EnvelopeVerifier:
+    """Verifies envelopes against one bus trust store; thread-safe.
+
+    With a ``replay_cache`` each id is accepted once; without one (auditors re-checking a stored
+    message) the replay rule is skipped and everything else still applies.
+    """
+
+    def __init__(
+        self,
+        trust: TrustStore,
+        *,
+        replay_cache: ReplayCache | None = None,
+        policy: VerificationPolicy | None = None,
+    ) -> None:
+        self.trust = trust
+        self.replay_cache = replay_cache
+        self.policy = policy or VerificationPolicy()
+        self._keys: dict[bytes, xmlsec.Key] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, data: bytes, *, at: datetime | None = None) -> VerifiedEnvelope:
+        """Return the verified envelope or raise the ``Fault`` of the first broken rule.
+
+        ``at`` evaluates the time rules (message window, certificate validity, revocation) at another
+        moment than now, for auditors; the replay rule then does not apply.
+        """
+        root = parse_untrusted(data, max_bytes=self.policy.max_bytes)
+        if root.tag != ENVELOPE_TAG:
+            raise Fault(FaultCode.MALFORMED_MESSAGE, f"root element is {root.tag}, not a govbus Envelope")
+        signature = _the_signature(root)
+        schema = envelope_schema()
+        if not schema.validate(root):
+            error = schema.error_log.last_error
+            raise Fault(FaultCode.SCHEMA_VIOLATION, f"line {error.line}: {error.message}")
+        certificate_der = _check_signed_info(signature)
+        moment = at or utc_now()
+        signer = self.trust.check(certificate_der, at=moment)
+        context = xmlsec.SignatureContext()
+        for transform in XMLSEC_SIGNATURE_TRANSFORMS:
+            context.enable_signature_transform(transform)
+        for transform in XMLSEC_REFERENCE_TRANSFORMS:
+            context.enable_reference_transform(transform)
+        context.key = self._key(signer)
+        try:
+            context.verify(signature)
+        except xmlsec.Error as error:
+            raise Fault(FaultCode.INVALID_SIGNATURE, f"signature does not verify ({error})") from None
+        header = read_header(root)
+        if header.client != signer.participant:
+            raise Fault(
+                FaultCode.SENDER_MISMATCH,
+                f"client {header.client} is not the signer {signer.participant}",
+            )
+        self._check_time(header, moment)
+        if self.replay_cache is not None and at is None:
+            until = header.expires + self.policy.clock_skew
+            if not self.replay_cache.check_and_remember(header.id, until=until):
+                raise Fault(FaultCode.REPLAY, f"message id {header.id} was already received")
+        return VerifiedEnvelope(header=header, root=root, signer=signer, raw=bytes(data))
+
+    def _key(self, signer: TrustedSigner) -> xmlsec.Key:
+        key = self._keys.get(signer.der)
+        if key is None:
+            key = xmlsec.Key.from_memory(signer.der, xmlsec.KeyFormat.CERT_DER)
+            with self._lock:
+                self._keys[signer.der] = key
+        return key
+
+    def _check_time(self, header: Header, now: datetime) -> None:
+        skew = self.policy.clock_skew
+        if header.expires < header.issued:
+            raise Fault(FaultCode.EXPIRED, "message expires before it was issued")
+        if header.expires - header.issued > self.policy.max_lifetime:
+            raise Fault(FaultCode.EXPIRED, f"message lifetime exceeds {self.policy.max_lifetime}")
+        if header.issued > now + skew:
+            raise Fault(FaultCode.ISSUED_IN_FUTURE, f"issued {header.issued.isoformat()} is in the future")
+        if header.expires + skew < now:
+            raise Fault(FaultCode.EXPIRED, f"message expired at {header.expires.isoformat()}")
+
+
+def _the_signature(root: etree._Element) -> etree._Element:
+    signatures = list(root.iter(_DS + "Signature"))
+    if not signatures:
+        raise Fault(FaultCode.SIGNATURE_PLACEMENT, "the envelope is not signed")
+    if len(signatures) > 1:
+        raise Fault(FaultCode.SIGNATURE_PLACEMENT, f"{len(signatures)} signatures; exactly one is allowed")
+    if signatures[0].getparent() is not root or root[-1] is not signatures[0]:
+        raise Fault(FaultCode.SIGNATURE_PLACEMENT, "the signature must be the last child of Envelope")
+    return signatures[0]
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    return [child for child in element if isinstance(child.tag, str)]
+
+
+def _names(elements: list[etree._Element]) -> list[str]:
+    return [etree.QName(e).localname if e.tag.startswith(_DS) else e.tag for e in elements]
+
+
+def _check_signed_info(signature: etree._Element) -> bytes:
+    """Pin the signature's shape and algorithms; return the signer certificate (DER) from KeyInfo."""
+    parts = _children(signature)
+    if _names(parts) != ["SignedInfo", "SignatureValue", "KeyInfo"]:
+        raise Fault(
+            FaultCode.SIGNATURE_PLACEMENT,
+            f"Signature must hold SignedInfo, SignatureValue, KeyInfo; it holds {', '.join(_names(parts))}",
+        )
+    signed_info, _, key_info = parts
+    info = _children(signed_info)
+    references = [e for e in signed_info.iter(_DS + "Reference")]
+    if len(references) != 1 or _names(info) != ["CanonicalizationMethod", "SignatureMethod", "Reference"]:
+        raise Fault(FaultCode.INVALID_REFERENCE, "SignedInfo must hold exactly one Reference")
+    c14n, method, reference = info
+    if c14n.get("Algorithm") != EXC_C14N or _children(c14n):
+        raise Fault(
+            FaultCode.DISALLOWED_ALGORITHM, f"canonicalisation {c14n.get('Algorithm')} is not allowed"
+        )
+    if method.get("Algorithm") not in ALLOWED_SIGNATURE_METHODS or _children(method):
+        raise Fault(
+            FaultCode.DISALLOWED_ALGORITHM, f"signature method {method.get('Algorithm')} is not allowed"
+        )
+    if reference.get("URI") != "":
+        raise Fault(FaultCode.INVALID_REFERENCE, f'Reference URI must be "", not {reference.get("URI")!r}')
+    ref_parts = _children(reference)
+    if _names(ref_parts) != ["Transforms", "DigestMethod", "DigestValue"]:
+        raise Fault(FaultCode.INVALID_REFERENCE, "Reference must hold Transforms, DigestMethod, DigestValue")
+    transforms, digest, _ = ref_parts
+    algorithms = tuple(t.get("Algorithm") for t in _children(transforms))
+    if algorithms != REQUIRED_TRANSFORMS or any(_children(t) for t in _children(transforms)):
+        raise Fault(
+            FaultCode.INVALID_REFERENCE,
+            f"transforms must be enveloped-signature then exc-c14n, not {', '.join(map(str, algorithms))}",
+        )
+    if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
+        raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
+    return _certificate(key_info)
+
+
+def _certificate(key_info: etree._Element) -> bytes:
+    data = _children(key_info)
+    certificates = [c for d in data for c in _children(d)]
+    if _names(data) != ["X509Data"] or _names(certificates) != ["X509Certificate"]:
+        raise Fault(
+            FaultCode.UNTRUSTED_CERTIFICATE, "KeyInfo must carry exactly one X509Data/X509Certificate"
+        )
+    try:
+        return base64.b64decode("".join(certificates[0].itertext()), validate=False)
+    except (binascii.Error, ValueError):
+        raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "X509Certificate is not base64") from None

@@ -1,0 +1,265 @@
+"""The bus authority's side of the PKI: create the CA, issue, revoke and list participant certificates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from bus.ids import ParticipantId
+from bus.pki.home import BusHome, write_private, write_public
+
+CA_VALIDITY = timedelta(days=3650)
+CRL_VALIDITY = timedelta(days=30)
+DEFAULT_CERT_DAYS = 365
+ORGANISATION = "govbus"
+
+
+class KeyAlgorithm(StrEnum):
+    """Signing key types the bus issues: ECDSA P-256 (default) or RSA-2048."""
+
+    EC = "ec"
+    RSA = "rsa"
+
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+class PkiError(Exception):
+    """A PKI operation that cannot be done as asked (existing CA, unknown participant, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    """One entry of the authority's registry of issued certificates."""
+
+    serial: int
+    participant: str
+    not_before: str
+    not_after: str
+    algorithm: str
+    revoked_at: str | None = None
+
+
+def generate_key(algorithm: KeyAlgorithm) -> PrivateKey:
+    """A new private key of the given type."""
+    if algorithm is KeyAlgorithm.RSA:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def key_algorithm(key: PrivateKey | x509.Certificate) -> KeyAlgorithm:
+    public = key.public_key()
+    return KeyAlgorithm.RSA if isinstance(public, rsa.RSAPublicKey) else KeyAlgorithm.EC
+
+
+def _pem_key(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class CertificateAuthority:
+    """The bus CA stored in a home; every method persists its result before returning."""
+
+    def __init__(self, home: BusHome) -> None:
+        self.home = home
+        if not home.ca_key.exists() or not home.ca_cert.exists():
+            raise PkiError(f"no bus CA in {home.root}: run 'govbus pki init --home {home.root}' first")
+        self._key = serialization.load_pem_private_key(home.ca_key.read_bytes(), password=None)
+        self.certificate = x509.load_pem_x509_certificate(home.ca_cert.read_bytes())
+
+    @classmethod
+    def init(
+        cls, home: BusHome, *, algorithm: KeyAlgorithm = KeyAlgorithm.EC, force: bool = False
+    ) -> CertificateAuthority:
+        """Create the CA key, self-signed certificate, empty registry and empty CRL."""
+        if home.ca_cert.exists() and not force:
+            raise PkiError(f"a bus CA already exists in {home.ca_dir}; use --force to replace it")
+        key = generate_key(algorithm)
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "govbus CA"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            ]
+        )
+        now = _now()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + CA_VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        write_private(home.ca_key, _pem_key(key))
+        write_public(home.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+        write_public(home.registry, b"[]\n")
+        authority = cls(home)
+        authority._write_crl([])
+        return authority
+
+    def issue(
+        self,
+        participant: ParticipantId,
+        *,
+        days: int = DEFAULT_CERT_DAYS,
+        algorithm: KeyAlgorithm | None = None,
+        force: bool = False,
+    ) -> tuple[Path, Path]:
+        """Issue a signing key and certificate for ``participant``; return (key path, cert path).
+
+        The subject's common name is the participant id; key usage is digitalSignature only.
+        Refuses to replace a participant's current valid certificate unless ``force``.
+        """
+        if days < 1:
+            raise PkiError("--days must be at least 1")
+        registry = self._registry()
+        current = [
+            entry for entry in registry if entry.participant == str(participant) and entry.revoked_at is None
+        ]
+        now = _now()
+        if not force and any(datetime.fromisoformat(e.not_after) > now for e in current):
+            raise PkiError(
+                f"{participant} already has a valid certificate; revoke it first or use --force to re-issue"
+            )
+        key = generate_key(algorithm or key_algorithm(self.certificate))
+        cert = self._sign_participant(participant, key, now, days)
+        key_path = self.home.participant_key(participant)
+        cert_path = self.home.participant_cert(participant)
+        write_private(key_path, _pem_key(key))
+        write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        registry.append(
+            IssuedCertificate(
+                serial=cert.serial_number,
+                participant=str(participant),
+                not_before=cert.not_valid_before_utc.isoformat(),
+                not_after=cert.not_valid_after_utc.isoformat(),
+                algorithm=str(key_algorithm(key)),
+            )
+        )
+        self._save_registry(registry)
+        return key_path, cert_path
+
+    def _sign_participant(
+        self, participant: ParticipantId, key: PrivateKey, now: datetime, days: int
+    ) -> x509.Certificate:
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, str(participant)),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            ]
+        )
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.certificate.public_key()),  # type: ignore[arg-type]
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())  # type: ignore[arg-type]
+        )
+
+    def revoke(self, participant: ParticipantId) -> list[int]:
+        """Revoke every unrevoked certificate of ``participant``, re-sign the CRL; return the serials."""
+        registry = self._registry()
+        now = _now().isoformat()
+        revoked: list[int] = []
+        updated: list[IssuedCertificate] = []
+        for entry in registry:
+            if entry.participant == str(participant) and entry.revoked_at is None:
+                entry = IssuedCertificate(**{**asdict(entry), "revoked_at": now})
+                revoked.append(entry.serial)
+            updated.append(entry)
+        if not revoked:
+            raise PkiError(f"{participant} has no unrevoked certificate")
+        self._save_registry(updated)
+        self._write_crl([e for e in updated if e.revoked_at is not None])
+        return revoked
+
+    def list(self) -> list[IssuedCertificate]:
+        """Every certificate issued, in issue order."""
+        return self._registry()
+
+    def refresh_crl(self) -> None:
+        """Re-sign the CRL with a new validity window (run before ``next_update`` passes)."""
+        self._write_crl([e for e in self._registry() if e.revoked_at is not None])
+
+    def _write_crl(self, revoked: list[IssuedCertificate]) -> None:
+        now = _now()
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.certificate.subject)
+            .last_update(now)
+            .next_update(now + CRL_VALIDITY)
+        )
+        for entry in revoked:
+            assert entry.revoked_at is not None
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(entry.serial)
+                .revocation_date(datetime.fromisoformat(entry.revoked_at))
+                .build()
+            )
+        crl = builder.sign(self._key, hashes.SHA256())  # type: ignore[arg-type]
+        write_public(self.home.crl, crl.public_bytes(serialization.Encoding.PEM))
+
+    def _registry(self) -> list[IssuedCertificate]:
+        if not self.home.registry.exists():
+            return []
+        return [IssuedCertificate(**item) for item in json.loads(self.home.registry.read_text())]
+
+    def _save_registry(self, entries: list[IssuedCertificate]) -> None:
+        text = json.dumps([asdict(e) for e in entries], indent=2) + "\n"
+        write_public(self.home.registry, text.encode())
