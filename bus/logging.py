@@ -1,0 +1,28 @@
+"""structlog set-up: one JSON object per line on stderr, UTC timestamps, level filtering."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import TextIO
+
+import structlog
+
+
+def configure_logging(level: str | None = None, *, stream: TextIO | None = None) -> None:
+    """Send govbus logs as JSON lines to ``stream`` (stderr); level from argument, $GOVBUS_LOG_LEVEL or INFO."""
+    name = (level or os.environ.get("GOVBUS_LOG_LEVEL") or "INFO").upper()
+    numeric = logging.getLevelNamesMapping().get(name, logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
