@@ -1,1 +1,32 @@
-"""govbus."""
+"""The govbus SDK: what provider and consumer agencies write their teleservices with."""
+
+from pydantic_xml import attr, element, wrapped
+
+from sdk.app import App, Provider, Running, Subscriber
+from sdk.client import Client
+from sdk.context import Context
+from sdk.contract import Contract, Notification, Payload, RequestReply
+from sdk.errors import CallFailed, ServiceError
+from sdk.node import Node
+from sdk.receipts import NotifyResult, Receipt
+
+__all__ = [
+    "App",
+    "CallFailed",
+    "Client",
+    "Context",
+    "Contract",
+    "Node",
+    "Notification",
+    "NotifyResult",
+    "Payload",
+    "Provider",
+    "Receipt",
+    "RequestReply",
+    "Running",
+    "ServiceError",
+    "Subscriber",
+    "attr",
+    "element",
+    "wrapped",
+]

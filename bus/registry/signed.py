@@ -1,0 +1,130 @@
+"""The catalogue on the wire and on disk: an XML document signed by the bus CA.
+
+Signed like an envelope (one enveloped XML-DSig Signature, last child, Reference URI="", exc-C14N),
+with the CA key itself, since the catalogue's authority is the authority that runs the PKI. Participants
+load it from ``HOME/ca/catalogue.xml`` and refuse it when the signature does not verify with the CA
+certificate (``Server.CatalogueInvalid``).
+"""
+
+from __future__ import annotations
+
+import lxml.etree as etree
+import xmlsec
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bus.envelope.model import format_timestamp, utc_now
+from bus.faults import Fault, FaultCode
+from bus.ids import ParticipantId, ServiceId
+from bus.registry.catalogue import Catalogue, Grant, Right, ServiceEntry, ServiceStyle
+from bus.xml import parse_untrusted
+
+NAMESPACE = "urn:govbus:catalogue:1"
+_NS = "{" + NAMESPACE + "}"
+_DS = "{http://www.w3.org/2000/09/xmldsig#}"
+
+
+def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
+    """The unsigned catalogue document, in a stable order."""
+    root = etree.Element(
+        _NS + "Catalogue",
+        nsmap={None: NAMESPACE},
+        instance=catalogue.instance,
+        version=str(catalogue.version),
+        issued=format_timestamp(utc_now()),
+    )
+    for participant, name in sorted(catalogue.participants.items()):
+        etree.SubElement(root, _NS + "participant", id=str(participant), name=name)
+    for service, entry in sorted(catalogue.services.items()):
+        node = etree.SubElement(
+            root, _NS + "service", id=str(service), style=str(entry.style), schema=entry.schema
+        )
+        if entry.description:
+            node.text = entry.description
+    for grant in sorted(catalogue.grants):
+        etree.SubElement(
+            root, _NS + "grant", client=str(grant.client), service=str(grant.service), right=str(grant.right)
+        )
+    return root
+
+
+def catalogue_from_xml(root: etree._Element) -> Catalogue:
+    """Read a (verified) catalogue document."""
+    try:
+        catalogue = Catalogue(instance=root.get("instance", ""), version=int(root.get("version", "0")))
+        for node in root.iterchildren(_NS + "participant"):
+            catalogue = catalogue.with_participant(
+                ParticipantId.parse(node.get("id", "")), node.get("name", "")
+            )
+        for node in root.iterchildren(_NS + "service"):
+            catalogue = catalogue.with_service(
+                ServiceEntry(
+                    service=ServiceId.parse(node.get("id", "")),
+                    style=ServiceStyle(node.get("style")),
+                    schema=node.get("schema", ""),
+                    description="".join(node.itertext()),
+                )
+            )
+        for node in root.iterchildren(_NS + "grant"):
+            catalogue = catalogue.with_grant(
+                Grant(
+                    ParticipantId.parse(node.get("client", "")),
+                    ServiceId.parse(node.get("service", "")),
+                    Right(node.get("right")),
+                )
+            )
+    except (Fault, ValueError) as error:
+        raise Fault(FaultCode.CATALOGUE_INVALID, f"catalogue content: {error}") from None
+    return catalogue
+
+
+def sign_catalogue(catalogue: Catalogue, ca_key_pem: bytes, ca_cert_pem: bytes) -> bytes:
+    """Serialise and sign ``catalogue`` with the CA key."""
+    root = catalogue_to_xml(catalogue)
+    certificate = x509.load_pem_x509_certificate(ca_cert_pem)
+    is_rsa = isinstance(certificate.public_key(), rsa.RSAPublicKey)
+    method = xmlsec.Transform.RSA_SHA256 if is_rsa else xmlsec.Transform.ECDSA_SHA256
+    signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, method, ns="ds")
+    root.append(signature)
+    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri="")
+    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+    context = xmlsec.SignatureContext()
+    context.key = xmlsec.Key.from_memory(ca_key_pem, xmlsec.KeyFormat.PEM)
+    context.sign(signature)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def load_catalogue(data: bytes, ca_certificate: x509.Certificate) -> Catalogue:
+    """Verify a signed catalogue against the CA certificate and read it; ``Server.CatalogueInvalid`` if not."""
+    try:
+        root = parse_untrusted(data)
+    except Fault as fault:
+        raise Fault(FaultCode.CATALOGUE_INVALID, fault.reason) from None
+    signatures = list(root.iter(_DS + "Signature"))
+    if root.tag != _NS + "Catalogue" or len(signatures) != 1 or root[-1] is not signatures[0]:
+        raise Fault(FaultCode.CATALOGUE_INVALID, "not a catalogue with exactly one signature, last")
+    references = list(signatures[0].iter(_DS + "Reference"))
+    if len(references) != 1 or references[0].get("URI") != "":
+        raise Fault(FaultCode.CATALOGUE_INVALID, "the catalogue signature must cover the whole document")
+    context = xmlsec.SignatureContext()
+    for transform in (
+        xmlsec.Transform.EXCL_C14N,
+        xmlsec.Transform.ECDSA_SHA256,
+        xmlsec.Transform.RSA_SHA256,
+    ):
+        context.enable_signature_transform(transform)
+    for transform in (xmlsec.Transform.ENVELOPED, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.SHA256):
+        context.enable_reference_transform(transform)
+    context.key = xmlsec.Key.from_memory(
+        ca_certificate.public_bytes(serialization.Encoding.DER), xmlsec.KeyFormat.CERT_DER
+    )
+    try:
+        context.verify(signatures[0])
+    except xmlsec.Error:
+        raise Fault(
+            FaultCode.CATALOGUE_INVALID, "the catalogue signature does not verify with the bus CA"
+        ) from None
+    root.remove(signatures[0])
+    return catalogue_from_xml(root)

@@ -1,0 +1,194 @@
+"""The consumer's and the notifier's side: call a teleservice, or notify its subscribers."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from bus.envelope import Header, MessageKind
+from bus.faults import Fault, FaultCode
+from bus.ids import ParticipantId, ServiceId
+from bus.pki import BusHome
+from bus.transport.base import OutgoingMessage, Transport
+from sdk.contract import Notification, Payload, RequestReply, decode, encode
+from sdk.errors import CallFailed
+from sdk.fault_message import fault_from_payload
+from sdk.node import Node
+from sdk.receipts import NotifyResult
+
+R = TypeVar("R", bound=Payload)
+
+DEFAULT_NOTIFICATION_TTL = timedelta(days=7)
+
+
+class Client:
+    """A participant calling teleservices and sending notifications; one per thread (or share its Node)."""
+
+    def __init__(
+        self,
+        participant: ParticipantId | str | None = None,
+        *,
+        home: BusHome | str | Path | None = None,
+        broker: str | Transport = "memory://",
+        prefix: str = "govbus",
+        node: Node | None = None,
+    ) -> None:
+        if node is None:
+            if participant is None:
+                raise ValueError("give a participant id (with home and broker) or a running node")
+            node = Node(participant, home=BusHome.at(home), broker=broker, prefix=prefix)
+            self._owns_node = True
+        else:
+            self._owns_node = False
+        self.node = node
+        self._declared: set[ServiceId] = set()
+
+    @property
+    def participant(self) -> ParticipantId:
+        return self.node.participant
+
+    def call(
+        self,
+        provider: ParticipantId | str,
+        contract: RequestReply[Payload, R],
+        request: Payload,
+        *,
+        purpose: str | None = None,
+        user_id: str | None = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+    ) -> R:
+        """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
+
+        A timed-out attempt is retried with the same signed message (same id), which the provider answers
+        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply.
+        """
+        service = contract.service_of(provider)
+        header = Header.new(
+            MessageKind.REQUEST,
+            self.participant,
+            service,
+            ttl=timedelta(seconds=timeout + 30),
+            purpose=purpose,
+            user_id=user_id,
+        )
+        raw = self.node.sign(header, encode(request, contract.schema))
+        started = time.perf_counter()
+        self.node.record("out", raw, header=header, outcome="sent")
+        reply = self._request(service, header, raw, timeout=timeout, retries=retries)
+        try:
+            verified = self.node.answer_verifier.verify(reply)
+            answer = verified.header
+            if answer.correlation_id != header.id or answer.kind not in (
+                MessageKind.RESPONSE,
+                MessageKind.FAULT,
+            ):
+                raise Fault(FaultCode.RESPONSE_MISMATCH, "the reply does not answer this request")
+            if answer.client != service.provider:
+                raise Fault(
+                    FaultCode.SENDER_MISMATCH, f"reply signed by {answer.client}, not {service.provider}"
+                )
+            if answer.kind is MessageKind.RESPONSE and answer.request_hash != hashlib.sha256(raw).hexdigest():
+                raise Fault(
+                    FaultCode.RESPONSE_MISMATCH, "the reply's requestHash is not this request's digest"
+                )
+        except Fault as fault:
+            self.node.record(
+                "in",
+                reply,
+                header=None,
+                outcome="rejected",
+                fault=fault,
+                started=started,
+                service=str(service),
+            )
+            raise CallFailed(fault.code, fault.reason) from None
+        if answer.kind is MessageKind.FAULT:
+            fault = fault_from_payload(verified.payload)
+            self.node.record("in", reply, header=answer, outcome="fault", fault=fault, started=started)
+            raise CallFailed(fault.code, fault.reason)
+        self.node.record("in", reply, header=answer, outcome="accepted", started=started)
+        try:
+            return decode(verified.payload, contract.response, contract.schema)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+
+    def _request(
+        self, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int
+    ) -> bytes:
+        deadline = time.monotonic() + timeout
+        attempts = max(1, retries + 1)
+        for attempt in range(attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            wait = remaining / (attempts - attempt)
+            message = OutgoingMessage(raw, message_id=header.id, expiration_ms=int(remaining * 1000) + 1000)
+            try:
+                return self.node.transport.request(str(service), message, timeout=wait).body
+            except Fault as fault:
+                if fault.code is not FaultCode.TIMEOUT:
+                    raise CallFailed(fault.code, fault.reason) from None
+        raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
+
+    def notify(
+        self,
+        contract: Notification[Payload, Payload],
+        notification: Payload,
+        *,
+        purpose: str | None = None,
+        user_id: str | None = None,
+        timeout: float = 5.0,
+        ttl: timedelta = DEFAULT_NOTIFICATION_TTL,
+    ) -> NotifyResult:
+        """Publish a notification as this participant's ``contract`` service; wait up to ``timeout`` for receipts.
+
+        Every subscriber granted the service has a durable queue (declared here if missing), so the
+        notification waits for subscribers that are down; their receipts arrive in the inbox later.
+        """
+        service = contract.service_of(self.participant)
+        catalogue = self.node.catalogue
+        catalogue.service(service)
+        expected = catalogue.subscribers(service)
+        if not expected:
+            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        self._declare_subscriptions(service, expected)
+        header = Header.new(
+            MessageKind.NOTIFICATION, self.participant, service, ttl=ttl, purpose=purpose, user_id=user_id
+        )
+        raw = self.node.sign(header, encode(notification, contract.schema))
+        inbox = self.node.inbox()
+        inbox.register(contract)
+        waiter = inbox.expect(header.id, hashlib.sha256(raw).hexdigest(), service, expected)
+        self.node.record("out", raw, header=header, outcome="sent")
+        try:
+            self.node.transport.notify(
+                str(service),
+                OutgoingMessage(raw, message_id=header.id, expiration_ms=int(ttl.total_seconds() * 1000)),
+            )
+            receipts = waiter.wait(timeout)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+        finally:
+            inbox.forget(header.id)
+        return NotifyResult(header.id, service, expected, receipts)
+
+    def _declare_subscriptions(self, service: ServiceId, subscribers: list[ParticipantId]) -> None:
+        if service in self._declared:
+            return
+        for subscriber in subscribers:
+            self.node.transport.declare_subscription(str(subscriber), str(service))
+        self._declared.add(service)
+
+    def close(self) -> None:
+        if self._owns_node:
+            self.node.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,104 @@
+"""Idempotency: a request or notification id is handled once; a repeat gets the stored answer.
+
+This is also the persistent replay guard of providers and subscribers: the same id with other content
+is a replay (``Client.Replay``); the same bytes again are a retry and get the same signed answer, so an
+attacker who replays a captured request only obtains the answer already given.
+
+A claim left ``running`` by a worker that died is taken over when the broker redelivers the message
+(``redelivered`` is set only after the previous consumer's channel closed or it gave the message back).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+
+class Claim(StrEnum):
+    """What ``begin`` found."""
+
+    NEW = "new"  # run the handler
+    DONE = "done"  # answer with the stored response
+    IN_FLIGHT = "in-flight"  # another worker is on it right now
+    CONFLICT = "conflict"  # same id, other content: a replay
+
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    claim: Claim
+    response: bytes | None = None
+
+
+class IdempotencyStore(Protocol):
+    """Where answered ids and their answers are kept."""
+
+    def begin(self, message_id: str, digest: str, *, redelivered: bool, keep_until: float) -> Begin: ...
+
+    def finish(self, message_id: str, response: bytes) -> None: ...
+
+    def abandon(self, message_id: str) -> None: ...
+
+
+class SqliteIdempotencyStore:
+    """The default store: one SQLite file per participant, safe across threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS handled (id TEXT PRIMARY KEY, digest TEXT NOT NULL, state TEXT NOT NULL,"
+            " response BLOB, keep_until REAL NOT NULL)"
+        )
+        self._lock = threading.Lock()
+        self._purged_at = 0.0
+
+    def begin(self, message_id: str, digest: str, *, redelivered: bool, keep_until: float) -> Begin:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT digest, state, response FROM handled WHERE id = ?", (message_id,)
+                ).fetchone()
+                if row is None:
+                    self._db.execute(
+                        "INSERT INTO handled (id, digest, state, keep_until) VALUES (?, ?, 'running', ?)",
+                        (message_id, digest, keep_until),
+                    )
+                    return Begin(Claim.NEW)
+                stored_digest, state, response = row
+                if stored_digest != digest:
+                    return Begin(Claim.CONFLICT)
+                if state == "done":
+                    return Begin(Claim.DONE, response)
+                return Begin(Claim.NEW) if redelivered else Begin(Claim.IN_FLIGHT)
+            finally:
+                self._db.execute("COMMIT")
+                self._purge_now_and_then()
+
+    def finish(self, message_id: str, response: bytes) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE handled SET state = 'done', response = ? WHERE id = ?", (response, message_id)
+            )
+
+    def abandon(self, message_id: str) -> None:
+        """Forget a claim whose handling failed before an answer existed, so a retry runs again."""
+        with self._lock:
+            self._db.execute("DELETE FROM handled WHERE id = ? AND state = 'running'", (message_id,))
+
+    def _purge_now_and_then(self) -> None:
+        now = time.time()
+        if now - self._purged_at > 60:
+            self._purged_at = now
+            self._db.execute("DELETE FROM handled WHERE keep_until < ?", (now,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,186 @@
+"""The receiving pipeline of providers and subscribers, one instance per consumed queue.
+
+verify -> admit (kind, service, catalogue rights) -> deduplicate -> decode -> handler -> encode -> sign
+answer -> log -> store answer -> send answer -> acknowledge. Every refusal is a signed fault to the sender
+when there is someone to tell, a log record always, and the worker serves the next message.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from bus.envelope import MessageKind, VerifiedEnvelope
+from bus.envelope.model import Header
+from bus.faults import Fault, FaultCode
+from bus.ids import ServiceId
+from bus.metrics import HANDLER_SECONDS
+from bus.registry.catalogue import Right, ServiceStyle
+from bus.transport.base import Delivery, OutgoingMessage
+from sdk.context import Context
+from sdk.contract import Contract, Payload, decode, encode, payload_models
+from sdk.errors import ServiceError
+from sdk.idempotency import Claim
+from sdk.node import Node
+
+log = structlog.get_logger(__name__)
+
+IDEMPOTENCY_GRACE_SECONDS = 3600.0
+
+HandlerFunction = Callable[[Any, Context], Payload]
+
+
+class Inbound:
+    """Handles the deliveries of one request queue or one subscription queue."""
+
+    def __init__(self, node: Node, contract: Contract, function: HandlerFunction, service: ServiceId) -> None:
+        self.node = node
+        self.contract = contract
+        self.function = function
+        self.service = service
+        self.inbound_model, self.outbound_model = payload_models(contract)
+        self.notification = contract.style is ServiceStyle.NOTIFICATION
+        self.expected_kind = MessageKind.NOTIFICATION if self.notification else MessageKind.REQUEST
+        self.answer_kind = MessageKind.RECEIPT if self.notification else MessageKind.RESPONSE
+
+    def __call__(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        raw = delivery.body
+        try:
+            verified = self.node.verifier.verify(raw)
+        except Fault as fault:
+            self.node.record(
+                "in",
+                raw,
+                header=None,
+                outcome="rejected",
+                fault=fault,
+                started=started,
+                service=str(self.service),
+            )
+            if not self.notification:
+                self._send_fault(delivery, fault, correlation_id=_as_uuid(delivery.message_id))
+            delivery.reject()  # kept in the dead-letter queue, with the log record naming the fault
+            return
+        header = verified.header
+        try:
+            self._admit(header)
+            begin = self.node.handled.begin(
+                header.id,
+                verified.digest,
+                redelivered=delivery.redelivered,
+                keep_until=header.expires.timestamp() + IDEMPOTENCY_GRACE_SECONDS,
+            )
+            if begin.claim is Claim.CONFLICT:
+                raise Fault(FaultCode.REPLAY, f"message id {header.id} was already used for other content")
+        except Fault as fault:
+            self.node.record("in", raw, header=header, outcome="refused", fault=fault, started=started)
+            self._send_fault(delivery, fault, correlation_id=header.id, to=header)
+            return
+        if begin.claim is Claim.DONE:
+            self.node.record("in", raw, header=header, outcome="duplicate", started=started)
+            assert begin.response is not None
+            self._send(delivery, header, begin.response, message_id=str(uuid.uuid4()))
+            return
+        if begin.claim is Claim.IN_FLIGHT:
+            self.node.record("in", raw, header=header, outcome="duplicate-in-flight", started=started)
+            return
+        self.node.record("in", raw, header=header, outcome="accepted", started=started)
+        answer_header, answer, fault = self._run(verified, delivery.redelivered)
+        self.node.record(
+            "out",
+            answer,
+            header=answer_header,
+            outcome="fault" if fault else "sent",
+            fault=fault,
+            started=started,
+        )
+        self.node.handled.finish(header.id, answer)
+        self._send(delivery, header, answer, message_id=answer_header.id)
+        HANDLER_SECONDS.labels(str(self.service)).observe(time.perf_counter() - started)
+
+    def _admit(self, header: Header) -> None:
+        if header.kind is not self.expected_kind:
+            raise Fault(
+                FaultCode.WRONG_RECIPIENT, f"a {header.kind} message cannot be sent to {self.service}"
+            )
+        if header.service != self.service:
+            raise Fault(FaultCode.WRONG_RECIPIENT, f"message for {header.service} arrived at {self.service}")
+        catalogue = self.node.catalogue
+        if self.notification:
+            if header.client != header.service.provider:
+                raise Fault(
+                    FaultCode.SENDER_MISMATCH, f"{header.client} cannot notify as {header.service.provider}"
+                )
+            catalogue.check(self.node.participant, header.service, Right.SUBSCRIBE)
+        else:
+            catalogue.check(header.client, header.service, Right.CALL)
+
+    def _run(self, verified: VerifiedEnvelope, redelivered: bool) -> tuple[Header, bytes, Fault | None]:
+        header = verified.header
+        try:
+            request = decode(verified.payload, self.inbound_model, self.contract.schema)
+            result = self.function(request, Context(header, self.node, redelivered))
+            if not isinstance(result, self.outbound_model):
+                raise TypeError(
+                    f"handler returned {type(result).__name__}, not {self.outbound_model.__name__}"
+                )
+            answer_header, answer = self.node.answer(
+                self.answer_kind, verified, encode(result, self.contract.schema)
+            )
+            return answer_header, answer, None
+        except ServiceError as error:
+            fault = error.as_fault()
+        except Fault as fault_raised:
+            fault = fault_raised
+        except Exception:
+            log.exception("handler failed", service=str(self.service), id=header.id)
+            fault = Fault(
+                FaultCode.HANDLER_ERROR, f"the service failed on message {header.id}; the provider logged it"
+            )
+        answer_header, answer = self.node.fault_answer(
+            fault, service=header.service, correlation_id=header.id
+        )
+        return answer_header, answer, fault
+
+    def _send(self, delivery: Delivery, request: Header, answer: bytes, *, message_id: str) -> None:
+        message = OutgoingMessage(answer, message_id=message_id, correlation_id=request.id)
+        try:
+            if self.notification:
+                self.node.transport.send_to_inbox(str(request.client), message)
+            elif delivery.reply_to:
+                self.node.transport.reply(delivery, message)
+        except Fault as fault:
+            if fault.code is FaultCode.BROKER_UNAVAILABLE:
+                delivery.requeue()  # the stored answer is sent again on redelivery
+                return
+            log.warning("answer not delivered", id=request.id, fault=str(fault.code), reason=fault.reason)
+
+    def _send_fault(
+        self, delivery: Delivery, fault: Fault, *, correlation_id: str | None, to: Header | None = None
+    ) -> None:
+        if self.notification and to is None:
+            return
+        header, answer = self.node.fault_answer(fault, service=self.service, correlation_id=correlation_id)
+        self.node.record("out", answer, header=header, outcome="fault", fault=fault)
+        if to is not None:
+            self._send(delivery, to, answer, message_id=header.id)
+        elif delivery.reply_to:
+            try:
+                self.node.transport.reply(
+                    delivery,
+                    OutgoingMessage(answer, message_id=header.id, correlation_id=delivery.message_id),
+                )
+            except Fault as error:
+                log.warning("fault not delivered", fault=str(error.code), reason=error.reason)
+
+
+def _as_uuid(value: str | None) -> str | None:
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,179 @@
+"""A running participant: identity, trust, catalogue, message log, idempotency store and transport.
+
+One ``Node`` per participant per process, shared by its handlers (thread-safe) and its clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import lxml.etree as etree
+import structlog
+
+from bus.envelope import EnvelopeVerifier, Header, MessageKind, VerifiedEnvelope, sign_envelope
+from bus.envelope.replay import MemoryReplayCache
+from bus.faults import Fault
+from bus.ids import ParticipantId, ServiceId
+from bus.metrics import FAULTS, MESSAGES
+from bus.pki import BusHome, SigningIdentity, TrustStore
+from bus.registry.catalogue import Catalogue
+from bus.registry.store import CatalogueView
+from bus.transport import connect
+from bus.transport.base import Transport
+from sdk.fault_message import fault_payload
+from sdk.idempotency import SqliteIdempotencyStore
+
+log = structlog.get_logger("govbus.messages")
+
+ANSWER_TTL = timedelta(minutes=5)
+
+
+class MessageRecorder(Protocol):
+    """The participant's tamper-evident message log (see bus.audit)."""
+
+    def record(
+        self,
+        direction: str,
+        raw: bytes,
+        *,
+        header: Header | None,
+        outcome: str,
+        fault_code: str | None = None,
+    ) -> Any: ...
+
+
+class Node:
+    """Everything a participant process needs to send and receive signed messages."""
+
+    def __init__(
+        self,
+        participant: ParticipantId | str,
+        *,
+        home: BusHome | str | Path,
+        broker: str | Transport = "memory://",
+        prefix: str = "govbus",
+        recorder: MessageRecorder | None = None,
+    ) -> None:
+        self.participant = (
+            participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
+        )
+        self.home = home if isinstance(home, BusHome) else BusHome.at(home)
+        self.identity = SigningIdentity.from_home(self.home, self.participant)
+        self.trust = TrustStore.from_home(self.home)
+        self.verifier = EnvelopeVerifier(self.trust)
+        self.answer_verifier = EnvelopeVerifier(self.trust, replay_cache=MemoryReplayCache())
+        self.catalogue_view = CatalogueView(self.home)
+        self.data_dir = self.home.participant_dir(self.participant)
+        self.handled = SqliteIdempotencyStore(self.data_dir / "state.sqlite")
+        self.recorder = recorder if recorder is not None else _open_default_recorder(self)
+        self._owns_transport = isinstance(broker, str)
+        self.transport = connect(broker, prefix=prefix) if isinstance(broker, str) else broker
+        self.log = log.bind(participant=str(self.participant))
+        self._inbox: Any = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.catalogue_view.current
+
+    def sign(self, header: Header, payload: etree._Element) -> bytes:
+        return sign_envelope(header, payload, self.identity)
+
+    def answer(
+        self,
+        kind: MessageKind,
+        request: VerifiedEnvelope,
+        payload: etree._Element,
+    ) -> tuple[Header, bytes]:
+        """Sign a response or receipt to ``request``, carrying its id and the digest of its bytes."""
+        header = Header.new(
+            kind,
+            self.participant,
+            request.header.service,
+            ttl=ANSWER_TTL,
+            correlation_id=request.header.id,
+            request_hash=request.digest,
+            user_id=request.header.user_id,
+            purpose=request.header.purpose,
+        )
+        return header, self.sign(header, payload)
+
+    def fault_answer(
+        self, fault: Fault, *, service: ServiceId, correlation_id: str | None
+    ) -> tuple[Header, bytes]:
+        """Sign a fault message about a refused or failed message."""
+        header = Header.new(
+            MessageKind.FAULT, self.participant, service, ttl=ANSWER_TTL, correlation_id=correlation_id
+        )
+        return header, self.sign(header, fault_payload(fault))
+
+    def record(
+        self,
+        direction: str,
+        raw: bytes,
+        *,
+        header: Header | None,
+        outcome: str,
+        fault: Fault | None = None,
+        started: float | None = None,
+        service: str | None = None,
+    ) -> None:
+        """Write the message log entry (before any acknowledgement), count it and log one line."""
+        code = str(fault.code) if fault is not None else None
+        if self.recorder is not None:
+            self.recorder.record(direction, raw, header=header, outcome=outcome, fault_code=code)
+        service_text = str(header.service) if header is not None else (service or "?")
+        kind = str(header.kind) if header is not None else "?"
+        MESSAGES.labels(service_text, kind, direction, outcome).inc()
+        if fault is not None:
+            FAULTS.labels(code).inc()
+        self.log.info(
+            "message",
+            id=header.id if header is not None else None,
+            client=str(header.client) if header is not None else None,
+            service=service_text,
+            kind=kind,
+            direction=direction,
+            outcome=outcome,
+            fault=code,
+            reason=fault.reason if fault is not None else None,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3) if started is not None else None,
+            size=len(raw),
+            sha256=hashlib.sha256(raw).hexdigest() if fault is not None else None,
+        )
+
+    def inbox(self) -> Any:
+        """This participant's receipt inbox consumer, started on first use."""
+        if self._inbox is None:
+            from sdk.receipts import ReceiptInbox
+
+            self._inbox = ReceiptInbox(self)
+        return self._inbox
+
+    def close(self) -> None:
+        if self._inbox is not None:
+            self._inbox.close()
+        if self._owns_transport:
+            self.transport.close()
+        self.handled.close()
+        closer = getattr(self.recorder, "close", None)
+        if closer is not None:
+            closer()
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open_default_recorder(node: Node) -> MessageRecorder | None:
+    """The participant's message log in its directory, once bus.audit provides one."""
+    try:
+        from bus.audit import MessageLog  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return MessageLog.open(node.data_dir / "messages.sqlite", identity=node.identity)  # type: ignore[no-any-return]

@@ -1,0 +1,194 @@
+"""Signed receipts coming back to a notifier's durable inbox, matched to the notifications it sent."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from bus.envelope import MessageKind
+from bus.envelope.model import Header
+from bus.faults import Fault, FaultCode
+from bus.ids import ParticipantId, ServiceId
+from bus.registry.catalogue import Right
+from bus.transport.base import ConsumerHandle, Delivery
+from sdk.context import Context
+from sdk.contract import Notification, Payload, decode
+from sdk.fault_message import fault_from_payload
+from sdk.node import Node
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One subscriber's signed answer to a notification: a receipt payload, or the fault it refused with."""
+
+    subscriber: ParticipantId
+    header: Header
+    payload: Payload | None = None
+    fault: Fault | None = None
+
+
+@dataclass(slots=True)
+class NotifyResult:
+    """What came back for one notification within the wait."""
+
+    notification_id: str
+    service: ServiceId
+    expected: list[ParticipantId]
+    receipts: list[Receipt] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[ParticipantId]:
+        """Subscribers granted the service whose receipt has not arrived (yet)."""
+        answered = {r.subscriber for r in self.receipts}
+        return [p for p in self.expected if p not in answered]
+
+
+ReceiptHandler = Callable[[Receipt, Context], None]
+
+
+class _Waiter:
+    def __init__(self, expected: set[ParticipantId]) -> None:
+        self.expected = expected
+        self.receipts: list[Receipt] = []
+        self.condition = threading.Condition()
+
+    def add(self, receipt: Receipt) -> None:
+        with self.condition:
+            if all(r.subscriber != receipt.subscriber for r in self.receipts):
+                self.receipts.append(receipt)
+            self.condition.notify_all()
+
+    def wait(self, timeout: float) -> list[Receipt]:
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while not self.expected <= {r.subscriber for r in self.receipts}:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.condition.wait(remaining)
+            return list(self.receipts)
+
+
+class SentNotifications:
+    """Digest of every notification sent, so a receipt's ``requestHash`` can be checked at any later time."""
+
+    def __init__(self, node: Node) -> None:
+        self._db = sqlite3.connect(
+            node.data_dir / "state.sqlite", check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sent_notifications (id TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+            " service TEXT NOT NULL, sent_at REAL NOT NULL)"
+        )
+        self._lock = threading.Lock()
+
+    def add(self, message_id: str, digest: str, service: ServiceId) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sent_notifications VALUES (?, ?, ?, ?)",
+                (message_id, digest, str(service), time.time()),
+            )
+
+    def digest(self, message_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT digest FROM sent_notifications WHERE id = ?", (message_id,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class ReceiptInbox:
+    """Consumes the participant's inbox: verifies each receipt, logs it, hands it to waiters and handlers."""
+
+    def __init__(self, node: Node, *, concurrency: int = 2) -> None:
+        self.node = node
+        self.sent = SentNotifications(node)
+        self._waiters: dict[str, _Waiter] = {}
+        self._handlers: dict[tuple[str, int], tuple[Notification, ReceiptHandler | None]] = {}
+        self._lock = threading.Lock()
+        queue, _ = node.transport.declare_inbox(str(node.participant))
+        self._consumer: ConsumerHandle = node.transport.consume(
+            queue, self._on_delivery, concurrency=concurrency
+        )
+
+    def register(self, contract: Notification, handler: ReceiptHandler | None = None) -> None:
+        """Decode receipts of ``contract`` with its model; pass each to ``handler`` (kept if None is given)."""
+        key = (contract.code, contract.version)
+        with self._lock:
+            _, current = self._handlers.get(key, (contract, None))
+            self._handlers[key] = (contract, handler or current)
+
+    def expect(
+        self, message_id: str, digest: str, service: ServiceId, expected: list[ParticipantId]
+    ) -> _Waiter:
+        self.sent.add(message_id, digest, service)
+        waiter = _Waiter(set(expected))
+        with self._lock:
+            self._waiters[message_id] = waiter
+        return waiter
+
+    def forget(self, message_id: str) -> None:
+        with self._lock:
+            self._waiters.pop(message_id, None)
+
+    def _on_delivery(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        raw = delivery.body
+        try:
+            verified = self.node.answer_verifier.verify(raw)
+            header = verified.header
+            if header.kind not in (MessageKind.RECEIPT, MessageKind.FAULT):
+                raise Fault(FaultCode.WRONG_RECIPIENT, f"a {header.kind} message does not belong in an inbox")
+            if header.kind is MessageKind.RECEIPT:
+                expected = self.sent.digest(header.correlation_id or "")
+                if expected is None or header.request_hash != expected:
+                    raise Fault(
+                        FaultCode.RESPONSE_MISMATCH, "receipt does not answer a notification sent from here"
+                    )
+            if not self.node.catalogue.allows(header.client, header.service, Right.SUBSCRIBE):
+                raise Fault(
+                    FaultCode.ACCESS_DENIED, f"{header.client} is not a subscriber of {header.service}"
+                )
+        except Fault as fault:
+            self.node.record(
+                "in", raw, header=None, outcome="rejected", fault=fault, started=started, service="inbox"
+            )
+            delivery.reject()
+            return
+        self.node.record("in", raw, header=header, outcome="accepted", started=started)
+        with self._lock:
+            contract, handler = self._handlers.get(
+                (header.service.code, header.service.version), (None, None)
+            )
+            waiter = self._waiters.get(header.correlation_id or "")
+        receipt = self._receipt(verified.payload, header, contract)
+        if waiter is not None:
+            waiter.add(receipt)
+        if handler is not None:
+            handler(receipt, Context(header, self.node, delivery.redelivered))
+
+    @staticmethod
+    def _receipt(payload: object, header: Header, contract: Notification | None) -> Receipt:
+        if header.kind is MessageKind.FAULT:
+            return Receipt(header.client, header, fault=fault_from_payload(payload))
+        if contract is None:
+            return Receipt(header.client, header)
+        try:
+            return Receipt(header.client, header, payload=decode(payload, contract.receipt, contract.schema))  # type: ignore[arg-type]
+        except Fault as fault:
+            return Receipt(header.client, header, fault=fault)
+
+    def close(self) -> None:
+        self._consumer.cancel()
+        self.sent.close()
