@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import lxml.etree as etree
 
 
 def schema_bytes(name: str) -> bytes:
-    """The raw text of a shipped schema, e.g. ``schema_bytes("envelope.xsd")``."""
+    """The text of a schema: shipped here by name (``"envelope.xsd"``), or any XSD file by path."""
+    if "/" in name or "\\" in name:
+        return Path(name).read_bytes()
     return resources.files(__name__).joinpath(name).read_bytes()
 
 
 @cache
 def load_schema(name: str) -> etree.XMLSchema:
-    """A compiled schema from this package (compiled once per process)."""
+    """A compiled schema (compiled once per process); see ``schema_bytes`` for names."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.fromstring(schema_bytes(name), parser))
+    base = str(Path(name).resolve()) if "/" in name else None
+    return etree.XMLSchema(etree.fromstring(schema_bytes(name), parser, base_url=base))

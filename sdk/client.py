@@ -8,12 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from bus.envelope import Header, MessageKind
+import lxml.etree as etree
+
+from bus.envelope import Header, MessageKind, VerifiedEnvelope
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
+from bus.registry.catalogue import ServiceStyle
 from bus.transport.base import OutgoingMessage, Transport
-from sdk.contract import Notification, Payload, RequestReply, decode, encode
+from sdk.contract import Notification, Payload, RequestReply, decode, encode, validate_payload
 from sdk.errors import CallFailed
 from sdk.fault_message import fault_from_payload
 from sdk.node import Node
@@ -67,6 +70,47 @@ class Client:
         idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply.
         """
         service = contract.service_of(provider)
+        verified = self._exchange(
+            service, encode(request, contract.schema), purpose, user_id, timeout, retries
+        )
+        try:
+            return decode(verified.payload, contract.response, contract.schema)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+
+    def call_raw(
+        self,
+        service: ServiceId | str,
+        payload: etree._Element,
+        *,
+        purpose: str | None = None,
+        user_id: str | None = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+    ) -> VerifiedEnvelope:
+        """Call a service with an untyped payload, checked against the XSD the catalogue names for it."""
+        service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
+        entry = self.node.catalogue.service(service)
+        if entry.style is not ServiceStyle.REQUEST_REPLY:
+            raise CallFailed(
+                FaultCode.UNKNOWN_SERVICE, f"{service} is a {entry.style} service, not request-reply"
+            )
+        try:
+            validate_payload(payload, entry.schema, who="outgoing")
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+        return self._exchange(service, payload, purpose, user_id, timeout, retries)
+
+    def _exchange(
+        self,
+        service: ServiceId,
+        payload: etree._Element,
+        purpose: str | None,
+        user_id: str | None,
+        timeout: float,
+        retries: int,
+    ) -> VerifiedEnvelope:
+        """Sign, send (with retries), verify the reply; return the verified response or raise CallFailed."""
         header = Header.new(
             MessageKind.REQUEST,
             self.participant,
@@ -75,7 +119,7 @@ class Client:
             purpose=purpose,
             user_id=user_id,
         )
-        raw = self.node.sign(header, encode(request, contract.schema))
+        raw = self.node.sign(header, payload)
         started = time.perf_counter()
         self.node.record("out", raw, header=header, outcome="sent")
         reply = self._request(service, header, raw, timeout=timeout, retries=retries)
@@ -111,10 +155,7 @@ class Client:
             self.node.record("in", reply, header=answer, outcome="fault", fault=fault, started=started)
             raise CallFailed(fault.code, fault.reason)
         self.node.record("in", reply, header=answer, outcome="accepted", started=started)
-        try:
-            return decode(verified.payload, contract.response, contract.schema)
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
+        return verified
 
     def _request(
         self, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int

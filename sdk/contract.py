@@ -28,13 +28,13 @@ Q = TypeVar("Q", bound=Payload)
 def encode(payload: Payload, schema: str) -> etree._Element:
     """Serialise a payload and check it against the contract's XSD (a sender never emits invalid XML)."""
     element = payload.to_xml_tree()
-    _validate(element, schema, who="outgoing")
+    validate_payload(element, schema, who="outgoing")
     return element
 
 
 def decode(element: etree._Element, model: type[P], schema: str) -> P:
     """Validate a received payload element against the XSD, then map it to ``model``."""
-    _validate(element, schema, who="received")
+    validate_payload(element, schema, who="received")
     expected = qualified_tag(model)
     if element.tag != expected:
         raise Fault(FaultCode.PAYLOAD_SCHEMA_VIOLATION, f"payload is {element.tag}, expected {expected}")
@@ -46,7 +46,8 @@ def decode(element: etree._Element, model: type[P], schema: str) -> P:
         ) from None
 
 
-def _validate(element: etree._Element, schema: str, *, who: str) -> None:
+def validate_payload(element: etree._Element, schema: str, *, who: str) -> None:
+    """Raise ``Client.PayloadSchemaViolation`` unless ``element`` is valid against the named XSD."""
     xsd = load_schema(schema)
     if not xsd.validate(element):
         error = xsd.error_log.last_error

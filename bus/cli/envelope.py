@@ -20,7 +20,8 @@ from bus.pki.home import BusHome
 from bus.xml import parse_untrusted, whole_text
 
 
-def _read(source: str) -> bytes:
+def read_input(source: str) -> bytes:
+    """The bytes of a file, or of standard input for ``-``."""
     if source == "-":
         return sys.stdin.buffer.read()
     with open(source, "rb") as handle:
@@ -71,7 +72,7 @@ def sign(
         correlation_id=correlation_id,
         request_hash=request_hash,
     )
-    sys.stdout.buffer.write(sign_envelope(header, parse_untrusted(_read(payload)), identity))
+    sys.stdout.buffer.write(sign_envelope(header, parse_untrusted(read_input(payload)), identity))
     sys.stdout.buffer.write(b"\n")
 
 
@@ -98,7 +99,7 @@ def verify(home: BusHome, at: str | None, file: str) -> None:
 
     Exit 0 when valid; exit 1 with the fault code and reason on stderr otherwise.
     """
-    data = _read(file)
+    data = read_input(file)
     moment = _moment(at)
     verifier = EnvelopeVerifier(TrustStore.from_home(home))
     if moment == "issued":
@@ -120,7 +121,7 @@ def _issued_of(data: bytes) -> datetime:
 @click.argument("file", metavar="FILE")
 def show(file: str) -> None:
     """Print the header and payload of FILE readably, WITHOUT verifying anything."""
-    root = parse_untrusted(_read(file))
+    root = parse_untrusted(read_input(file))
     if root.tag != ENVELOPE_TAG or len(root) < 2:
         raise Fault(FaultCode.MALFORMED_MESSAGE, f"root element is {root.tag}, not a govbus Envelope")
     click.echo("NOT VERIFIED: this shows what the file claims; run 'govbus envelope verify' to check it.")

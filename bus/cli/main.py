@@ -14,10 +14,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bus.cli import envelope, pki
+    from bus.cli import call, envelope, pki, registry, run
 
     cli.add_command(pki.pki)
     cli.add_command(envelope.envelope)
+    cli.add_command(registry.registry)
+    cli.add_command(run.run)
+    cli.add_command(call.call)
 
 
 _register()
