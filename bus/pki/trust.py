@@ -47,6 +47,7 @@ class TrustStore:
         self._crl_checked_at = 0.0
         self._revoked: dict[int, datetime] = {}
         self._crl_next_update: datetime | None = None
+        self._crl_last_update: datetime | None = None
         self._signers: dict[bytes, TrustedSigner] = {}
         self._lock = threading.Lock()
         if crl_path is not None:
@@ -54,11 +55,21 @@ class TrustStore:
 
     @classmethod
     def from_home(cls, home: BusHome) -> TrustStore:
-        """The trust store of a bus home: its CA certificate and CRL."""
+        """The trust store of a bus home: its CA certificate and CRL, both required.
+
+        A missing CRL is refused rather than read as "nothing is revoked".
+        """
         if not home.ca_cert.exists():
             raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, f"no bus CA certificate at {home.ca_cert}")
-        ca = x509.load_pem_x509_certificate(home.ca_cert.read_bytes())
-        return cls(ca, home.crl if home.crl.exists() else None)
+        if not home.crl.exists():
+            raise Fault(
+                FaultCode.UNTRUSTED_CERTIFICATE, f"no CRL at {home.crl}: revocation cannot be checked"
+            )
+        try:
+            ca = x509.load_pem_x509_certificate(home.ca_cert.read_bytes())
+        except ValueError as error:
+            raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, f"{home.ca_cert}: {error}") from None
+        return cls(ca, home.crl)
 
     def check(self, certificate_der: bytes, *, at: datetime | None = None) -> TrustedSigner:
         """Return the trusted signer for a DER certificate, or raise the fault that refuses it.
@@ -141,21 +152,27 @@ class TrustStore:
                 self._load_crl()
 
     def _load_crl(self) -> None:
+        """Load the CRL file; refuse a bad one at start, keep the last good one when a later copy is bad."""
         assert self._crl_path is not None
-        data = self._crl_path.read_bytes()
-        mtime = self._crl_path.stat().st_mtime
-        crl = x509.load_pem_x509_crl(data)
-        if crl.issuer != self.ca_certificate.subject or not crl.is_signature_valid(
-            self.ca_certificate.public_key()  # type: ignore[arg-type]
-        ):
+        try:
+            mtime = self._crl_path.stat().st_mtime
+            crl = x509.load_pem_x509_crl(self._crl_path.read_bytes())
+            if crl.issuer != self.ca_certificate.subject:
+                raise ValueError("its issuer is not the bus CA")
+            if not crl.is_signature_valid(self.ca_certificate.public_key()):  # type: ignore[arg-type]
+                raise ValueError("it is not signed by the bus CA")
+            if self._crl_last_update is not None and crl.last_update_utc < self._crl_last_update:
+                raise ValueError(f"it is older than the CRL in use ({self._crl_last_update.isoformat()})")
+        except (OSError, ValueError, TypeError) as error:
             if self._crl_mtime is None:
                 raise Fault(
-                    FaultCode.UNTRUSTED_CERTIFICATE, f"CRL {self._crl_path} is not signed by the bus CA"
-                )
-            log.error("crl.rejected", path=str(self._crl_path), reason="not signed by the bus CA")
+                    FaultCode.UNTRUSTED_CERTIFICATE, f"CRL {self._crl_path} refused: {error}"
+                ) from None
+            log.error("crl.rejected", path=str(self._crl_path), reason=str(error))
             return
         self._revoked = {entry.serial_number: entry.revocation_date_utc for entry in crl}
         self._crl_next_update = crl.next_update_utc
+        self._crl_last_update = crl.last_update_utc
         self._crl_mtime = mtime
         self._crl_checked_at = time.monotonic()
         if self._crl_next_update is not None and self._crl_next_update < datetime.now(UTC):

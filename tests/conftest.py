@@ -1,0 +1,18 @@
+"""Shared fixtures: which brokers the behaviour tests run against."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+RABBITMQ_URL = os.environ.get("GOVBUS_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+@pytest.fixture(params=["memory", "rabbitmq"])
+def broker_url(request: pytest.FixtureRequest) -> str | None:
+    """None for a fresh embedded broker; the real RabbitMQ URL otherwise."""
+    if request.param == "rabbitmq":
+        request.applymarker(pytest.mark.rabbitmq)
+        return RABBITMQ_URL
+    return None

@@ -1,0 +1,1 @@
+"""Builders shared by govbus tests: throwaway PKIs and envelopes."""
