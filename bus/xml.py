@@ -3,6 +3,8 @@
 Every byte that reaches govbus from outside goes through ``parse_untrusted`` before anything else looks
 at it. Comments are dropped at parse time: exclusive C14N without comments ignores them too, so
 signatures still verify, and a field's text is then its whole text (no ``AB<!---->123`` splitting).
+Processing instructions are refused: C14N keeps them, so they would be signed, yet they split an
+element's text (``.text`` of ``<a>1<?x?>000</a>`` is "1") and mean nothing in a govbus message.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     """Parse bytes from outside into an element tree, or raise a ``Fault`` saying why not.
 
     Raises ``Client.OversizedMessage`` above ``max_bytes`` (checked before parsing),
-    ``Client.ForbiddenXml`` for any DOCTYPE, entity declaration or entity reference, and
+    ``Client.ForbiddenXml`` for any DOCTYPE, entity declaration, entity reference or processing
+    instruction, and
     ``Client.MalformedMessage`` for anything that is not well-formed XML.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -78,8 +81,11 @@ def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise Fault(FaultCode.FORBIDDEN_XML, "a DOCTYPE declaration is not allowed")
-    for _ in root.iter(etree.Entity):
-        raise Fault(FaultCode.FORBIDDEN_XML, "entity references are not allowed")
+    if root.getprevious() is not None or root.getnext() is not None:
+        raise Fault(FaultCode.FORBIDDEN_XML, "processing instructions are not allowed")
+    for node in root.iter(etree.Entity, etree.PI):
+        what = "entity references" if isinstance(node, etree._Entity) else "processing instructions"
+        raise Fault(FaultCode.FORBIDDEN_XML, f"{what} are not allowed")
     return root
 
 
