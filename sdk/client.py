@@ -111,6 +111,10 @@ class Client:
         retries: int,
     ) -> VerifiedEnvelope:
         """Sign, send (with retries), verify the reply; return the verified response or raise CallFailed."""
+        try:
+            self.node.catalogue.service(service)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
         header = Header.new(
             MessageKind.REQUEST,
             self.participant,
