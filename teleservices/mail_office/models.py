@@ -1,0 +1,470 @@
+"""The mail office's payload contract, namespace ``urn:govbus:mail-office:1`` (schemas/mail_office.xsd).
+
+Every model here mirrors one XSD type, field for field and in the same order, with the same lexical
+rules; tests/mail_office/test_contract.py proves the two agree. Root elements:
+
+- ``Deposit`` -> ``Acknowledgement``: a letter deposited with an administration and its receipt.
+- ``StatusChange``: sent to the depositor's system each time its letter changes hands or status.
+- Desk operations, each answered with a ``MailRecord``: ``Assign``, ``Redirect``, ``RequestOpinion``,
+  ``GiveOpinion``, ``Validate``, ``Reply`` (answers with the reply, an outgoing letter), ``Close``,
+  ``Send`` (a new outgoing letter), ``Show``.
+- ``RegisterQuery`` -> ``Register``: a page of a register with counts per status.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+import lxml.etree as etree
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic_xml import BaseXmlModel, element
+
+from teleservices.mail_office.workflow import Action, Direction, Status
+
+NAMESPACE = "urn:govbus:mail-office:1"
+SCHEMA = "mail_office.xsd"
+
+# XML 1.0 characters: anything else cannot be carried in a document at all.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: str) -> str:
+    if _NOT_XML_CHAR.search(value):
+        raise ValueError("text contains a character XML cannot carry (a control character or NUL)")
+    return value
+
+
+_XML_TEXT = AfterValidator(_xml_text)
+_ONE_LINE = r"^[^\n\r]*[^ \t\n\r][^\n\r]*$"
+"""One line with at least one visible character (the XSD has the same pattern, implicitly anchored)."""
+
+Subject = Annotated[str, StringConstraints(pattern=_ONE_LINE, max_length=500), _XML_TEXT]
+SearchText = Subject
+Name = Annotated[str, StringConstraints(pattern=_ONE_LINE, max_length=300), _XML_TEXT]
+Actor = Annotated[str, StringConstraints(pattern=_ONE_LINE, max_length=200), _XML_TEXT]
+"""An official, a service or a participant id acting on a letter."""
+Comment = Annotated[str, StringConstraints(min_length=1, max_length=4000), _XML_TEXT]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000), _XML_TEXT]
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+"""A mail type or a service: ``request``, ``dep-juridique``."""
+
+RegistrationNumber = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$")]
+"""Printable ASCII without spaces, e.g. ``MEF/2026/A/42``; each office chooses its format."""
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$")]
+"""A CIN, an ICE or a participant id; the office checks the form that fits the party's kind."""
+
+ParticipantId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
+        r"(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?$"
+    ),
+]
+
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+MediaType = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+\-]{0,126}/[a-z0-9][a-z0-9.+\-]{0,126}$")
+]
+
+FileName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^/\\\t\n\r]*[^/\\ \t\n\r][^/\\\t\n\r]*$", max_length=255),
+    _XML_TEXT,
+]
+
+_UTC_MILLIS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _utc_millis_in(value: Any) -> Any:
+    if isinstance(value, str) and not _UTC_MILLIS.fullmatch(value):
+        raise ValueError("a timestamp is UTC with milliseconds, e.g. 2026-11-21T10:15:30.123Z")
+    return value
+
+
+def _to_utc_millis(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a timestamp must carry its time zone")
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def format_utc_millis(moment: datetime) -> str:
+    """``2026-11-21T10:15:30.123Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+UtcMillis = Annotated[
+    datetime,
+    BeforeValidator(_utc_millis_in),
+    AfterValidator(_to_utc_millis),
+    PlainSerializer(format_utc_millis, return_type=str),
+]
+
+
+def _iso_date_in(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    if isinstance(value, datetime):
+        raise ValueError("a date, not a timestamp")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_in), PlainSerializer(date.isoformat, return_type=str)]
+
+
+def _base64_in(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ValueError(f"not base64: {error}") from None
+    return value
+
+
+Content = Annotated[
+    bytes,
+    BeforeValidator(_base64_in),
+    Field(min_length=1),
+    PlainSerializer(lambda content: base64.b64encode(content).decode("ascii"), return_type=str),
+]
+
+MAX_ATTACHMENTS = 50
+
+
+class PartyKind(StrEnum):
+    """Who sends or receives a letter, and therefore which identifier names them."""
+
+    CITIZEN = "citizen"  # identifier: CIN (carte nationale d'identité électronique)
+    COMPANY = "company"  # identifier: ICE (identifiant commun de l'entreprise)
+    ADMINISTRATION = "administration"  # identifier: bus participant id
+
+
+class MailPayload(BaseXmlModel, ns="m", nsmap={"m": NAMESPACE}, skip_empty=True):
+    """Base of every mail office element: immutable, no unknown fields, absent optionals left out.
+
+    Configured like ``sdk.Payload``, which it becomes a subclass of when the office is wired to the bus.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="forbid")
+
+
+class Party(MailPayload):
+    """A sender or recipient."""
+
+    kind: PartyKind = element()
+    identifier: Identifier = element()
+    name: Name = element()
+
+
+class Attachment(MailPayload):
+    """A file carried with a letter; ``sha256`` is the digest of ``content`` (checked on deposit)."""
+
+    name: FileName = element()
+    media_type: MediaType = element(tag="mediaType")
+    sha256: Sha256Hex = element()
+    content: Content = element()
+
+    @classmethod
+    def of(cls, name: str, media_type: str, content: bytes) -> Attachment:
+        """An attachment with its digest computed."""
+        return cls(
+            name=name, media_type=media_type, sha256=hashlib.sha256(content).hexdigest(), content=content
+        )
+
+
+class AttachmentInfo(MailPayload):
+    """A stored attachment as listed in a record: everything but the content."""
+
+    name: FileName = element()
+    media_type: MediaType = element(tag="mediaType")
+    sha256: Sha256Hex = element()
+    size: int = element(ge=1)
+
+
+class Deposit(MailPayload, tag="Deposit"):
+    """A letter deposited with an administration (or delivered by another one's mail office).
+
+    ``sender_registration`` is the sender office's own (outgoing) registration number when the sender is an
+    administration; ``in_reply_to`` is the registration number, as the recipient knows it, that this
+    letter answers.
+    """
+
+    subject: Subject = element()
+    sender: Party = element()
+    recipient: Party = element()
+    mail_type: Code = element(tag="mailType")
+    sender_registration: RegistrationNumber | None = element(tag="senderRegistration", default=None)
+    in_reply_to: RegistrationNumber | None = element(tag="inReplyTo", default=None)
+    body: Body | None = element(default=None)
+    attachments: list[Attachment] = element(
+        tag="attachment", default_factory=list, max_length=MAX_ATTACHMENTS
+    )
+
+
+class Acknowledgement(MailPayload, tag="Acknowledgement"):
+    """The acknowledgement of receipt (accusé de réception), signed by the office's envelope signature.
+
+    Carries the legal minimum: registration number, date and time of receipt, the service in charge and
+    the processing deadline; ``deposit_digest`` binds it to the deposit (see ``deposit_digest``).
+    """
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    office: ParticipantId = element()
+    received_at: UtcMillis = element(tag="receivedAt")
+    service_in_charge: Code = element(tag="serviceInCharge")
+    deadline: IsoDate = element()
+    deposit_digest: Sha256Hex = element(tag="depositDigest")
+    linked_registration: RegistrationNumber | None = element(tag="linkedRegistration", default=None)
+
+
+class StatusChange(MailPayload, tag="StatusChange"):
+    """One step of a letter's processing, sent to the system that deposited it.
+
+    ``sequence`` numbers the steps of one letter from 1 (its registration); a receiver keeps the highest
+    it has seen, so a step delivered twice or late changes nothing.
+    """
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    sequence: int = element(ge=1)
+    action: Action = element()
+    old_status: Status = element(tag="oldStatus")
+    new_status: Status = element(tag="newStatus")
+    actor: Actor = element()
+    time: UtcMillis = element()
+    service: Code | None = element(default=None)
+    comment: Comment | None = element(default=None)
+
+
+class Assign(MailPayload, tag="Assign"):
+    """Assign a letter to a service, optionally to one of its agents."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    service: Code = element()
+    agent: Actor | None = element(default=None)
+    comment: Comment | None = element(default=None)
+
+
+class Redirect(MailPayload, tag="Redirect"):
+    """The service in charge sends the letter on to the competent service."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    service: Code = element()
+    reason: Comment = element()
+
+
+class RequestOpinion(MailPayload, tag="RequestOpinion"):
+    """Ask another service or administration for its opinion before answering."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    consulted: Actor = element()
+    question: Comment = element()
+
+
+class GiveOpinion(MailPayload, tag="GiveOpinion"):
+    """The opinion asked for by the last ``RequestOpinion``."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    opinion: Comment = element()
+
+
+class Validate(MailPayload, tag="Validate"):
+    """The head of service approves the processing; the letter may then be answered or closed."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    comment: Comment | None = element(default=None)
+
+
+class Reply(MailPayload, tag="Reply"):
+    """Answer a validated letter: the reply is registered as an outgoing letter linked to it."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    subject: Subject = element()
+    mail_type: Code | None = element(tag="mailType", default=None)
+    body: Body | None = element(default=None)
+    attachments: list[Attachment] = element(
+        tag="attachment", default_factory=list, max_length=MAX_ATTACHMENTS
+    )
+    comment: Comment | None = element(default=None)
+
+
+class Close(MailPayload, tag="Close"):
+    """File a letter whose processing is over."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    comment: Comment | None = element(default=None)
+
+
+class Send(MailPayload, tag="Send"):
+    """Register a new outgoing letter and deliver it to its recipient."""
+
+    subject: Subject = element()
+    recipient: Party = element()
+    mail_type: Code = element(tag="mailType")
+    body: Body | None = element(default=None)
+    attachments: list[Attachment] = element(
+        tag="attachment", default_factory=list, max_length=MAX_ATTACHMENTS
+    )
+
+
+class Show(MailPayload, tag="Show"):
+    """Ask for a letter's record."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+
+
+class Opinion(MailPayload):
+    """An opinion asked for, and given once ``given_by`` is set."""
+
+    consulted: Actor = element()
+    question: Comment = element()
+    requested_by: Actor = element(tag="requestedBy")
+    requested_at: UtcMillis = element(tag="requestedAt")
+    opinion: Comment | None = element(default=None)
+    given_by: Actor | None = element(tag="givenBy", default=None)
+    given_at: UtcMillis | None = element(tag="givenAt", default=None)
+
+
+class HistoryEntry(MailPayload):
+    """One recorded action on a letter: who did what, when, and the status it led to."""
+
+    sequence: int = element(ge=1)
+    action: Action = element()
+    old_status: Status | None = element(tag="oldStatus", default=None)
+    new_status: Status = element(tag="newStatus")
+    actor: Actor = element()
+    time: UtcMillis = element()
+    service: Code | None = element(default=None)
+    agent: Actor | None = element(default=None)
+    comment: Comment | None = element(default=None)
+
+
+class MailRecord(MailPayload, tag="MailRecord"):
+    """Everything the office knows about one letter, answered to every desk operation.
+
+    ``linked_registration`` is the other office's registration of the same letter; ``linked_status`` the
+    latest status it reported. ``in_reply_to`` is the local letter this one answers, ``replies`` the
+    local replies to this one.
+    """
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    direction: Direction = element()
+    status: Status = element()
+    subject: Subject = element()
+    sender: Party = element()
+    recipient: Party = element()
+    mail_type: Code = element(tag="mailType")
+    registered_at: UtcMillis = element(tag="registeredAt")
+    deadline: IsoDate | None = element(default=None)
+    service: Code | None = element(default=None)
+    agent: Actor | None = element(default=None)
+    deposit_digest: Sha256Hex = element(tag="depositDigest")
+    linked_registration: RegistrationNumber | None = element(tag="linkedRegistration", default=None)
+    linked_status: Status | None = element(tag="linkedStatus", default=None)
+    in_reply_to: RegistrationNumber | None = element(tag="inReplyTo", default=None)
+    replies: list[RegistrationNumber] = element(tag="reply", default_factory=list)
+    body: Body | None = element(default=None)
+    attachments: list[AttachmentInfo] = element(tag="attachment", default_factory=list)
+    opinions: list[Opinion] = element(tag="opinion", default_factory=list)
+    history: list[HistoryEntry] = element(tag="historyEntry", default_factory=list)
+
+
+MAX_PAGE = 1000
+
+
+class RegisterQuery(MailPayload, tag="RegisterQuery"):
+    """Search a register. ``sender`` matches an identifier exactly or a name in part; ``text`` the
+    subject in part (both ignoring case); dates are the office's local dates of registration."""
+
+    direction: Direction = element()
+    year: int | None = element(default=None, ge=1900, le=9999)
+    status: Status | None = element(default=None)
+    sender: SearchText | None = element(default=None)
+    text: SearchText | None = element(default=None)
+    service: Code | None = element(default=None)
+    registered_from: IsoDate | None = element(tag="registeredFrom", default=None)
+    registered_to: IsoDate | None = element(tag="registeredTo", default=None)
+    late_only: bool = element(tag="lateOnly", default=False)
+    offset: int = element(default=0, ge=0)
+    limit: int = element(default=100, ge=1, le=MAX_PAGE)
+
+
+class RegisterEntry(MailPayload):
+    """One line of a register."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    status: Status = element()
+    registered_at: UtcMillis = element(tag="registeredAt")
+    subject: Subject = element()
+    sender: Party = element()
+    recipient: Party = element()
+    mail_type: Code = element(tag="mailType")
+    service: Code | None = element(default=None)
+    agent: Actor | None = element(default=None)
+    deadline: IsoDate | None = element(default=None)
+    late: bool = element(default=False)
+    linked_registration: RegistrationNumber | None = element(tag="linkedRegistration", default=None)
+    in_reply_to: RegistrationNumber | None = element(tag="inReplyTo", default=None)
+
+
+class StatusCount(MailPayload):
+    """How many letters matching a query are in one status."""
+
+    status: Status = element()
+    count: int = element(ge=0)
+
+
+class Register(MailPayload, tag="Register"):
+    """A page of a register: ``total`` and ``late`` count every matching letter, ``entries`` one page."""
+
+    direction: Direction = element()
+    total: int = element(ge=0)
+    late: int = element(ge=0)
+    counts: list[StatusCount] = element(tag="statusCount", default_factory=list)
+    entries: list[RegisterEntry] = element(tag="entry", default_factory=list, max_length=MAX_PAGE)
+
+
+DeskOperation = Assign | Redirect | RequestOpinion | GiveOpinion | Validate | Reply | Close | Send | Show
+
+PAYLOADS: tuple[type[MailPayload], ...] = (
+    Deposit,
+    Acknowledgement,
+    StatusChange,
+    Assign,
+    Redirect,
+    RequestOpinion,
+    GiveOpinion,
+    Validate,
+    Reply,
+    Close,
+    Send,
+    Show,
+    MailRecord,
+    RegisterQuery,
+    Register,
+)
+"""Every root element of the contract, one per global element of the XSD."""
+
+
+def canonical_bytes(payload: MailPayload) -> bytes:
+    """Exclusive C14N (without comments) of a payload as the contract models serialise it."""
+    return etree.tostring(payload.to_xml_tree(), method="c14n", exclusive=True, with_comments=False)
+
+
+def deposit_digest(deposit: Deposit) -> str:
+    """SHA-256 (hex) of the deposit's canonical form: what the acknowledgement's ``depositDigest`` binds.
+
+    A depositor recomputes it from the ``Deposit`` it sent with these models; two deposits of the same
+    letter, attachments included, have the same digest.
+    """
+    return hashlib.sha256(canonical_bytes(deposit)).hexdigest()
