@@ -2,6 +2,7 @@
 
 from pydantic_xml import attr, element, wrapped
 
+from bus.logging import configure_logging
 from sdk.app import App, Provider, Running, Subscriber
 from sdk.client import Client
 from sdk.context import Context
@@ -27,6 +28,7 @@ __all__ = [
     "ServiceError",
     "Subscriber",
     "attr",
+    "configure_logging",
     "element",
     "wrapped",
 ]
