@@ -1,0 +1,25 @@
+"""Pilot: the CNSS certificate ("attestation CNSS"), request/reply.
+
+Run the CNSS side with ``govbus run teleservices.cnss_attestation:app``; callers use ``ATTESTATION``.
+"""
+
+from teleservices.cnss_attestation.contract import (
+    ATTESTATION,
+    Attestation,
+    AttestationRequest,
+    Certificate,
+    CompanyIdentity,
+    Standing,
+)
+from teleservices.cnss_attestation.provider import PARTICIPANT, app
+
+__all__ = [
+    "ATTESTATION",
+    "PARTICIPANT",
+    "Attestation",
+    "AttestationRequest",
+    "Certificate",
+    "CompanyIdentity",
+    "Standing",
+    "app",
+]
