@@ -562,7 +562,7 @@ class SignatureBook:
         """Local convenience doing what a signatory's application does over the bus: fetch, sign, submit."""
         request = self.signing_request(folder_id, signer.participant, on_behalf_of=on_behalf_of)
         contents = {d.name: self.document(folder_id, d.name).content for d in request.documents}
-        signature = sign_request(signer, request, contents, signing_time=signing_time)
+        signature = sign_request(signer, request, contents, signing_time=signing_time or self._clock())
         return self.sign(folder_id, signer.participant, signature, request_id=request_id)
 
     def bundle(self, folder_id: str, *, viewer: ParticipantId | None = None) -> bytes:
