@@ -89,9 +89,8 @@ def rng(seed: str) -> random.Random:
 
 
 def cin(r: random.Random) -> str:
-    """A CIN such as ``AB123456``: a regional prefix of one or two letters, then digits."""
-    prefix = r.choice(CIN_PREFIXES)
-    return prefix + str(r.randrange(10 ** (7 - len(prefix)), 10 ** (8 - len(prefix))))
+    """A CIN such as ``AB123456``: a regional prefix of one or two letters, then six digits."""
+    return r.choice(CIN_PREFIXES) + str(r.randrange(10**5, 10**6))
 
 
 def ice(r: random.Random) -> str:
