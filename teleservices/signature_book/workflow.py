@@ -182,7 +182,7 @@ def undo_target(state: FolderState, actor: ParticipantId) -> HistoryEntry:
     if target.step == state.current - 1 and not state.acts_in(state.current):
         return target
     raise UndoRefused(
-        f"step {state.current} of folder {state.id} has already acted: "
+        f"step {target.step + 1} of folder {state.id} has already acted: "
         f"{actor}'s action on step {target.step} stands"
     )
 
