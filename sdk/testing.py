@@ -7,7 +7,7 @@
             client.call("MA/GOV/CNSS/attestations", ATTESTATION, request)
 
 The broker is a fresh embedded one (``memory://``) unless a URL is given; on RabbitMQ every name gets a
-unique prefix and ``close`` deletes the queues it declared.
+unique prefix and ``close`` deletes the queues it declared (unless ``keep_topology``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class TestBus:
         instance: str = "MA",
         algorithm: KeyAlgorithm = KeyAlgorithm.EC,
         prefix: str | None = None,
+        keep_topology: bool = False,
     ) -> None:
         self._own_root = root is None
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="govbus-"))
@@ -57,6 +58,7 @@ class TestBus:
         self._running: list[Running] = []
         self._clients: list[Client] = []
         self._published = False
+        self.keep_topology = keep_topology
 
     def participant(self, participant: ParticipantId | str) -> ParticipantId:
         """Issue a signing certificate for ``participant`` (once) and list it in the catalogue."""
@@ -124,7 +126,7 @@ class TestBus:
             running.stop()
         for node in self._nodes:
             node.close()
-        if self.broker.startswith(("amqp://", "amqps://")):
+        if self.broker.startswith(("amqp://", "amqps://")) and not self.keep_topology:
             _delete_topology(self.transport, self.catalogue)
         self.transport.close()
         if self._own_root:
