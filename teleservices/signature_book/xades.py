@@ -321,7 +321,10 @@ def verify_detached(
     valid and unrevoked at the trusted moment: the timestamp's time for B-T, else ``at`` (default now).
     The claimed SigningTime must fall within the certificate's validity and not after that moment.
     """
-    root = parse_untrusted(data, max_bytes=MAX_SIGNATURE_BYTES)
+    try:
+        root = parse_untrusted(data, max_bytes=MAX_SIGNATURE_BYTES)
+    except Fault as fault:
+        raise _refuse(fault.code, fault.reason) from None
     if root.tag != DS + "Signature":
         raise _refuse(FaultCode.SIGNATURE_PLACEMENT, "a detached signature file has ds:Signature as its root")
     _check_references(root, list(objects))
