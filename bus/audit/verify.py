@@ -180,6 +180,7 @@ class _Segment:
     conn: sqlite3.Connection
     meta: store.LogMeta
     count: int
+    links: list[store.ArchiveLink]
 
 
 def header_differences(verified: VerifiedEnvelope, record: Record) -> list[str]:
@@ -192,41 +193,40 @@ def header_differences(verified: VerifiedEnvelope, record: Record) -> list[str]:
     ]
 
 
-def check_envelope(verifier: EnvelopeVerifier, record: Record, participant: str) -> Problem | None:
+def check_envelope(
+    verifier: EnvelopeVerifier, record: Record, participant: str
+) -> tuple[Problem | None, VerifiedEnvelope | None]:
     """Verify a full-mode record's envelope at its recorded time and compare it with the record."""
     assert record.raw is not None
     try:
-        verified = verifier.verify(record.raw, at=parse_timestamp(record.recorded_at))
+        verified = verifier.verify(bytes(record.raw), at=parse_timestamp(record.recorded_at))
     except Fault as fault:
         return Problem(
             ProblemKind.ENVELOPE,
             f"record {record.seq}: the stored envelope does not verify at its recorded time "
             f"{record.recorded_at}: {fault.code}: {fault.reason}",
             record.seq,
-        )
+        ), None
+    found = []
     if record.header_origin == HeaderOrigin.ENVELOPE:
         differences = header_differences(verified, record)
         if differences:
-            return Problem(
-                ProblemKind.INCONSISTENT,
-                f"record {record.seq}: recorded header field(s) {', '.join(differences)} differ from the "
-                "verified envelope",
-                record.seq,
+            found.append(
+                f"recorded header field(s) {', '.join(differences)} differ from the verified envelope"
             )
     if record.direction == Direction.OUT and str(verified.signer.participant) != participant:
-        return Problem(
-            ProblemKind.INCONSISTENT,
-            f"record {record.seq}: an outgoing envelope signed by {verified.signer.participant}, "
-            f"not by the log's participant {participant}",
-            record.seq,
+        found.append(
+            f"an outgoing envelope signed by {verified.signer.participant}, not by the log's participant {participant}"
         )
     if record.outcome == Outcome.FAULT and str(verified.header.kind) != "fault":
+        found.append(f"outcome fault but the envelope is a {verified.header.kind}")
+    if record.sha256 != verified.digest:
+        found.append("the recorded digest is not the envelope's")
+    if found:
         return Problem(
-            ProblemKind.INCONSISTENT,
-            f"record {record.seq}: outcome fault but the envelope is a {verified.header.kind}",
-            record.seq,
-        )
-    return None
+            ProblemKind.INCONSISTENT, f"record {record.seq}: {'; '.join(found)}", record.seq
+        ), verified
+    return None, verified
 
 
 _worker_verifier: EnvelopeVerifier | None = None
@@ -239,7 +239,7 @@ def _init_worker(trust: TrustFiles) -> None:
 
 def _check_batch(records: list[Record], participant: str) -> list[Problem]:
     assert _worker_verifier is not None
-    found = (check_envelope(_worker_verifier, record, participant) for record in records)
+    found = (check_envelope(_worker_verifier, record, participant)[0] for record in records)
     return [problem for problem in found if problem is not None]
 
 
@@ -262,7 +262,7 @@ class _EnvelopeChecks:
     def add(self, record: Record) -> None:
         self.report.envelopes_verified += 1
         if self.pool is None:
-            problem = check_envelope(self.verifier, record, self.participant)
+            problem = check_envelope(self.verifier, record, self.participant)[0]
             if problem is not None:
                 self.report.problems.append(problem)
             return
@@ -350,9 +350,10 @@ def _open_segments(
             links = store.archive_links(conn) if not meta.sealed else []
         except (AuditError, sqlite3.DatabaseError) as error:
             conn.close()
-            report.problems.append(Problem(ProblemKind.UNREADABLE, f"{path}: {error}", file=str(path)))
+            message = str(error) if isinstance(error, AuditError) else f"{path}: {error}"
+            report.problems.append(Problem(ProblemKind.UNREADABLE, message, file=str(path)))
             continue
-        segments.append(_Segment(path, conn, meta, count))
+        segments.append(_Segment(path, conn, meta, count, links))
         report.files.append(str(path))
         if include_archives:
             for link in links:
@@ -436,7 +437,7 @@ def _verify_segments(
         envelopes.finish()
     report.last_seq = chain.seq
     if first.meta.base_seq > 0:
-        _check_base(first, all_checkpoints, report)
+        _check_base(segments, all_checkpoints, report)
     _check_checkpoints(all_checkpoints, chain, trust, first.meta, report)
     _check_anchors(own_anchors, chain, trust, report)
 
@@ -493,8 +494,9 @@ def _check_seal(segment: _Segment, chain: _Chain, report: VerificationReport) ->
         )
 
 
-def _check_base(first: _Segment, checkpoints: list[Checkpoint], report: VerificationReport) -> None:
+def _check_base(segments: list[_Segment], checkpoints: list[Checkpoint], report: VerificationReport) -> None:
     """A log that starts after record 0 must hold a valid checkpoint of its base (the archive link)."""
+    first = segments[0]
     base = first.meta.base_seq
     if not any(cp.seq == base and cp.head == first.meta.base_hash for cp in checkpoints):
         report.problems.append(
@@ -505,7 +507,12 @@ def _check_base(first: _Segment, checkpoints: list[Checkpoint], report: Verifica
                 str(first.path),
             )
         )
-    if not report.missing_archives:
+    links = sorted({link for segment in segments for link in segment.links}, key=lambda link: link.first_seq)
+    archived = [link for link in links if link.last_seq <= base]
+    if archived and archived[0].first_seq == 1 and archived[-1].last_seq == base:
+        if not report.missing_archives:
+            report.warnings.append(f"records 1..{base} are archived and were not verified here")
+    else:
         report.problems.append(
             Problem(
                 ProblemKind.MISSING,
@@ -756,18 +763,12 @@ class _Matcher:
         self.good_seq: int | None = None
         self.diverged = _diverged_at(report)
         self.consequences = 0
+        self.beyond: list[Checkpoint] = []
 
     def matches(self, checkpoint: Checkpoint) -> bool:
         seq, chain, report = checkpoint.seq, self.chain, self.report
         if seq > chain.seq:
-            report.problems.append(
-                Problem(
-                    ProblemKind.TRUNCATED,
-                    f"a {self.what} at record {seq} ({checkpoint.time}) is beyond the end of the log (record "
-                    f"{chain.seq}): records {chain.seq + 1}..{seq} were removed",
-                    chain.seq + 1,
-                )
-            )
+            self.beyond.append(checkpoint)
             return False
         computed = chain.heads.get(seq)
         if computed is None:
@@ -795,6 +796,17 @@ class _Matcher:
         return False
 
     def summarise(self) -> None:
+        if self.beyond:
+            last = max(self.beyond, key=lambda c: (c.seq, c.time))
+            end = self.chain.seq
+            self.report.problems.append(
+                Problem(
+                    ProblemKind.TRUNCATED,
+                    f"the log ends at record {end}, but a {self.what} at record {last.seq} ({last.time}) exists: "
+                    f"records {end + 1}..{last.seq} were removed",
+                    end + 1,
+                )
+            )
         if self.consequences:
             self.report.warnings.append(
                 f"{self.consequences} later {self.what}(s) no longer match, as a consequence of the first break"
