@@ -41,13 +41,23 @@ def _xml_text(value: str) -> str:
 
 
 _XML_TEXT = AfterValidator(_xml_text)
-_ONE_LINE = r"^[^\n\r]*[^ \t\n\r][^\n\r]*$"
-"""One line with at least one visible character (the XSD has the same pattern, implicitly anchored)."""
 
-Subject = Annotated[str, StringConstraints(pattern=_ONE_LINE, max_length=500), _XML_TEXT]
+
+def _one_line(value: str) -> str:
+    """One line with at least one visible character: the XSD's ``[^\n\r]*[^ \t\n\r][^\n\r]*``."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("must fit on one line")
+    if not value.strip(" \t"):
+        raise ValueError("must contain a visible character")
+    return value
+
+
+_ONE_LINE = AfterValidator(_one_line)
+
+Subject = Annotated[str, StringConstraints(max_length=500), _ONE_LINE, _XML_TEXT]
 SearchText = Subject
-Name = Annotated[str, StringConstraints(pattern=_ONE_LINE, max_length=300), _XML_TEXT]
-Actor = Annotated[str, StringConstraints(pattern=_ONE_LINE, max_length=200), _XML_TEXT]
+Name = Annotated[str, StringConstraints(max_length=300), _ONE_LINE, _XML_TEXT]
+Actor = Annotated[str, StringConstraints(max_length=200), _ONE_LINE, _XML_TEXT]
 """An official, a service or a participant id acting on a letter."""
 Comment = Annotated[str, StringConstraints(min_length=1, max_length=4000), _XML_TEXT]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000), _XML_TEXT]
@@ -383,13 +393,17 @@ MAX_PAGE = 1000
 
 
 class RegisterQuery(MailPayload, tag="RegisterQuery"):
-    """Search a register. ``sender`` matches an identifier exactly or a name in part; ``text`` the
-    subject in part (both ignoring case); dates are the office's local dates of registration."""
+    """Search a register.
+
+    ``correspondent`` (the sender of incoming mail, the recipient of outgoing mail) matches an identifier
+    exactly or a name in part, ``text`` the subject in part, both ignoring case; dates are the office's
+    local dates of registration, both included.
+    """
 
     direction: Direction = element()
     year: int | None = element(default=None, ge=1900, le=9999)
     status: Status | None = element(default=None)
-    sender: SearchText | None = element(default=None)
+    correspondent: SearchText | None = element(default=None)
     text: SearchText | None = element(default=None)
     service: Code | None = element(default=None)
     registered_from: IsoDate | None = element(tag="registeredFrom", default=None)

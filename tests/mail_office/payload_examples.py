@@ -160,7 +160,7 @@ def full() -> list[MailPayload]:
             direction=Direction.INCOMING,
             year=2026,
             status=Status.ASSIGNED,
-            sender="El Idrissi",
+            correspondent="El Idrissi",
             text="mutation",
             service="rh",
             registered_from=date(2026, 1, 1),
