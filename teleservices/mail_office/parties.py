@@ -1,0 +1,41 @@
+"""Who may send or receive a letter: the identifier form that fits each kind of party.
+
+- citizen: CIN, one or two capital letters then digits (``AB123456``);
+- company: ICE, fifteen digits (``001525369000088``);
+- administration: a bus participant id, ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]`` (``MA/GOV/MEF/bo``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from teleservices.mail_office.errors import InvalidSender
+from teleservices.mail_office.models import Party, PartyKind
+
+CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,7}")
+ICE = re.compile(r"[0-9]{15}")
+PARTICIPANT = re.compile(
+    r"[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?"
+)
+_FORMS = {
+    PartyKind.CITIZEN: (CIN, "a CIN (one or two capital letters, then digits)"),
+    PartyKind.COMPANY: (ICE, "an ICE (15 digits)"),
+    PartyKind.ADMINISTRATION: (PARTICIPANT, "a participant id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]"),
+}
+
+
+def check_party(party: Party, role: str) -> None:
+    """``InvalidSender`` unless the party's identifier has the form its kind requires."""
+    pattern, form = _FORMS[party.kind]
+    if not pattern.fullmatch(party.identifier):
+        raise InvalidSender(f"the {role} is a {party.kind.value}: {party.identifier!r} is not {form}")
+
+
+def member(participant: str) -> str:
+    """The administration a participant id belongs to: ``MA/GOV/MEF/bo`` -> ``MA/GOV/MEF``."""
+    return "/".join(participant.split("/")[:3])
+
+
+def same_administration(a: str, b: str) -> bool:
+    """Whether two participant ids belong to the same administration (member)."""
+    return member(a) == member(b)

@@ -1,0 +1,190 @@
+"""The office's SQLite database: schema, connections and transactions.
+
+One connection per operation, so threads and worker processes can share an office directory. Writes run
+in ``BEGIN IMMEDIATE`` transactions: SQLite serialises them, which is what makes registration numbers
+gap-free under concurrent deposits. The history table is append-only (triggers refuse changes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from teleservices.mail_office.errors import ConfigurationError
+
+DATABASE_FILE = "mail-office.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 30.0
+
+_SCHEMA = """
+CREATE TABLE counters (
+    register TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    PRIMARY KEY (register, year)
+) WITHOUT ROWID;
+
+CREATE TABLE mails (
+    id INTEGER PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
+    year INTEGER NOT NULL,
+    counter INTEGER NOT NULL,
+    number TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT,
+    sender_kind TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    sender_name TEXT NOT NULL,
+    recipient_kind TEXT NOT NULL,
+    recipient_id TEXT NOT NULL,
+    recipient_name TEXT NOT NULL,
+    mail_type TEXT NOT NULL,
+    registered_at TEXT NOT NULL,       -- UTC, milliseconds: 2026-03-02T09:30:15.123Z
+    registered_on TEXT NOT NULL,       -- the office's local date
+    deadline TEXT,                     -- incoming: local date
+    service TEXT,
+    agent TEXT,
+    digest TEXT NOT NULL,              -- deposit digest (for outgoing: of the deposit delivered)
+    channel TEXT,                      -- incoming: the system that deposited it; outgoing: where it goes
+    linked_number TEXT,                -- the other side's registration of the same letter
+    linked_status TEXT,                -- outgoing: last status the recipient reported
+    linked_sequence INTEGER,
+    in_reply_to INTEGER REFERENCES mails (id),
+    answers TEXT,                      -- the registration number, as the recipient knows it, answered
+    acknowledgement BLOB,              -- incoming: the one issued; outgoing: the recipient's
+    UNIQUE (direction, year, counter)
+);
+CREATE UNIQUE INDEX mails_deposit ON mails (sender_kind, sender_id, digest) WHERE direction = 'incoming';
+CREATE INDEX mails_status ON mails (direction, status);
+CREATE INDEX mails_linked ON mails (linked_number);
+
+CREATE TABLE attachments (
+    mail_id INTEGER NOT NULL REFERENCES mails (id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (mail_id, position)
+);
+
+CREATE TABLE history (
+    mail_id INTEGER NOT NULL REFERENCES mails (id),
+    sequence INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    old_status TEXT,
+    new_status TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    service TEXT,
+    agent TEXT,
+    comment TEXT,
+    PRIMARY KEY (mail_id, sequence)
+);
+CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'the history of a letter is append-only'); END;
+CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, 'the history of a letter is append-only'); END;
+
+CREATE TABLE opinions (
+    id INTEGER PRIMARY KEY,
+    mail_id INTEGER NOT NULL REFERENCES mails (id),
+    consulted TEXT NOT NULL,
+    question TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    opinion TEXT,
+    given_by TEXT,
+    given_at TEXT
+);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    mail_id INTEGER NOT NULL REFERENCES mails (id),
+    payload BLOB,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_attempt_at TEXT,
+    sent_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
+"""
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
+class Store:
+    """The database file of one office."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
+        return conn
+
+    def initialise(self) -> None:
+        """Create the schema in a new database; check the version of an existing one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    for statement in _statements(_SCHEMA):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif version != SCHEMA_VERSION:
+                    raise ConfigurationError(
+                        f"{self.path} has schema version {version}; this govbus reads version {SCHEMA_VERSION}"
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``), committed on success, rolled back on any error."""
+        with closing(self._connect()) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for several queries."""
+        with closing(self._connect()) as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("ROLLBACK")
+
+
+def _statements(script: str) -> list[str]:
+    """Split the schema into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
