@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -269,8 +270,11 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 or any(part in ("", ".", "..") for part in name.split("/"))
             ):
                 raise _invalid("Bundle.Malformed", f"unsafe file name {name!r}")
-            with archive.open(info) as handle:
-                data = handle.read(info.file_size + 1)
+            try:
+                with archive.open(info) as handle:
+                    data = handle.read(info.file_size + 1)
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as error:
+                raise _invalid("Bundle.Malformed", f"{name} cannot be read: {error}") from None
             if len(data) != info.file_size:
                 raise _invalid("Bundle.Malformed", f"{name} is not the size its entry declares")
             files[name] = data
@@ -338,7 +342,10 @@ def verify_bundle(
         state = replay(entries)
     except SignatureBookError as error:
         raise _invalid("Bundle.BrokenHistory", error.reason) from None
-    _check_manifest(manifest, state, files)
+    try:
+        _check_manifest(manifest, state, files)
+    except (AttributeError, KeyError, TypeError) as error:
+        raise _invalid("Bundle.Malformed", f"{MANIFEST} is not shaped as expected: {error}") from None
     documents = {d.name: (d, files[document_uri(d.name)]) for d in state.definition.documents}
     signatures = tuple(
         _verify_signature(files, entry, documents, trust, book, state, checked_at, tsas)

@@ -101,12 +101,7 @@ class LocalTimestampAuthority:
         self.identity = identity
         self._key = serialization.load_pem_private_key(identity.key_pem, password=None)
         self._clock = clock
-        self._signer = XMLSigner(
-            method=SignatureConstructionMethod.enveloped,
-            signature_algorithm=signature_method(isinstance(self._key, rsa.RSAPrivateKey)),
-            digest_algorithm=DigestAlgorithm.SHA256,
-            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-        )
+        self._method = signature_method(isinstance(self._key, rsa.RSAPrivateKey))
 
     @property
     def authority(self) -> ParticipantId:
@@ -121,7 +116,13 @@ class LocalTimestampAuthority:
         etree.SubElement(root, f"{{{TS_NS}}}genTime").text = format_timestamp(self._clock())
         imprint = etree.SubElement(root, f"{{{TS_NS}}}messageImprint", algorithm=digest_algorithm)
         imprint.text = base64.b64encode(digest).decode()
-        signed = self._signer.sign(
+        signer = XMLSigner(
+            method=SignatureConstructionMethod.enveloped,
+            signature_algorithm=self._method,
+            digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+        )
+        signed = signer.sign(
             root, key=self._key, cert=[self.identity.certificate], reference_uri=f"#{token_id}"
         )
         return etree.tostring(signed, encoding="UTF-8")
