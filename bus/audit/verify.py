@@ -331,6 +331,7 @@ def _open_segments(
     paths: Sequence[Path], include_archives: bool, report: VerificationReport
 ) -> list[_Segment]:
     segments: list[_Segment] = []
+    missing: list[tuple[Path, store.ArchiveLink]] = []
     seen: set[Path] = set()
     queue = [Path(p) for p in paths]
     while queue:
@@ -363,7 +364,13 @@ def _open_segments(
                 if candidate.is_file():
                     queue.append(candidate)
                 else:
-                    report.missing_archives.append(f"{candidate} (records {link.first_seq}..{link.last_seq})")
+                    missing.append((candidate, link))
+    sealed = {(s.meta.log_id, s.meta.base_seq + 1, s.meta.end_seq) for s in segments if s.meta.sealed}
+    for candidate, link in missing:
+        if not any(
+            (log_id, link.first_seq, link.last_seq) in sealed for log_id in {s.meta.log_id for s in segments}
+        ):
+            report.missing_archives.append(f"{candidate} (records {link.first_seq}..{link.last_seq})")
     segments.sort(key=lambda s: (s.meta.base_seq, not s.meta.sealed))
     return segments
 

@@ -53,7 +53,8 @@ def record_exchange(log: MessageLog, home: ThrowawayPki, exchange: Exchange) -> 
     log.record("out", raw, header=head, outcome="sent", mode=exchange.mode)
     answer, reply = response(home, head, raw)
     if exchange.rejected:
-        log.record("in", reply[:-40], header=None, outcome="rejected", fault_code="Client.MalformedMessage")
+        forged = reply.replace(MARKER.encode(), b"Atlas Travaux SARX")
+        log.record("in", forged, header=None, outcome="rejected", fault_code="Client.InvalidSignature")
     else:
         log.record("in", reply, header=answer, outcome="accepted", mode=exchange.mode)
     return head, answer
