@@ -1,0 +1,30 @@
+"""The echo teleservice the request/reply benchmark serves with ``govbus run bench.echo_service:app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sdk import Context, Payload, Provider, RequestReply, element
+
+SCHEMA = str(Path(__file__).with_name("echo.xsd"))
+NS = "urn:t:echo:1"
+PROVIDER = "MA/GOV/BENCH/echo"
+
+
+class Ping(Payload, tag="Ping", ns="e", nsmap={"e": NS}):
+    text: str = element()
+
+
+class Pong(Payload, tag="Pong", ns="e", nsmap={"e": NS}):
+    text: str = element()
+    by: str = element()
+
+
+ECHO = RequestReply("echo", 1, SCHEMA, request=Ping, response=Pong)
+
+app = Provider(PROVIDER)
+
+
+@app.implement(ECHO)
+def echo(request: Ping, ctx: Context) -> Pong:
+    return Pong(text=request.text, by=str(ctx.participant))
