@@ -501,9 +501,17 @@ class MailOffice:
     # Outbox, delivery and news from other offices
 
     def pending(self) -> list[OutboxMessage]:
-        """Messages not yet handed over, oldest first."""
+        """Messages not yet handed over, oldest first (a letter's payload is built only to send it)."""
         with self._store.read() as conn:
-            return [self._message(conn, row) for row in outbox.pending(conn)]
+            return [self._message(conn, row, build_letter=False) for row in outbox.pending(conn)]
+
+    def letter(self, number: str) -> Deposit:
+        """The deposit that delivers outgoing letter ``number``, its attachments read back and checked."""
+        with self._store.read() as conn:
+            row = self._row(conn, number)
+            if row["direction"] != Direction.OUTGOING.value:
+                raise NotDeliverable(f"{number} is incoming mail: only outgoing letters are delivered")
+            return self._letter(conn, row)
 
     def drain(self, sink: Sink, *, to: Callable[[str], bool] | None = None) -> DrainReport:
         """Hand pending messages to ``sink`` in order, marking each sent once ``sink`` returns.
@@ -840,12 +848,14 @@ class MailOffice:
             comment=f"registered as {ack.registration_number} on {format_utc_millis(ack.received_at)}",
         )
 
-    def _message(self, conn: sqlite3.Connection, row: sqlite3.Row) -> OutboxMessage:
+    def _message(
+        self, conn: sqlite3.Connection, row: sqlite3.Row, *, build_letter: bool = True
+    ) -> OutboxMessage:
         kind = OutboxKind(row["kind"])
-        payload: StatusChange | Deposit
+        payload: StatusChange | Deposit | None = None
         if kind is OutboxKind.STATUS_CHANGE:
             payload = StatusChange.from_xml(row["payload"])
-        else:
+        elif build_letter:
             payload = self._letter(conn, self._row(conn, row["number"]))
         return OutboxMessage(
             id=row["id"],

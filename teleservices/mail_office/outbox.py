@@ -38,7 +38,7 @@ class OutboxMessage:
     kind: OutboxKind
     destination: str  # the participant id to send it to
     registration_number: str  # the letter it is about, in this office
-    payload: StatusChange | Deposit
+    payload: StatusChange | Deposit | None  # a letter's deposit is built when it is sent (None in listings)
     created_at: str
     attempts: int
     last_error: str | None
