@@ -64,7 +64,7 @@ from bus.transport.base import (
     closed_fault,
     effective_mandatory,
 )
-from bus.transport.topology import DIRECT_REPLY_TO, Topology
+from bus.transport.topology import DIRECT_REPLY_TO, Topology, is_direct_reply_address
 
 log = structlog.get_logger(__name__)
 
@@ -217,6 +217,7 @@ class RabbitMQTransport(Transport):
         self._conn: pika.SelectConnection | None = None
         self._closing = False
         self._attempts = 0
+        self._reconnections = 0
         self._reconnect_timer: Any = None
         self._pub: Channel | None = None
         self._pub_ready = False
@@ -236,6 +237,16 @@ class RabbitMQTransport(Transport):
         except BaseException:
             self._thread.join(5)
             raise
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection is open (it may still be re-establishing channels)."""
+        return self._connected.is_set()
+
+    @property
+    def reconnections(self) -> int:
+        """How many times the connection was re-established since ``connect``."""
+        return self._reconnections
 
     def __repr__(self) -> str:
         return f"<RabbitMQTransport {self.url} prefix={self.topology.prefix}>"
@@ -305,6 +316,8 @@ class RabbitMQTransport(Transport):
             connection.close()
             return
         reconnected = self._started.done()
+        if reconnected:
+            self._reconnections += 1
         self._conn = connection
         self._attempts = 0
         self._connected.set()
@@ -592,6 +605,23 @@ class RabbitMQTransport(Transport):
             self._submit(partial(self._enqueue, batch))
         deadline = time.monotonic() + self._publish_timeout
         return [self._await_confirm(p, max(0.0, deadline - time.monotonic())) for p in sent]
+
+    def reply(self, delivery: Delivery | Message, message: OutgoingMessage) -> None:
+        """As ``Transport.reply``; a direct reply-to reply returns once handed to the I/O thread.
+
+        The broker can report neither delivery nor loss of a direct reply, so waiting for its confirm
+        would add a round trip and guarantee nothing more.
+        """
+        request = delivery.message if isinstance(delivery, Delivery) else delivery
+        if not request.reply_to or not is_direct_reply_address(request.reply_to):
+            super().reply(delivery, message)
+            return
+        self._check_open()
+        if message.correlation_id is None:
+            message = replace(message, correlation_id=request.message_id)
+        publish = self._prepare("", request.reply_to, message, False)
+        publish.is_request = True  # nobody waits: only a failure would be recorded, and ignored
+        self._submit(partial(self._enqueue, [publish]))
 
     def request(self, service: str, message: OutgoingMessage, *, timeout: float) -> Message:
         self._check_open()
