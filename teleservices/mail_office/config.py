@@ -120,7 +120,9 @@ class OfficeConfig:
         for code, mail_type in self.mail_types.items():
             _check_code("mail type", code)
             if mail_type.service is not None:
-                self.check_service(mail_type.service)
+                _check_code("service", mail_type.service)
+                if self.services and mail_type.service not in self.services:
+                    raise ConfigurationError(f"mail type {code!r}: unknown service {mail_type.service!r}")
         if self.default_mail_type is not None and self.default_mail_type not in self.mail_types:
             raise ConfigurationError(f"the default mail type {self.default_mail_type!r} is not in mailTypes")
         if not set(self.weekend) <= set(range(7)) or len(set(self.weekend)) > 6:

@@ -25,6 +25,12 @@ class ConfigurationError(MailOfficeError):
     code = "MailOffice.InvalidConfiguration"
 
 
+class InvalidRequest(MailOfficeError):
+    """A field of a request does not fit the contract (an empty comment, a two-line subject...)."""
+
+    code = "MailOffice.InvalidRequest"
+
+
 class InvalidDeposit(MailOfficeError):
     """A deposit the office refuses to register."""
 

@@ -18,7 +18,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
+
+import pydantic
 
 from teleservices.mail_office import outbox, registers
 from teleservices.mail_office.attachments import AttachmentStore
@@ -28,6 +30,7 @@ from teleservices.mail_office.deadlines import Alert, alert_level, deadline
 from teleservices.mail_office.errors import (
     AttachmentDigestMismatch,
     ConfigurationError,
+    InvalidRequest,
     InvalidSender,
     NotDeliverable,
     UnknownRegistration,
@@ -35,6 +38,7 @@ from teleservices.mail_office.errors import (
 )
 from teleservices.mail_office.models import (
     Acknowledgement,
+    Actor,
     Assign,
     Attachment,
     AttachmentInfo,
@@ -43,8 +47,10 @@ from teleservices.mail_office.models import (
     DeskOperation,
     GiveOpinion,
     HistoryEntry,
+    MailPayload,
     MailRecord,
     Opinion,
+    ParticipantId,
     Party,
     PartyKind,
     Redirect,
@@ -131,6 +137,8 @@ class MailOffice:
         are sent to it. The same letter deposited again by the same sender (same deposit digest) is not
         registered twice: the original acknowledgement is returned, byte for byte.
         """
+        if channel is not None:
+            _check(_PARTICIPANT, channel, "channel")
         digest = deposit_digest(deposit)
         with self._store.read() as conn:
             original = self._original(conn, deposit.sender, digest)
@@ -243,6 +251,8 @@ class MailOffice:
         self, number: str, *, service: str, actor: str, agent: str | None = None, comment: str | None = None
     ) -> MailRecord:
         """Give a letter to a service (and optionally one of its agents)."""
+        _checked(Assign, registration_number=number, service=service, agent=agent, comment=comment)
+        _check(_ACTOR, actor, "actor")
         self.config.check_service(service)
         with self._store.write() as conn:
             row = self._row(conn, number)
@@ -253,6 +263,8 @@ class MailOffice:
 
     def redirect(self, number: str, *, service: str, reason: str, actor: str) -> MailRecord:
         """Send a letter on to the competent service; its agent, if any, is unassigned."""
+        _checked(Redirect, registration_number=number, service=service, reason=reason)
+        _check(_ACTOR, actor, "actor")
         self.config.check_service(service)
         with self._store.write() as conn:
             row = self._row(conn, number)
@@ -263,6 +275,8 @@ class MailOffice:
 
     def request_opinion(self, number: str, *, consulted: str, question: str, actor: str) -> MailRecord:
         """Ask ``consulted`` (a service, an official or an administration) for an opinion."""
+        _checked(RequestOpinion, registration_number=number, consulted=consulted, question=question)
+        _check(_ACTOR, actor, "actor")
         with self._store.write() as conn:
             row = self._row(conn, number)
             at = self.now()
@@ -276,6 +290,8 @@ class MailOffice:
 
     def give_opinion(self, number: str, *, opinion: str, actor: str) -> MailRecord:
         """Record the opinion asked for; the letter returns to its service."""
+        _checked(GiveOpinion, registration_number=number, opinion=opinion)
+        _check(_ACTOR, actor, "actor")
         with self._store.write() as conn:
             row = self._row(conn, number)
             at = self.now()
@@ -289,6 +305,8 @@ class MailOffice:
 
     def validate(self, number: str, *, actor: str, comment: str | None = None) -> MailRecord:
         """Approve the processing of a letter: it may then be answered or closed."""
+        _checked(Validate, registration_number=number, comment=comment)
+        _check(_ACTOR, actor, "actor")
         with self._store.write() as conn:
             row = self._row(conn, number)
             self._transition(conn, row, Action.VALIDATE, actor=actor, comment=comment)
@@ -310,6 +328,16 @@ class MailOffice:
         Returns the reply's record. The reply goes to the sender's mail office when the sender is an
         administration, otherwise to the system that deposited the letter (if it came over the bus).
         """
+        _checked(
+            Reply,
+            registration_number=number,
+            subject=subject,
+            mail_type=mail_type,
+            body=body,
+            attachments=list(attachments),
+            comment=comment,
+        )
+        _check(_ACTOR, actor, "actor")
         _check_digests(attachments)
         for attachment in attachments:
             self.attachments.put(attachment.content)
@@ -342,6 +370,8 @@ class MailOffice:
 
     def close(self, number: str, *, actor: str, comment: str | None = None) -> MailRecord:
         """File a letter whose processing is over."""
+        _checked(Close, registration_number=number, comment=comment)
+        _check(_ACTOR, actor, "actor")
         with self._store.write() as conn:
             row = self._row(conn, number)
             self._transition(conn, row, Action.CLOSE, actor=actor, comment=comment)
@@ -359,6 +389,15 @@ class MailOffice:
         service: str | None = None,
     ) -> MailRecord:
         """Register a new outgoing letter; an administration's letter is queued for delivery to it."""
+        _checked(
+            Send,
+            subject=subject,
+            recipient=recipient,
+            mail_type=mail_type,
+            body=body,
+            attachments=list(attachments),
+        )
+        _check(_ACTOR, actor, "actor")
         check_party(recipient, "recipient")
         if service is not None:
             self.config.check_service(service)
@@ -959,6 +998,32 @@ class MailOffice:
             opinions=opinions,
             history=history,
         )
+
+
+_ACTOR: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(Actor)
+_PARTICIPANT: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(ParticipantId)
+_P = TypeVar("_P", bound=MailPayload)
+
+
+def _problems(error: pydantic.ValidationError, prefix: str = "") -> str:
+    return "; ".join(
+        f"{'.'.join([prefix, *map(str, e['loc'])]).strip('.') or 'input'}: {e['msg']}" for e in error.errors()
+    )
+
+
+def _checked(model: type[_P], **fields: object) -> _P:
+    """The request as its contract model, or ``InvalidRequest`` saying which field does not fit."""
+    try:
+        return model(**fields)
+    except pydantic.ValidationError as error:
+        raise InvalidRequest(_problems(error)) from None
+
+
+def _check(adapter: pydantic.TypeAdapter[str], value: str, name: str) -> None:
+    try:
+        adapter.validate_python(value)
+    except pydantic.ValidationError as error:
+        raise InvalidRequest(_problems(error, name)) from None
 
 
 def _check_digests(attachments: Sequence[Attachment]) -> None:

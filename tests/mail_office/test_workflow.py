@@ -9,7 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from teleservices.mail_office.errors import InvalidTransition, UnknownRegistration, UnknownService
+from teleservices.mail_office.errors import (
+    InvalidRequest,
+    InvalidTransition,
+    UnknownRegistration,
+    UnknownService,
+)
 from teleservices.mail_office.models import (
     Assign,
     Attachment,
@@ -325,3 +330,28 @@ def test_each_step_is_reported_to_the_depositor(office: MailOffice, deposited: C
         (OutboxKind.LETTER, PORTAL, "MEF/2026/D/1"),  # the reply itself, before the news of it
         (OutboxKind.STATUS_CHANGE, PORTAL, number),
     ]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda o, n: o.assign(n, service="rh", actor="k.alami", comment=""), "comment"),
+        (lambda o, n: o.assign(n, service="rh", actor="k.alami\nchef"), "actor"),
+        (lambda o, n: o.assign(n, service="r h", actor="k.alami"), "service"),
+        (lambda o, n: o.redirect(n, service="rh", reason="", actor="k.alami"), "reason"),
+        (lambda o, n: o.request_opinion(n, consulted=" ", question="?", actor="k.alami"), "consulted"),
+        (lambda o, n: o.give_opinion(n, opinion="\x00", actor="k.alami"), "opinion"),
+        (lambda o, n: o.reply(n, subject="deux\nlignes", actor="k.alami"), "subject"),
+        (lambda o, n: o.close(n, actor=""), "actor"),
+        (lambda o, n: o.deposit(letter("autre"), channel="portail"), "channel"),
+    ],
+)
+def test_requests_that_do_not_fit_the_contract_are_refused_before_anything_changes(
+    office: MailOffice, deposited: Callable[..., str], call: Callable[[MailOffice, str], object], field: str
+) -> None:
+    number = deposited()
+    before = office.show(number)
+    with pytest.raises(InvalidRequest, match=f"^{field}: "):
+        call(office, number)
+    assert office.show(number) == before
+    assert len(office.pending()) == 0

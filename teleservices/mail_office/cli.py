@@ -1,0 +1,585 @@
+"""``mail``: the mail office from the command line, on a local office directory (``--office-dir``).
+
+Each command is a thin call into ``MailOffice``. Output is plain ``key: value`` text, or the contract's
+XML with ``--xml``. Refusals print one line, ``govbus: <code>: <reason>``, and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import lxml.etree as etree
+import pydantic
+
+from teleservices.mail_office.config import OfficeConfig
+from teleservices.mail_office.errors import MailOfficeError
+from teleservices.mail_office.models import (
+    Acknowledgement,
+    Attachment,
+    Deposit,
+    MailPayload,
+    MailRecord,
+    Party,
+    PartyKind,
+    Register,
+    RegisterQuery,
+    format_utc_millis,
+)
+from teleservices.mail_office.numbering import DEFAULT_FORMAT
+from teleservices.mail_office.office import MailOffice
+from teleservices.mail_office.workflow import Direction, Status
+
+OFFICE_ENV = "GOVBUS_MAIL_OFFICE"
+ACTOR_ENV = "GOVBUS_ACTOR"
+EXIT_REFUSED = 1
+MAX_XML_BYTES = 64 * 1024 * 1024
+
+
+class MailGroup(click.Group):
+    """Reports the office's refusals and invalid input on one line (exit 1), never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MailOfficeError as error:
+            click.echo(f"govbus: {error.code}: {error}", err=True)
+            sys.exit(EXIT_REFUSED)
+        except pydantic.ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
+            )
+            click.echo(f"govbus: invalid input: {problems}", err=True)
+            sys.exit(EXIT_REFUSED)
+
+
+def office_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--office-dir DIR`` (default ``$GOVBUS_MAIL_OFFICE``)."""
+    return click.option(
+        "--office-dir",
+        "office_dir",
+        envvar=OFFICE_ENV,
+        required=True,
+        metavar="DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"the mail office directory (default: ${OFFICE_ENV})",
+    )(function)
+
+
+def actor_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--actor ID``: the official acting (default ``$GOVBUS_ACTOR``)."""
+    return click.option("--actor", envvar=ACTOR_ENV, required=True, help=f"who acts (default: ${ACTOR_ENV})")(
+        function
+    )
+
+
+xml_option = click.option("--xml", "as_xml", is_flag=True, help="print the contract XML")
+attach_option = click.option(
+    "--attach",
+    "attach",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a file to attach (repeatable); its media type is guessed from its name",
+)
+body_option = click.option("--body", help="the text of the letter")
+
+
+def _open(office_dir: Path) -> MailOffice:
+    return MailOffice(office_dir)
+
+
+def _attachments(paths: tuple[Path, ...]) -> list[Attachment]:
+    attachments = []
+    for path in paths:
+        media_type = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").lower()
+        attachments.append(Attachment.of(path.name, media_type, path.read_bytes()))
+    return attachments
+
+
+def _read_payload(path: Path, model: type[MailPayload]) -> Any:
+    """A contract document from a file: no DTD, no entities, no network."""
+    data = path.read_bytes()
+    if len(data) > MAX_XML_BYTES:
+        raise click.BadParameter(f"{path} is larger than {MAX_XML_BYTES} bytes")
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise click.BadParameter(f"{path}: DOCTYPE and ENTITY declarations are not allowed")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise click.BadParameter(f"{path} is not well-formed XML: {error}") from None
+    return model.from_xml_tree(root)
+
+
+def _print_xml(payload: MailPayload) -> None:
+    click.echo(etree.tostring(payload.to_xml_tree(), pretty_print=True, encoding="unicode"), nl=False)
+
+
+def _time(moment: datetime) -> str:
+    return format_utc_millis(moment)
+
+
+def _party_text(party: Party) -> str:
+    return f"{party.kind.value} {party.identifier} ({party.name})"
+
+
+def _print_acknowledgement(ack: Acknowledgement, as_xml: bool) -> None:
+    if as_xml:
+        _print_xml(ack)
+        return
+    click.echo(f"registration: {ack.registration_number}")
+    click.echo(f"office: {ack.office}")
+    click.echo(f"received: {_time(ack.received_at)}")
+    click.echo(f"service: {ack.service_in_charge}")
+    click.echo(f"deadline: {ack.deadline.isoformat()}")
+    click.echo(f"digest: {ack.deposit_digest}")
+    if ack.linked_registration:
+        click.echo(f"linked: {ack.linked_registration}")
+
+
+def _print_record(record: MailRecord, as_xml: bool) -> None:
+    if as_xml:
+        _print_xml(record)
+        return
+    lines = {
+        "registration": record.registration_number,
+        "direction": record.direction.value,
+        "status": record.status.value,
+        "subject": record.subject,
+        "sender": _party_text(record.sender),
+        "recipient": _party_text(record.recipient),
+        "type": record.mail_type,
+        "registered": _time(record.registered_at),
+        "deadline": record.deadline.isoformat() if record.deadline else None,
+        "service": record.service,
+        "agent": record.agent,
+        "linked": record.linked_registration,
+        "linked-status": record.linked_status.value if record.linked_status else None,
+        "in-reply-to": record.in_reply_to,
+        "replies": ", ".join(record.replies) or None,
+        "digest": record.deposit_digest,
+    }
+    for key, value in lines.items():
+        if value is not None:
+            click.echo(f"{key}: {value}")
+    for a in record.attachments:
+        click.echo(f"attachment: {a.name} {a.media_type} {a.size} bytes sha256:{a.sha256}")
+    for o in record.opinions:
+        given = f" -> {o.opinion!r} by {o.given_by}" if o.given_by else " (awaited)"
+        click.echo(f"opinion: {o.consulted} asked by {o.requested_by}: {o.question!r}{given}")
+    if record.body:
+        click.echo("body: " + record.body.replace("\n", "\n  "))
+    click.echo("history:")
+    for h in record.history:
+        move = f"{h.old_status.value} -> {h.new_status.value}" if h.old_status else h.new_status.value
+        extra = "".join(
+            f" {label}={value}" for label, value in (("service", h.service), ("agent", h.agent)) if value
+        )
+        comment = f" : {h.comment}" if h.comment else ""
+        click.echo(
+            f"  {h.sequence}. {h.time.isoformat()} {h.action.value} ({move}) by {h.actor}{extra}{comment}"
+        )
+
+
+@click.group(cls=MailGroup)
+def mail() -> None:
+    """Digital mail office: deposit letters, acknowledge them, process them, keep the registers."""
+
+
+@mail.command()
+@office_option
+@click.option("--participant", required=True, help="the office's participant id, e.g. MA/GOV/MEF/bo")
+@click.option("--name", required=True, help="the administration's name, as it signs its letters")
+@click.option("--code", required=True, help="the office code in registration numbers, e.g. MEF")
+@click.option("--number-format", default=DEFAULT_FORMAT, show_default=True)
+@click.option("--timezone", default="Africa/Casablanca", show_default=True)
+@click.option("--default-service", default="bureau-ordre", show_default=True)
+@click.option("--service", "services", multiple=True, help="a service of the office (repeatable)")
+def init(
+    office_dir: Path,
+    participant: str,
+    name: str,
+    code: str,
+    number_format: str,
+    timezone: str,
+    default_service: str,
+    services: tuple[str, ...],
+) -> None:
+    """Create a mail office in --office-dir (edit mail-office.json for mail types and holidays)."""
+    if services and default_service not in services:
+        services = (default_service, *services)
+    config = OfficeConfig(
+        participant=participant,
+        name=name,
+        code=code,
+        number_format=number_format,
+        timezone=timezone,
+        default_service=default_service,
+        services=services,
+    )
+    office = MailOffice.create(office_dir, config)
+    click.echo(f"office: {office.participant}")
+    click.echo(f"directory: {office.directory}")
+
+
+@mail.command()
+@office_option
+@click.option("--from-xml", "from_xml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a Deposit document instead of the options below")  # fmt: skip
+@click.option("--subject")
+@click.option("--sender-kind", type=click.Choice([k.value for k in PartyKind]))
+@click.option("--sender-id", help="CIN, ICE or participant id")
+@click.option("--sender-name")
+@click.option("--recipient-id", help="default: this office")
+@click.option("--recipient-name", help="default: this office's name")
+@click.option("--type", "mail_type", default="letter", show_default=True)
+@body_option
+@attach_option
+@click.option("--channel", help="the participant that carried the deposit (status changes go there)")
+@xml_option
+def deposit(
+    office_dir: Path,
+    from_xml: Path | None,
+    subject: str | None,
+    sender_kind: str | None,
+    sender_id: str | None,
+    sender_name: str | None,
+    recipient_id: str | None,
+    recipient_name: str | None,
+    mail_type: str,
+    body: str | None,
+    attach: tuple[Path, ...],
+    channel: str | None,
+    as_xml: bool,
+) -> None:
+    """Register an incoming letter and print its acknowledgement of receipt."""
+    office = _open(office_dir)
+    if from_xml is not None:
+        letter = _read_payload(from_xml, Deposit)
+    else:
+        missing = [
+            f"--{name}"
+            for name, value in (
+                ("subject", subject),
+                ("sender-kind", sender_kind),
+                ("sender-id", sender_id),
+                ("sender-name", sender_name),
+            )
+            if value is None
+        ]
+        if missing:
+            raise click.UsageError(f"give --from-xml FILE or {', '.join(missing)}")
+        letter = Deposit(
+            subject=subject,
+            sender=Party(kind=PartyKind(sender_kind), identifier=sender_id, name=sender_name),
+            recipient=Party(
+                kind=PartyKind.ADMINISTRATION,
+                identifier=recipient_id or office.participant,
+                name=recipient_name or office.config.name,
+            ),
+            mail_type=mail_type,
+            body=body,
+            attachments=_attachments(attach),
+        )
+    _print_acknowledgement(office.deposit(letter, channel=channel), as_xml)
+
+
+@mail.command()
+@office_option
+@click.argument("number")
+@xml_option
+def show(office_dir: Path, number: str, as_xml: bool) -> None:
+    """Show a letter: its status, parties, attachments, opinions and history."""
+    _print_record(_open(office_dir).show(number), as_xml)
+
+
+@mail.command()
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--service", required=True)
+@click.option("--agent")
+@click.option("--comment")
+@xml_option
+def assign(
+    office_dir: Path,
+    actor: str,
+    number: str,
+    service: str,
+    agent: str | None,
+    comment: str | None,
+    as_xml: bool,
+) -> None:
+    """Assign a letter to a service, optionally to one of its agents."""
+    record = _open(office_dir).assign(number, service=service, agent=agent, comment=comment, actor=actor)
+    _print_record(record, as_xml)
+
+
+@mail.command()
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--service", required=True)
+@click.option("--reason", required=True)
+@xml_option
+def redirect(office_dir: Path, actor: str, number: str, service: str, reason: str, as_xml: bool) -> None:
+    """Send a letter on to the competent service."""
+    _print_record(_open(office_dir).redirect(number, service=service, reason=reason, actor=actor), as_xml)
+
+
+@mail.command(name="request-opinion")
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--consulted", required=True, help="the service, official or administration asked")
+@click.option("--question", required=True)
+@xml_option
+def request_opinion(
+    office_dir: Path, actor: str, number: str, consulted: str, question: str, as_xml: bool
+) -> None:
+    """Ask for an opinion before answering a letter."""
+    record = _open(office_dir).request_opinion(number, consulted=consulted, question=question, actor=actor)
+    _print_record(record, as_xml)
+
+
+@mail.command(name="give-opinion")
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--opinion", required=True)
+@xml_option
+def give_opinion(office_dir: Path, actor: str, number: str, opinion: str, as_xml: bool) -> None:
+    """Give the opinion asked for on a letter."""
+    _print_record(_open(office_dir).give_opinion(number, opinion=opinion, actor=actor), as_xml)
+
+
+@mail.command()
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--comment")
+@xml_option
+def validate(office_dir: Path, actor: str, number: str, comment: str | None, as_xml: bool) -> None:
+    """Approve the processing of a letter."""
+    _print_record(_open(office_dir).validate(number, comment=comment, actor=actor), as_xml)
+
+
+@mail.command()
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--subject", required=True)
+@body_option
+@attach_option
+@click.option("--type", "mail_type", help="default: reply")
+@click.option("--comment")
+@xml_option
+def reply(
+    office_dir: Path,
+    actor: str,
+    number: str,
+    subject: str,
+    body: str | None,
+    attach: tuple[Path, ...],
+    mail_type: str | None,
+    comment: str | None,
+    as_xml: bool,
+) -> None:
+    """Answer a validated letter; prints the reply, registered as outgoing mail."""
+    record = _open(office_dir).reply(
+        number,
+        subject=subject,
+        body=body,
+        attachments=_attachments(attach),
+        mail_type=mail_type,
+        comment=comment,
+        actor=actor,
+    )
+    _print_record(record, as_xml)
+
+
+@mail.command()
+@office_option
+@actor_option
+@click.argument("number")
+@click.option("--comment")
+@xml_option
+def close(office_dir: Path, actor: str, number: str, comment: str | None, as_xml: bool) -> None:
+    """File a letter whose processing is over."""
+    _print_record(_open(office_dir).close(number, comment=comment, actor=actor), as_xml)
+
+
+@mail.command()
+@office_option
+@actor_option
+@click.option("--subject", required=True)
+@click.option("--recipient-kind", type=click.Choice([k.value for k in PartyKind]), default="administration")
+@click.option("--recipient-id", required=True, help="participant id, CIN or ICE")
+@click.option("--recipient-name", required=True)
+@click.option("--type", "mail_type", default="letter", show_default=True)
+@click.option("--service", help="the service sending it")
+@body_option
+@attach_option
+@xml_option
+def send(
+    office_dir: Path,
+    actor: str,
+    subject: str,
+    recipient_kind: str,
+    recipient_id: str,
+    recipient_name: str,
+    mail_type: str,
+    service: str | None,
+    body: str | None,
+    attach: tuple[Path, ...],
+    as_xml: bool,
+) -> None:
+    """Register a new outgoing letter (delivered to an administration's mail office)."""
+    record = _open(office_dir).send(
+        subject=subject,
+        recipient=Party(kind=PartyKind(recipient_kind), identifier=recipient_id, name=recipient_name),
+        mail_type=mail_type,
+        body=body,
+        attachments=_attachments(attach),
+        service=service,
+        actor=actor,
+    )
+    _print_record(record, as_xml)
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", ctx=ctx, param=param) from None
+
+
+@mail.command(name="register")
+@office_option
+@click.option("--outgoing", is_flag=True, help="the outgoing (D) register instead of the incoming (A) one")
+@click.option("--year", type=click.IntRange(1900, 9999))
+@click.option("--status", type=click.Choice([s.value for s in Status]))
+@click.option(
+    "--correspondent", help="sender (incoming) or recipient (outgoing): identifier or part of a name"
+)
+@click.option("--text", help="part of the subject")
+@click.option("--service")
+@click.option("--from", "registered_from", callback=_date, metavar="YYYY-MM-DD")
+@click.option("--to", "registered_to", callback=_date, metavar="YYYY-MM-DD")
+@click.option("--late", is_flag=True, help="only letters past their deadline")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True), help="export as CSV ('-': stdout)"
+)
+@xml_option
+def register_command(
+    office_dir: Path,
+    outgoing: bool,
+    year: int | None,
+    status: str | None,
+    correspondent: str | None,
+    text: str | None,
+    service: str | None,
+    registered_from: date | None,
+    registered_to: date | None,
+    late: bool,
+    limit: int,
+    offset: int,
+    csv_path: str | None,
+    as_xml: bool,
+) -> None:
+    """Search a register; print counts per status and one page of letters, or export it as CSV."""
+    query = RegisterQuery(
+        direction=Direction.OUTGOING if outgoing else Direction.INCOMING,
+        year=year,
+        status=Status(status) if status else None,
+        correspondent=correspondent,
+        text=text,
+        service=service,
+        registered_from=registered_from,
+        registered_to=registered_to,
+        late_only=late,
+        limit=limit,
+        offset=offset,
+    )
+    office = _open(office_dir)
+    if csv_path is not None:
+        if csv_path == "-":
+            office.export_csv(query, sys.stdout)
+            return
+        with open(csv_path, "w", encoding="utf-8", newline="") as out:
+            count = office.export_csv(query, out)
+        click.echo(f"exported: {count} letters to {csv_path}")
+        return
+    page = office.register(query)
+    if as_xml:
+        _print_xml(page)
+        return
+    _print_register(page, query)
+
+
+def _print_register(page: Register, query: RegisterQuery) -> None:
+    click.echo(f"register: {page.direction.value}")
+    click.echo(f"total: {page.total}")
+    click.echo(f"late: {page.late}")
+    for count in page.counts:
+        click.echo(f"  {count.status.value}: {count.count}")
+    for e in page.entries:
+        party = e.sender if page.direction is Direction.INCOMING else e.recipient
+        deadline = f" due {e.deadline.isoformat()}" if e.deadline else ""
+        flag = " LATE" if e.late else ""
+        click.echo(
+            f"{e.registration_number}  {e.registered_at.date().isoformat()}  {e.status.value}  "
+            f"{party.name}  {e.subject}  [{e.service or '-'}]{deadline}{flag}"
+        )
+    shown = query.offset + len(page.entries)
+    if shown < page.total:
+        click.echo(f"... {page.total - shown} more (use --offset {shown})")
+
+
+@mail.command()
+@office_option
+def alerts(office_dir: Path) -> None:
+    """Letters whose deadline is near, today, or past."""
+    for alert in _open(office_dir).alerts():
+        click.echo(
+            f"{alert.level.value}: {alert.registration_number} due {alert.deadline.isoformat()} "
+            f"({alert.days_left:+d} days) [{alert.service or '-'}{'/' + alert.agent if alert.agent else ''}] "
+            f"{alert.subject}"
+        )
+
+
+@mail.command()
+@office_option
+@click.argument("number")
+@click.argument("sha256")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, allow_dash=True), required=True, help="where to write it"
+)
+def attachment(office_dir: Path, number: str, sha256: str, out: str) -> None:
+    """Write an attachment of a letter to --out, after checking its digest."""
+    info, content = _open(office_dir).attachment(number, sha256)
+    with click.open_file(out, "wb") as file:
+        file.write(content)
+    if out != "-":
+        click.echo(f"attachment: {info.name} {info.media_type} {info.size} bytes -> {out}")
+
+
+@mail.command()
+@office_option
+def pending(office_dir: Path) -> None:
+    """Messages waiting in the outbox (status changes and letters to deliver)."""
+    for message in _open(office_dir).pending():
+        error = f" last error: {message.last_error}" if message.last_error else ""
+        click.echo(
+            f"{message.id} {message.kind.value} -> {message.destination} about {message.registration_number} "
+            f"(attempts {message.attempts}){error}"
+        )
