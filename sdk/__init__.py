@@ -2,6 +2,8 @@
 
 from pydantic_xml import attr, element, wrapped
 
+from bus.faults import Fault, FaultCode
+from bus.ids import ParticipantId, ServiceId
 from bus.logging import configure_logging
 from sdk.app import App, Provider, Running, Subscriber
 from sdk.client import Client
@@ -17,15 +19,19 @@ __all__ = [
     "Client",
     "Context",
     "Contract",
+    "Fault",
+    "FaultCode",
     "Node",
     "Notification",
     "NotifyResult",
+    "ParticipantId",
     "Payload",
     "Provider",
     "Receipt",
     "RequestReply",
     "Running",
     "ServiceError",
+    "ServiceId",
     "Subscriber",
     "attr",
     "configure_logging",

@@ -157,7 +157,7 @@ class Client:
         if answer.kind is MessageKind.FAULT:
             fault = fault_from_payload(verified.payload)
             self.node.record("in", reply, header=answer, outcome="fault", fault=fault, started=started)
-            raise CallFailed(fault.code, fault.reason)
+            raise fault
         self.node.record("in", reply, header=answer, outcome="accepted", started=started)
         return verified
 

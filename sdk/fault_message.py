@@ -6,6 +6,7 @@ from pydantic_xml import element
 
 from bus.faults import Fault, FaultCode
 from sdk.contract import Payload, decode, encode
+from sdk.errors import CallFailed
 
 SCHEMA = "fault.xsd"
 NAMESPACE = "urn:govbus:fault:1"
@@ -16,18 +17,24 @@ class FaultReport(Payload, tag="Fault", ns="f", nsmap={"f": NAMESPACE}):
 
     code: str = element()
     reason: str = element()
+    service_code: str | None = element(tag="serviceCode", default=None)
 
 
 def fault_payload(fault: Fault):  # noqa: ANN201 - an lxml element
     """The XSD-valid payload element for ``fault``."""
-    return encode(FaultReport(code=str(fault.code), reason=fault.reason[:2000]), SCHEMA)
+    service_code = getattr(fault, "service_code", None)
+    return encode(
+        FaultReport(code=str(fault.code), reason=fault.reason[:2000], service_code=service_code), SCHEMA
+    )
 
 
-def fault_from_payload(element) -> Fault:  # noqa: ANN001 - an lxml element
-    """The ``Fault`` a received fault message carries; unknown codes are kept as sent."""
+def fault_from_payload(element) -> CallFailed:  # noqa: ANN001 - an lxml element
+    """The fault a received fault message carries; an unknown code is kept in the reason."""
     report = decode(element, FaultReport, SCHEMA)
     try:
         code = FaultCode(report.code)
     except ValueError:
-        return Fault(FaultCode.HANDLER_ERROR, f"{report.code}: {report.reason}")
-    return Fault(code, report.reason)
+        return CallFailed(
+            FaultCode.HANDLER_ERROR, f"{report.code}: {report.reason}", service_code=report.service_code
+        )
+    return CallFailed(code, report.reason, service_code=report.service_code)

@@ -45,7 +45,7 @@ class EchoService:
         if request.text == "fail":
             raise RuntimeError("handler bug")
         if request.text == "refuse":
-            raise ServiceError("cannot serve this request")
+            raise ServiceError("cannot serve this request", code="Echo.Refused")
         if request.text.startswith("sleep:"):
             time.sleep(float(request.text.split(":", 1)[1]))
         if request.text == "bad-response":

@@ -77,6 +77,7 @@ def test_a_handler_exception_becomes_a_fault_and_the_worker_lives_on(bus):
         client.call(PROVIDER, ECHO, Ping(text="refuse"))
     assert refused.value.code is FaultCode.HANDLER_ERROR
     assert refused.value.reason == "cannot serve this request"
+    assert refused.value.service_code == "Echo.Refused"
     assert client.call(PROVIDER, ECHO, Ping(text="still alive")).text == "still alive"
 
 
