@@ -240,10 +240,16 @@ class MailOffice:
         if deposit.in_reply_to is None:
             return None
         row = conn.execute(
-            "SELECT id FROM mails WHERE direction = 'outgoing' AND number = ? AND recipient_id = ?",
-            (deposit.in_reply_to, deposit.sender.identifier),
+            "SELECT id, recipient_kind, recipient_id FROM mails WHERE direction = 'outgoing' AND number = ?",
+            (deposit.in_reply_to,),
         ).fetchone()
-        return None if row is None else int(row["id"])
+        if row is None or row["recipient_kind"] != deposit.sender.kind.value:
+            return None
+        if deposit.sender.kind is PartyKind.ADMINISTRATION:
+            answered = same_administration(row["recipient_id"], deposit.sender.identifier)
+        else:
+            answered = row["recipient_id"] == deposit.sender.identifier
+        return int(row["id"]) if answered else None
 
     # The mail desk
 

@@ -247,3 +247,25 @@ def test_the_letter_delivered_is_the_one_registered(office: MailOffice) -> None:
     incoming = office.deposit(conftest.letter()).registration_number
     with pytest.raises(NotDeliverable, match="only outgoing letters"):
         office.letter(incoming)
+
+
+def test_a_reply_is_linked_only_to_a_letter_sent_to_its_sender(office: MailOffice, cnss: MailOffice) -> None:
+    to_member = Party(kind=PartyKind.ADMINISTRATION, identifier="MA/GOV/CNSS", name="CNSS")
+    outgoing = office.send(subject="Question", recipient=to_member, mail_type="letter", actor="a")
+    Courier(office, cnss).run()  # "MA/GOV/CNSS" is delivered to the CNSS mail office
+    theirs = office.show(outgoing.registration_number).linked_registration
+    assert theirs == "CNSS-A-2026-00001"
+
+    def answer(sender: Party) -> str | None:
+        reply = conftest.letter(
+            f"Réponse de {sender.identifier}", sender=sender, recipient=conftest.TO_MEF, mail_type="reply"
+        ).model_copy(update={"in_reply_to": outgoing.registration_number})
+        channel = sender.identifier if sender.kind is PartyKind.ADMINISTRATION else None
+        return office.show(office.deposit(reply, channel=channel).registration_number).in_reply_to
+
+    assert (
+        answer(Party(kind=PartyKind.ADMINISTRATION, identifier=CNSS, name="CNSS"))
+        == outgoing.registration_number
+    )
+    assert answer(Party(kind=PartyKind.ADMINISTRATION, identifier="MA/GOV/CNAM/bo", name="CNAM")) is None
+    assert answer(conftest.CITIZEN) is None
