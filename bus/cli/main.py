@@ -15,12 +15,16 @@ def cli() -> None:
 
 def _register() -> None:
     from bus.cli import call, envelope, pki, registry, run
+    from bus.cli.lazy import lazy
 
     cli.add_command(pki.pki)
     cli.add_command(envelope.envelope)
     cli.add_command(registry.registry)
     cli.add_command(run.run)
     cli.add_command(call.call)
+    cli.add_command(
+        lazy("teleservices.demo:demo", name="demo", short_help="Run both pilots on a throwaway bus.")
+    )
 
 
 _register()

@@ -11,11 +11,12 @@ from teleservices.cnss_attestation.contract import (
     CompanyIdentity,
     Standing,
 )
-from teleservices.cnss_attestation.provider import PARTICIPANT, app
+from teleservices.cnss_attestation.provider import PARTICIPANT, PURPOSE_REQUIRED, app
 
 __all__ = [
     "ATTESTATION",
     "PARTICIPANT",
+    "PURPOSE_REQUIRED",
     "Attestation",
     "AttestationRequest",
     "Certificate",

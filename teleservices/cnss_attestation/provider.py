@@ -15,6 +15,7 @@ from teleservices.cnss_attestation.contract import (
 from teleservices.cnss_attestation.employers import EmployerRegister
 
 PARTICIPANT = "MA/GOV/CNSS/attestations"
+PURPOSE_REQUIRED = "CnssAttestation.PurposeRequired"
 
 app = Provider(PARTICIPANT)
 
@@ -30,7 +31,9 @@ def seed_register(node: Node) -> None:
 def attestation(request: AttestationRequest, ctx: Context) -> Attestation:
     """Answer from the employer register; refuse a request that declares no purpose (law 09-08)."""
     if not ctx.purpose:
-        raise ServiceError("a CNSS attestation is only given for a declared purpose: send one")
+        raise ServiceError(
+            "a CNSS attestation is only given for a declared purpose: send one", code=PURPOSE_REQUIRED
+        )
     today = date.today()
     with EmployerRegister.open(ctx.data_dir) as register:
         employer = register.find(ice=request.ice, affiliation=request.affiliation)

@@ -24,6 +24,7 @@ from teleservices.death_notice.contract import (
 from teleservices.death_notice.population import pensions
 from teleservices.store import SqliteStore
 
+ACT_MISMATCH = "DeathNotice.ActMismatch"
 PAID = "paid"
 SUSPENDED = "suspended"
 
@@ -157,7 +158,9 @@ class PensionRegister(SqliteStore):
                 )
                 return CancellationReceipt(act=act, outcome=CancellationOutcome.NOT_SUSPENDED)
             if known.cin != cancellation.cin:
-                raise ServiceError(f"act {act} was notified for CIN {known.cin}, not {cancellation.cin}")
+                raise ServiceError(
+                    f"act {act} was notified for CIN {known.cin}, not {cancellation.cin}", code=ACT_MISMATCH
+                )
             reinstated = known.pension_number if known.reinstated else None
             if known.cancelled:
                 return CancellationReceipt(

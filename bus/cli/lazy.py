@@ -1,0 +1,36 @@
+"""Commands registered by import path and imported only when run, so bus/ never imports their packages."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+
+class LazyCommand(click.Command):
+    """Stands for the click command at ``target`` (``package.module:attribute``) until it is invoked."""
+
+    def __init__(self, name: str, target: str, short_help: str) -> None:
+        super().__init__(name, short_help=short_help, add_help_option=False)
+        self.target = target
+
+    def command(self) -> click.Command:
+        module_name, _, attribute = self.target.partition(":")
+        try:
+            command = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as error:
+            raise click.ClickException(f"{self.name} is not available: {error}") from None
+        if not isinstance(command, click.Command):
+            raise click.ClickException(f"{self.target} is not a click command")
+        return command
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        return self.command().make_context(info_name, args, parent=parent, **extra)
+
+
+def lazy(target: str, *, name: str, short_help: str) -> LazyCommand:
+    """A command named ``name`` that imports ``target`` when invoked (``--help`` included)."""
+    return LazyCommand(name, target, short_help)
