@@ -27,7 +27,7 @@ Q = TypeVar("Q", bound=Payload)
 
 def encode(payload: Payload, schema: str) -> etree._Element:
     """Serialise a payload and check it against the contract's XSD (a sender never emits invalid XML)."""
-    element = payload.to_xml_tree()
+    element = payload.to_xml_tree(skip_empty=True)
     validate_payload(element, schema, who="outgoing")
     return element
 
