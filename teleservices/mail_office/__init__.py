@@ -28,6 +28,7 @@ from teleservices.mail_office.models import (
     Send,
     Show,
     StatusChange,
+    StatusReceipt,
     Validate,
     deposit_digest,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "Sink",
     "Status",
     "StatusChange",
+    "StatusReceipt",
     "Validate",
     "deposit_digest",
 ]

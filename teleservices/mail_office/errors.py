@@ -76,6 +76,12 @@ class UnknownRegistration(MailOfficeError):
         self.number = number
 
 
+class UnknownAttachment(MailOfficeError):
+    """The letter has no attachment with this digest."""
+
+    code = "MailOffice.UnknownAttachment"
+
+
 class UnknownService(MailOfficeError):
     """The service is not one of the office's services."""
 

@@ -4,7 +4,8 @@ Every model here mirrors one XSD type, field for field and in the same order, wi
 rules; tests/mail_office/test_contract.py proves the two agree. Root elements:
 
 - ``Deposit`` -> ``Acknowledgement``: a letter deposited with an administration and its receipt.
-- ``StatusChange``: sent to the depositor's system each time its letter changes hands or status.
+- ``StatusChange`` -> ``StatusReceipt``: sent to the depositor's system each time its letter changes
+  hands or status.
 - Desk operations, each answered with a ``MailRecord``: ``Assign``, ``Redirect``, ``RequestOpinion``,
   ``GiveOpinion``, ``Validate``, ``Reply`` (answers with the reply, an outgoing letter), ``Close``,
   ``Send`` (a new outgoing letter), ``Show``.
@@ -256,6 +257,14 @@ class StatusChange(MailPayload, tag="StatusChange"):
     comment: Comment | None = element(default=None)
 
 
+class StatusReceipt(MailPayload, tag="StatusReceipt"):
+    """The depositor's system's answer to a ``StatusChange``: ``applied`` is false for a step it knew."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    sequence: int = element(ge=1)
+    applied: bool = element()
+
+
 class Assign(MailPayload, tag="Assign"):
     """Assign a letter to a service, optionally to one of its agents."""
 
@@ -454,6 +463,7 @@ PAYLOADS: tuple[type[MailPayload], ...] = (
     Deposit,
     Acknowledgement,
     StatusChange,
+    StatusReceipt,
     Assign,
     Redirect,
     RequestOpinion,

@@ -33,6 +33,7 @@ from teleservices.mail_office.errors import (
     InvalidRequest,
     InvalidSender,
     NotDeliverable,
+    UnknownAttachment,
     UnknownRegistration,
     WrongRecipient,
 )
@@ -497,7 +498,7 @@ class MailOffice:
                 (row["id"], sha256),
             ).fetchone()
         if found is None:
-            raise UnknownRegistration(f"{number}: attachment {sha256}")
+            raise UnknownAttachment(f"{number} has no attachment with SHA-256 {sha256}")
         info = AttachmentInfo(
             name=found["name"], media_type=found["media_type"], sha256=found["sha256"], size=found["size"]
         )

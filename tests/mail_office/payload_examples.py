@@ -28,6 +28,7 @@ from teleservices.mail_office.models import (
     Show,
     StatusChange,
     StatusCount,
+    StatusReceipt,
     Validate,
 )
 from teleservices.mail_office.workflow import Action, Direction, Status
@@ -102,6 +103,7 @@ def full() -> list[MailPayload]:
             service="finances",
             comment="relève des finances",
         ),
+        StatusReceipt(registration_number=NUMBER, sequence=3, applied=True),
         Assign(registration_number=NUMBER, service="rh", agent="s.bennani", comment="pour suite à donner"),
         Redirect(registration_number=NUMBER, service="finances", reason="relève des finances"),
         RequestOpinion(registration_number=NUMBER, consulted="juridique", question="Est-ce recevable ?"),
@@ -200,6 +202,7 @@ def minimal() -> list[MailPayload]:
             actor="a",
             time=AT,
         ),
+        StatusReceipt(registration_number=NUMBER, sequence=1, applied=False),
         Assign(registration_number=NUMBER, service="rh"),
         Redirect(registration_number=NUMBER, service="rh", reason="r"),
         RequestOpinion(registration_number=NUMBER, consulted="MA/GOV/CNSS", question="?"),

@@ -9,7 +9,7 @@ import pytest
 
 from teleservices.mail_office.attachments import AttachmentStore
 from teleservices.mail_office.delivery import Courier
-from teleservices.mail_office.errors import AttachmentMissing, AttachmentTampered
+from teleservices.mail_office.errors import AttachmentMissing, AttachmentTampered, UnknownAttachment
 from teleservices.mail_office.models import Attachment, Party, PartyKind
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.workflow import Status
@@ -75,3 +75,11 @@ def test_a_tampered_attachment_is_never_delivered(office: MailOffice, cnss: Mail
     office.attachments.put(SCAN.content)  # the original restored from a backup
     assert len(Courier(office, cnss).deliver(office).sent) == 1
     assert office.show(sent.registration_number).status is Status.DELIVERED
+
+
+def test_an_attachment_is_asked_for_by_letter_and_digest(office: MailOffice) -> None:
+    number = office.deposit(letter(attachments=[SCAN])).registration_number
+    other = office.deposit(letter("Autre", attachments=[])).registration_number
+    with pytest.raises(UnknownAttachment, match=f"{other} has no attachment with SHA-256 {SCAN.sha256}"):
+        office.attachment(other, SCAN.sha256)
+    assert office.attachment(number, SCAN.sha256)[1] == SCAN.content
