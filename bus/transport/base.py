@@ -35,8 +35,6 @@ from bus.transport.topology import DIRECT_REPLY_TO, Topology, is_direct_reply_ad
 
 log = structlog.get_logger(__name__)
 
-HeaderValue = str | int | float | bool | bytes | None
-
 
 class ReplyMode(StrEnum):
     """How a client receives replies to its requests.
@@ -75,7 +73,7 @@ class OutgoingMessage:
     message_id: str
     correlation_id: str | None = None
     reply_to: str | None = None
-    headers: Mapping[str, HeaderValue] = field(default_factory=dict)
+    headers: Mapping[str, Any] = field(default_factory=dict)
     expiration_ms: int | None = None
     content_type: str | None = None
 
@@ -106,6 +104,20 @@ class Message:
     redelivered: bool
     delivery_count: int
     content_type: str | None = None
+
+    def as_outgoing(self) -> OutgoingMessage:
+        """The same message, ready to publish again (for replays); the broker's delivery count is dropped.
+
+        Raises ``ValueError`` for a message without an id.
+        """
+        return OutgoingMessage(
+            body=self.body,
+            message_id=self.message_id or "",
+            correlation_id=self.correlation_id,
+            reply_to=self.reply_to,
+            headers={k: v for k, v in self.headers.items() if k != "x-delivery-count"},
+            content_type=self.content_type,
+        )
 
 
 class Delivery:
@@ -447,7 +459,6 @@ __all__ = [
     "ConsumerHandle",
     "Delivery",
     "Handler",
-    "HeaderValue",
     "Message",
     "OutgoingMessage",
     "Publication",

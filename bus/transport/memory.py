@@ -105,9 +105,15 @@ class _Queue:
     arguments: dict[str, Any]
     owner: str | None
     ready: deque[_Stored] = field(default_factory=deque)
+    returned: int = 0  # how many messages at the head of ``ready`` were returned
     unacked: dict[int, _Unacked] = field(default_factory=dict)
     consumers: list[_MemoryConsumer] = field(default_factory=list)
     next_consumer: int = 0
+
+    def pop(self) -> _Stored:
+        if self.returned:
+            self.returned -= 1
+        return self.ready.popleft()
 
     @property
     def quorum(self) -> bool:
@@ -203,6 +209,7 @@ class MemoryBroker:
             queue = self._queue(name)
             count = len(queue.ready)
             queue.ready.clear()
+            queue.returned = 0
             return count
 
     def depth(self, name: str) -> int:
@@ -297,8 +304,7 @@ class MemoryBroker:
             self._expire_heads(queue)
             if not queue.ready:
                 return None
-            stored = queue.ready.popleft()
-            return self._deliver(queue, stored, owner, None)
+            return self._deliver(queue, queue.pop(), owner, None)
 
     def _dispatch(self, queue: _Queue) -> None:
         while queue.ready and queue.consumers:
@@ -308,7 +314,7 @@ class MemoryBroker:
             consumer = self._next_consumer(queue)
             if consumer is None:
                 return
-            stored = queue.ready.popleft()
+            stored = queue.pop()
             if consumer.auto_ack:
                 consumer.submit(self._message(queue, stored), None)
                 continue
@@ -355,15 +361,21 @@ class MemoryBroker:
             self._dispatch(queue)
 
     def _return(self, queue: _Queue, returned: list[_Stored]) -> None:
+        """As RabbitMQ 3.10 quorum queues: without a delivery limit, to the tail; with one, ahead of the
+        messages never delivered, in the order they were returned."""
         limit = queue.delivery_limit
-        for stored in reversed(returned):
+        to_tail = queue.quorum and limit is None
+        for stored in returned:
             stored.redelivered = True
             if queue.quorum:
                 stored.delivery_count += 1
             if limit is not None and stored.delivery_count > limit:
                 self._dead_letter(queue, stored, "delivery_limit")
+            elif to_tail:
+                queue.ready.append(stored)
             else:
-                queue.ready.appendleft(stored)
+                queue.ready.insert(queue.returned, stored)
+                queue.returned += 1
 
     # -- dead letters and expiry ------------------------------------------------------------------
 
@@ -405,7 +417,7 @@ class MemoryBroker:
     def _expire_heads(self, queue: _Queue) -> None:
         now = time.monotonic()
         while queue.ready and queue.ready[0].expires_at is not None and queue.ready[0].expires_at <= now:
-            self._dead_letter(queue, queue.ready.popleft(), "expired")
+            self._dead_letter(queue, queue.pop(), "expired")
 
     def _start_sweeper(self) -> None:
         if self._sweeper is None:

@@ -228,3 +228,20 @@ def test_closed_transport_refuses_work(bus: Bus) -> None:
         transport.publish("", queue, message())
     assert caught.value.code is FaultCode.BROKER_UNAVAILABLE
     transport.close()
+
+
+def test_requeued_messages_come_first_in_the_order_returned(bus: Bus) -> None:
+    transport = bus.connect()
+    queue = bus.service(transport)
+    for name in "ABC":
+        transport.publish("", queue, message(f"<{name}/>".encode()))
+    first, second = transport.get(queue), transport.get(queue)
+    assert first is not None and second is not None
+    second.requeue()
+    first.requeue()
+    order = []
+    for _ in range(3):
+        delivery = wait_for(lambda: transport.get(queue), what="a message")
+        order.append(delivery.body)
+        delivery.ack()
+    assert order == [b"<B/>", b"<A/>", b"<C/>"]  # as RabbitMQ 3.10 quorum queues with a delivery limit
