@@ -404,6 +404,9 @@ def _check_record(record: Record, verifier: EnvelopeVerifier, report: BundleRepo
     if record.truncated:
         report.problems.append(f"record {record.seq}: a {record.outcome} message was not kept whole")
         return
+    if record.sha256 != record.stored_sha256:
+        report.problems.append(f"record {record.seq}: the message digest is not the stored bytes' digest")
+        return
     problem, _ = check_envelope(verifier, record, report.participant or "")
     report.envelopes_verified += 1
     if problem is not None:

@@ -14,7 +14,6 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +27,7 @@ from bus.audit.errors import AuditError, LogClosed, LogDamaged
 from bus.audit.record import (
     GENESIS_HASH,
     HASHED_FIELDS,
+    HEADER_FIELDS,
     NEEDS_FAULT_CODE,
     OUTCOMES_BY_DIRECTION,
     RAW_CAP,
@@ -39,6 +39,7 @@ from bus.audit.record import (
     Outcome,
     chain_hash,
     encode_fields,
+    header_fields,
     record_digest,
 )
 from bus.envelope import Header
@@ -235,11 +236,11 @@ class MessageLog:
         if header is None and outcome is not Outcome.REJECTED:
             raise ValueError(f"a {outcome} record needs the message header")
         if header is not None:
-            fields: dict[str, str | None] = _header_fields(header)
+            fields: dict[str, str | None] = header_fields(header)
             origin = HeaderOrigin.ENVELOPE
         else:
             claimed = claimed_header(raw)
-            fields = claimed if claimed is not None else dict.fromkeys(_HEADER_FIELDS)
+            fields = claimed if claimed is not None else dict.fromkeys(HEADER_FIELDS)
             origin = HeaderOrigin.UNVERIFIED if claimed is not None else HeaderOrigin.NONE
         chosen = (
             LogMode(mode)
@@ -480,42 +481,6 @@ class MessageLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_HEADER_FIELDS = (
-    "message_id",
-    "kind",
-    "client",
-    "service",
-    "user_id",
-    "purpose",
-    "issued",
-    "expires",
-    "correlation_id",
-    "request_hash",
-)
-
-
-def _header_fields(header: Header) -> dict[str, str | None]:
-    return {
-        "message_id": header.id,
-        "kind": str(header.kind),
-        "client": str(header.client),
-        "service": str(header.service),
-        "user_id": header.user_id,
-        "purpose": header.purpose,
-        "issued": _timestamp(header.issued),
-        "expires": _timestamp(header.expires),
-        "correlation_id": header.correlation_id,
-        "request_hash": header.request_hash,
-    }
-
-
-def _timestamp(moment: datetime) -> str:
-    """``format_timestamp``, faster for the UTC datetimes headers hold."""
-    if moment.tzinfo is UTC:
-        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
-    return format_timestamp(moment)
 
 
 def _check_tail(conn: sqlite3.Connection, meta: store.LogMeta, path: Path) -> None:

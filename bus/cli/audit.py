@@ -184,6 +184,11 @@ def _show_progress(flag: bool | None) -> bool:
 )
 @click.option("--no-archives", is_flag=True, help="do not verify the archive files the live log lists")
 @click.option(
+    "--no-signatures",
+    is_flag=True,
+    help="quick check: chain, checkpoints and anchors only, not the stored envelopes' signatures",
+)
+@click.option(
     "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="processes verifying envelopes"
 )
 @click.option(
@@ -198,6 +203,7 @@ def verify(
     crl: Path | None,
     anchors: Path | None,
     no_archives: bool,
+    no_signatures: bool,
     jobs: int,
     progress: bool | None,
     as_json: bool,
@@ -213,19 +219,18 @@ def verify(
     if anchors is not None:
         with AnchorStore.read(anchors) as anchor_store:
             anchored = anchor_store.checkpoints()
+    options: dict[str, Any] = {
+        "anchors": anchored,
+        "include_archives": not no_archives,
+        "signatures": not no_signatures,
+        "jobs": jobs,
+    }
     if _show_progress(progress):
         total = count_records(paths, include_archives=not no_archives)
         with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
-            report = verify_log(
-                paths,
-                trust,
-                anchors=anchored,
-                include_archives=not no_archives,
-                jobs=jobs,
-                progress=bar.update,
-            )
+            report = verify_log(paths, trust, progress=bar.update, **options)
     else:
-        report = verify_log(paths, trust, anchors=anchored, include_archives=not no_archives, jobs=jobs)
+        report = verify_log(paths, trust, **options)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -245,10 +250,13 @@ def _print_report(report: VerificationReport) -> None:
         echo(
             f"              {report.uncovered} record(s) after the last valid checkpoint: chained, not yet signed"
         )
-    echo(
-        f"envelopes:    {report.envelopes_verified} signature(s) verified at their recorded time; "
-        f"{_unverified_text(report)}"
-    )
+    if report.signatures_checked:
+        echo(
+            f"envelopes:    {report.envelopes_verified} signature(s) verified at their recorded time; "
+            f"{_unverified_text(report)}"
+        )
+    else:
+        echo(f"envelopes:    {report.signatures_skipped} signature(s) NOT checked (--no-signatures)")
     if report.metadata_only:
         echo(
             f"              {report.metadata_only} metadata-only record(s): no payload stored, "

@@ -178,3 +178,12 @@ def test_the_home_participant_dir_is_found(run, bus) -> None:
     assert run("audit", "verify", log.parent, "--home", pki.home.root).exit_code == 0
     assert BusHome.at(pki.home.root).participant_dir(pki.identity(CLIENT).participant) == log.parent
     assert sqlite3.connect(log).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_no_signatures_is_a_quick_check_that_says_so(run, bus) -> None:
+    pki, log, _ = bus
+    result = run("audit", "verify", log, "--home", pki.home.root, "--no-signatures")
+    assert result.exit_code == 0
+    assert "5 signature(s) NOT checked" in result.output
+    connect(log).execute("UPDATE records SET purpose = 'other' WHERE seq = 3")
+    assert run("audit", "verify", log, "--home", pki.home.root, "--no-signatures").exit_code == 1

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bus.audit.log import _timestamp
-from bus.audit.record import HASHED_FIELDS, encode_fields
+from bus.audit.record import HASHED_FIELDS, encode_fields, timestamp
 from bus.envelope.model import format_timestamp
 from tests.audit.builders import Exchange, write_log
 
@@ -93,4 +92,4 @@ def test_text_and_integer_encodings_are_unambiguous() -> None:
     ],
 )
 def test_fast_timestamps_equal_the_wire_format(moment: datetime) -> None:
-    assert _timestamp(moment) == format_timestamp(moment)
+    assert timestamp(moment) == format_timestamp(moment)
