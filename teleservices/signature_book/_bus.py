@@ -1,14 +1,20 @@
-"""The bus primitives the signature book builds on, imported in this one place.
+"""The bus primitives the signature book builds on, from the SDK's security window (``sdk.security``).
 
-Teleservices depend on ``sdk`` only; until the SDK re-exports these names, this module is the single
-place that reaches into ``bus``, so switching it to ``sdk`` is a one-file change.
+The book checks XAdES signatures with the bus CA and CRL and seals bundles with its participant key, so
+it needs more than handlers do; it still reaches the bus only through ``sdk``.
 """
 
-from bus.envelope.model import format_timestamp, parse_timestamp, utc_now
-from bus.faults import Fault, FaultCode
-from bus.ids import ParticipantId, ServiceId
-from bus.pki import BusHome, SigningIdentity, TrustedSigner, TrustStore
-from bus.xml import parse_untrusted
+from sdk.security import (
+    BusHome,
+    Fault,
+    FaultCode,
+    ParticipantId,
+    ServiceId,
+    SigningIdentity,
+    TrustedSigner,
+    TrustStore,
+    parse_untrusted,
+)
 
 __all__ = [
     "BusHome",
@@ -19,8 +25,5 @@ __all__ = [
     "SigningIdentity",
     "TrustStore",
     "TrustedSigner",
-    "format_timestamp",
-    "parse_timestamp",
     "parse_untrusted",
-    "utc_now",
 ]

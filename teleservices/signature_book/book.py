@@ -22,7 +22,7 @@ from pathlib import Path
 
 import structlog
 
-from teleservices.signature_book._bus import BusHome, ParticipantId, SigningIdentity, TrustStore, utc_now
+from teleservices.signature_book._bus import BusHome, ParticipantId, SigningIdentity, TrustStore
 from teleservices.signature_book.bundle import (
     build_manifest,
     bundle_files,
@@ -83,6 +83,7 @@ from teleservices.signature_book.signing import (
     sign_request,
 )
 from teleservices.signature_book.store import BookStore
+from teleservices.signature_book.times import utc_now
 from teleservices.signature_book.timestamp import LocalTimestampAuthority, TimestampService
 from teleservices.signature_book.workflow import (
     FolderState,

@@ -31,13 +31,7 @@ from typing import Any
 
 from cryptography import x509
 
-from teleservices.signature_book._bus import (
-    Fault,
-    ParticipantId,
-    TrustStore,
-    format_timestamp,
-    utc_now,
-)
+from teleservices.signature_book._bus import Fault, ParticipantId, TrustStore
 from teleservices.signature_book.errors import BundleInvalid, SignatureBookError, SignatureRefused
 from teleservices.signature_book.history import (
     DocumentRef,
@@ -46,6 +40,7 @@ from teleservices.signature_book.history import (
     sha256_hex,
 )
 from teleservices.signature_book.signing import check_folder_signature, document_uri
+from teleservices.signature_book.times import format_timestamp, utc_now
 from teleservices.signature_book.timestamp import TimestampService
 from teleservices.signature_book.workflow import FolderState, FolderStatus, replay
 from teleservices.signature_book.xades import (

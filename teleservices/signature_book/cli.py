@@ -19,7 +19,7 @@ import click
 from bus.cli.errors import FaultAwareGroup
 from bus.cli.options import home_option
 from bus.logging import configure_logging
-from teleservices.signature_book._bus import BusHome, Fault, ParticipantId, SigningIdentity, utc_now
+from teleservices.signature_book._bus import BusHome, Fault, ParticipantId, SigningIdentity
 from teleservices.signature_book.book import SignatureBook
 from teleservices.signature_book.bundle import verify_bundle
 from teleservices.signature_book.circuit import Circuit
@@ -35,6 +35,7 @@ from teleservices.signature_book.models import (
     StepKindName,
     SubmitFolder,
 )
+from teleservices.signature_book.times import utc_now
 from teleservices.signature_book.xades import DetachedXadesSigner
 
 BOOK_DIR_ENV = "GOVBUS_SIGNATURE_BOOK"

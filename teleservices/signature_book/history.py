@@ -16,9 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from teleservices.signature_book._bus import Fault, ParticipantId, format_timestamp, parse_timestamp
+from teleservices.signature_book._bus import Fault, ParticipantId
 from teleservices.signature_book.circuit import Circuit
 from teleservices.signature_book.errors import InvalidCircuit, StorageCorrupted
+from teleservices.signature_book.times import format_timestamp, parse_timestamp
 
 GENESIS = "0" * 64
 

@@ -25,13 +25,8 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 from pydantic_xml import BaseXmlModel, attr, element, wrapped
 
-from teleservices.signature_book._bus import (
-    Fault,
-    ParticipantId,
-    ServiceId,
-    format_timestamp,
-    parse_timestamp,
-)
+from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
+from teleservices.signature_book.times import format_timestamp, parse_timestamp
 
 NS = "urn:govbus:signature-book:1"
 SCHEMA = "signature_book.xsd"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pydantic
 
-from teleservices.signature_book._bus import ParticipantId, format_timestamp, parse_timestamp
+from teleservices.signature_book._bus import ParticipantId
 from teleservices.signature_book.delegation import Delegation
 from teleservices.signature_book.errors import StorageCorrupted, UnknownFolder
 from teleservices.signature_book.events import BookEvent, PendingEvent
@@ -37,6 +37,7 @@ from teleservices.signature_book.history import (
     check_chain,
 )
 from teleservices.signature_book.models import DelegationEvent, FolderEvent
+from teleservices.signature_book.times import format_timestamp, parse_timestamp
 from teleservices.signature_book.workflow import FolderState
 
 DB_FILE = "book.db"

@@ -35,17 +35,9 @@ from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureConfigurat
 from signxml.algorithms import SignatureConstructionMethod, SignatureMethod
 from signxml.exceptions import SignXMLException
 
-from teleservices.signature_book._bus import (
-    Fault,
-    FaultCode,
-    ParticipantId,
-    SigningIdentity,
-    TrustStore,
-    format_timestamp,
-    parse_timestamp,
-    utc_now,
-)
+from teleservices.signature_book._bus import Fault, FaultCode, ParticipantId, SigningIdentity, TrustStore
 from teleservices.signature_book.errors import SignatureRefused
+from teleservices.signature_book.times import format_timestamp, parse_timestamp, utc_now
 
 TS_NS = "urn:govbus:signature-book:timestamp:1"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"

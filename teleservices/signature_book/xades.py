@@ -45,9 +45,9 @@ from teleservices.signature_book._bus import (
     TrustedSigner,
     TrustStore,
     parse_untrusted,
-    utc_now,
 )
 from teleservices.signature_book.errors import SignatureRefused
+from teleservices.signature_book.times import utc_now
 from teleservices.signature_book.timestamp import (
     ALLOWED_DIGESTS,
     ALLOWED_SIGNATURE_METHODS,
