@@ -138,14 +138,13 @@ class MailOffice:
         are sent to it. The same letter deposited again by the same sender (same deposit digest) is not
         registered twice: the original acknowledgement is returned, byte for byte.
         """
-        if channel is not None:
-            _check(_PARTICIPANT, channel, "channel")
+        self._check_sender(deposit.sender, channel)
         digest = deposit_digest(deposit)
         with self._store.read() as conn:
             original = self._original(conn, deposit.sender, digest)
         if original is not None:
             return original
-        self._check_deposit(deposit, channel)
+        self._check_letter(deposit)
         for attachment in deposit.attachments:
             self.attachments.put(attachment.content)
         now = self.now()
@@ -213,7 +212,21 @@ class MailOffice:
         ).fetchone()
         return None if row is None else Acknowledgement.from_xml(row["acknowledgement"])
 
-    def _check_deposit(self, deposit: Deposit, channel: str | None) -> None:
+    def _check_sender(self, sender: Party, channel: str | None) -> None:
+        """Who may deposit in ``sender``'s name: checked before anything, a duplicate included."""
+        if channel is not None:
+            _check(_PARTICIPANT, channel, "channel")
+        check_party(sender, "sender")
+        if (
+            sender.kind is PartyKind.ADMINISTRATION
+            and channel is not None
+            and not same_administration(channel, sender.identifier)
+        ):
+            raise InvalidSender(
+                f"{channel} cannot deposit a letter in the name of the administration {sender.identifier}"
+            )
+
+    def _check_letter(self, deposit: Deposit) -> None:
         recipient = deposit.recipient
         if recipient.kind is not PartyKind.ADMINISTRATION or recipient.identifier not in (
             self.participant,
@@ -222,16 +235,6 @@ class MailOffice:
             raise WrongRecipient(
                 f"this is the mail office of {self.participant}; the letter is addressed to "
                 f"{recipient.kind.value} {recipient.identifier}"
-            )
-        check_party(deposit.sender, "sender")
-        if (
-            deposit.sender.kind is PartyKind.ADMINISTRATION
-            and channel is not None
-            and not same_administration(channel, deposit.sender.identifier)
-        ):
-            raise InvalidSender(
-                f"{channel} cannot deposit a letter in the name of the administration "
-                f"{deposit.sender.identifier}"
             )
         self.config.mail_type(deposit.mail_type)
         _check_digests(deposit.attachments)

@@ -161,6 +161,8 @@ def test_an_administration_deposits_only_in_its_own_name(office: MailOffice) -> 
         office.deposit(letter(sender=cnss), channel=PORTAL)
     ack = office.deposit(letter(sender=cnss), channel="MA/GOV/CNSS/courrier")  # another of its subsystems
     assert ack.registration_number == "MEF/2026/A/1"
+    with pytest.raises(InvalidSender):  # a replay by someone else learns nothing, not even the receipt
+        office.deposit(letter(sender=cnss), channel=PORTAL)
 
 
 def test_an_unknown_mail_type_follows_the_default_type(office: MailOffice) -> None:
