@@ -32,11 +32,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class Running:
-    """An app started on a node; ``stop`` cancels its consumers (waiting for running handlers)."""
+    """An app started on a node.
+
+    ``stop`` cancels its consumers (waiting for running handlers), then runs the app's ``on_stop`` hooks once.
+    """
 
     app: App
     node: Node
     consumers: list[ConsumerHandle] = field(default_factory=list)
+    stopped: bool = False
 
     @property
     def queues(self) -> list[str]:
@@ -46,6 +50,10 @@ class Running:
         for consumer in self.consumers:
             consumer.cancel()
         self.consumers.clear()
+        if not self.stopped:
+            self.stopped = True
+            for hook in self.app.shutdown:
+                hook(self.node)
 
 
 class App:
@@ -59,6 +67,7 @@ class App:
         self.subscriptions: dict[Notification[Any, Any], HandlerFunction] = {}
         self.receipt_handlers: dict[Notification[Any, Any], ReceiptHandler] = {}
         self.startup: list[Callable[[Node], None]] = []
+        self.shutdown: list[Callable[[Node], None]] = []
 
     def implement(self, contract: RequestReply[Any, Any]) -> Callable[[F], F]:
         """Serve ``contract``: the function gets the typed request and a ``Context``, returns the response."""
@@ -103,6 +112,11 @@ class App:
     def on_start(self, function: Callable[[Node], None]) -> Callable[[Node], None]:
         """Run ``function(node)`` when the app starts, before any message (open stores, seed data)."""
         self.startup.append(function)
+        return function
+
+    def on_stop(self, function: Callable[[Node], None]) -> Callable[[Node], None]:
+        """Run ``function(node)`` when the app stops, after its consumers ended (stop timers, close stores)."""
+        self.shutdown.append(function)
         return function
 
     def contracts(self) -> list[Contract]:
