@@ -274,7 +274,10 @@ class ConsumerHandle(ABC):
     @property
     @abstractmethod
     def active(self) -> bool:
-        """True until cancelled (by the caller, or by the broker when the queue is deleted)."""
+        """True until cancelled by the caller, or by the broker when the queue is deleted.
+
+        A consumer whose channel or connection is lost stays active: it resumes once reconnected.
+        """
 
     @abstractmethod
     def cancel(self, timeout: float = 30.0) -> None:

@@ -298,13 +298,16 @@ class RabbitMQTransport(Transport):
         if self._closing:
             return
         self._attempts += 1
-        pika.SelectConnection(
-            self._params,
-            on_open_callback=self._on_open,
-            on_open_error_callback=self._on_open_error,
-            on_close_callback=self._on_closed,
-            custom_ioloop=self._ioloop,
-        )
+        try:
+            pika.SelectConnection(
+                self._params,
+                on_open_callback=self._on_open,
+                on_open_error_callback=self._on_open_error,
+                on_close_callback=self._on_closed,
+                custom_ioloop=self._ioloop,
+            )
+        except Exception as error:
+            self._on_open_error(None, error)
 
     def _schedule_reconnect(self) -> None:
         if self._reconnect_timer is None and not self._closing:
@@ -328,7 +331,7 @@ class RabbitMQTransport(Transport):
             log.info("reconnected to broker", url=self.url)
         _resolve(self._started)
 
-    def _on_open_error(self, connection: pika.SelectConnection, error: BaseException) -> None:
+    def _on_open_error(self, connection: pika.SelectConnection | None, error: BaseException) -> None:
         if not self._started.done() and self._attempts >= self._connect_attempts:
             self._closing = True
             fault = Fault(FaultCode.BROKER_UNAVAILABLE, f"cannot connect to {self.url}: {_describe(error)}")
@@ -734,7 +737,10 @@ class RabbitMQTransport(Transport):
             consumer.retry = self._ioloop.call_later(delay, partial(self._retry_consumer, consumer))
 
     def _on_cancelled_by_broker(self, consumer: _Consumer, channel: Channel, frame: Any) -> None:
-        log.warning("consumer cancelled by broker (queue deleted?)", queue=consumer.queue)
+        log.error("consumer cancelled by the broker: queue deleted", queue=consumer.queue)
+        consumer.wanted = False
+        self._consumers.pop(consumer.tag, None)
+        consumer.workers.shutdown()
         if channel.is_open:
             channel.close()
 

@@ -245,3 +245,13 @@ def test_requeued_messages_come_first_in_the_order_returned(bus: Bus) -> None:
         order.append(delivery.body)
         delivery.ack()
     assert order == [b"<B/>", b"<A/>", b"<C/>"]  # as RabbitMQ 3.10 quorum queues with a delivery limit
+
+
+def test_deleting_the_queue_cancels_its_consumer(bus: Bus) -> None:
+    transport = bus.connect()
+    queue = bus.service(transport)
+    consumer = transport.consume(queue, lambda delivery: None)
+    assert consumer.active
+    transport.delete_queue(queue)
+    wait_for(lambda: not consumer.active, what="the consumer's cancellation")
+    consumer.cancel()
