@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -447,12 +447,17 @@ class SignatureBook:
         if self.sink is not None:
             self.deliver_events(self.sink)
 
-    def deliver_events(self, sink: EventSink | None = None, *, limit: int = 100) -> int:
-        """Hand pending outbox events to ``sink`` (default: the configured one); return how many went."""
+    def deliver_events(
+        self, sink: EventSink | None = None, *, limit: int = 100, exclude: Collection[str] = ()
+    ) -> int:
+        """Hand pending outbox events (except to ``exclude``) to ``sink`` (default: the configured one).
+
+        Returns how many were delivered.
+        """
         target = sink or self.sink
         if target is None:
             return 0
-        return self.outbox.drain(target, limit=limit)
+        return self.outbox.drain(target, limit=limit, exclude=exclude)
 
     # Queries
 

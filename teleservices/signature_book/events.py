@@ -3,8 +3,9 @@
 Every state change writes its events in the same transaction as the change itself (a transactional
 outbox), so none is lost when the process stops between the change and the delivery. A sink is
 anything with ``deliver(recipient, event)``; ``Outbox.drain`` hands events over in order, marks each
-delivered once the sink returns, and stops at the first failure (it is retried on the next drain:
-delivery is at least once, and ``eventId`` lets the receiver drop duplicates).
+delivered once the sink returns, and on a failure holds back that recipient's later events until the
+next drain while other recipients' events go on (one unreachable application does not silence the
+book for everyone). Delivery is at least once; ``eventId`` lets the receiver drop duplicates.
 
 Recipients: folder events go to the folder's ``notifyService`` when the submitter gave one, else to
 the submitter's participant id; a ``DelegationEvent`` goes to the substitute.
@@ -13,6 +14,7 @@ the submitter's participant id; a ``DelegationEvent`` goes to the substitute.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,7 +38,7 @@ BookEvent = FolderEvent | DelegationEvent
 
 
 class EventSink(Protocol):
-    """Where events go: the SDK's bus client later, a list in tests."""
+    """Where events go: the bus (``delivery.BusSink``), or a list in tests."""
 
     def deliver(self, recipient: str, event: BookEvent) -> None:
         """Deliver one event or raise; returning means the recipient has it."""
@@ -108,16 +110,28 @@ class Outbox:
     def __init__(self, store: BookStore) -> None:
         self._store = store
 
-    def drain(self, sink: EventSink, *, limit: int = 100) -> int:
-        """Deliver up to ``limit`` pending events in order; return how many were delivered."""
+    def drain(self, sink: EventSink, *, limit: int = 100, exclude: Collection[str] = ()) -> int:
+        """Deliver up to ``limit`` pending events in order, except to ``exclude``; return how many went.
+
+        Events to one recipient keep their order: after a failure, its later events wait for the next drain.
+        """
         count = 0
-        for pending in self._store.pending_events(limit):
+        failed: set[str] = set()
+        for pending in self._store.pending_events(limit, exclude=exclude):
+            if pending.recipient in failed:
+                continue
             try:
                 sink.deliver(pending.recipient, pending.event)
             except Exception as error:  # a sink failure leaves the event for the next drain
                 self._store.mark_failed(pending.seq, f"{type(error).__name__}: {error}")
-                log.warning("signature_book.event_not_delivered", seq=pending.seq, error=str(error))
-                break
+                log.warning(
+                    "signature_book.event_not_delivered",
+                    seq=pending.seq,
+                    recipient=pending.recipient,
+                    error=str(error),
+                )
+                failed.add(pending.recipient)
+                continue
             self._store.mark_delivered(pending.seq)
             count += 1
         return count

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -372,12 +372,13 @@ class BookStore:
             (event.event_id, recipient, str(kind), event.to_xml(), format_timestamp(at)),
         )
 
-    def pending_events(self, limit: int) -> list[PendingEvent]:
+    def pending_events(self, limit: int, *, exclude: Collection[str] = ()) -> list[PendingEvent]:
+        """The oldest undelivered events, in order, except those to the ``exclude`` recipients."""
         with self.reading() as conn:
             rows = conn.execute(
                 "SELECT seq, recipient, kind, body, attempts FROM outbox WHERE delivered_at IS NULL "
-                "ORDER BY seq LIMIT ?",
-                (limit,),
+                "AND recipient NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?",
+                (json.dumps(sorted(set(exclude))), limit),
             ).fetchall()
         pending = []
         for seq, recipient, kind, body, attempts in rows:

@@ -83,6 +83,36 @@ def test_no_event_is_lost_when_the_sink_fails(make_book, bus_pki: Pki) -> None:
     assert reopened.deliver_events(flaky) == 0
 
 
+class DeafRecipient(MemorySink):
+    """Refuses every event for one recipient."""
+
+    def __init__(self, deaf: str) -> None:
+        super().__init__()
+        self.deaf = deaf
+
+    def deliver(self, recipient: str, event: BookEvent) -> None:
+        if recipient == self.deaf:
+            raise ConnectionError(f"{recipient} unreachable")
+        super().deliver(recipient, event)
+
+
+def test_an_unreachable_recipient_holds_back_only_its_own_events(make_book) -> None:
+    book = make_book()
+    first = book.submit(pid(AGENT), submission(step("signature", SG))).folder_id
+    book.submit(pid(DAF), submission(step("signature", SG)))
+    book.reject(first, pid(SG), "Incomplet")
+
+    sink = DeafRecipient(AGENT)
+    assert book.deliver_events(sink) == 1
+    assert [(r, e.kind) for r, e in sink.delivered] == [(DAF, EventKind.SUBMITTED)]
+    assert book.store.outbox_size() == 2
+    assert book.deliver_events(MemorySink(), exclude=[AGENT]) == 0
+
+    sink.deaf = "nobody"
+    assert book.deliver_events(sink) == 2
+    assert [e.kind for r, e in sink.delivered if r == AGENT] == [EventKind.SUBMITTED, EventKind.REJECTED]
+
+
 def test_a_delegation_is_announced_to_the_substitute(
     book: SignatureBook, sink: MemorySink, clock: Clock
 ) -> None:
