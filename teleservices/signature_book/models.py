@@ -19,12 +19,12 @@ import base64
 import binascii
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated
 
-import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
-from pydantic_xml import BaseXmlModel, attr, element, wrapped
+from pydantic_xml import attr, element, wrapped
 
+from sdk import Payload
 from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
 from teleservices.signature_book.times import format_timestamp, parse_timestamp
 
@@ -98,10 +98,8 @@ LongText = Annotated[str, Field(min_length=1, max_length=2000)]
 StepNumber = Annotated[int, Field(ge=1, le=30)]
 
 
-class BookPayload(BaseXmlModel, ns="sb", nsmap={"sb": NS}, skip_empty=True, search_mode="strict"):
-    """Base of every signature book payload (``sdk.Payload`` once the SDK ships)."""
-
-    model_config: ClassVar[pydantic.ConfigDict] = pydantic.ConfigDict(frozen=True, extra="forbid")
+class BookPayload(Payload, ns="sb", nsmap={"sb": NS}, skip_empty=True, search_mode="strict"):
+    """Base of every signature book payload: an ``sdk.Payload`` (frozen, no unknown fields)."""
 
 
 class StepKindName(StrEnum):
