@@ -2,32 +2,59 @@
 
 What is signed: the entire Envelope (Header and Body) through a single Reference URI="" with the
 enveloped-signature and exclusive C14N transforms, SHA-256 digest, ECDSA-P256-SHA256 or RSA-SHA256
-signature, and the signer's certificate in KeyInfo/X509Data.
+signature. The signer's certificate is in KeyInfo/X509Data, outside what is signed (the verifier
+checks it against the bus CA and the signature against its key).
 """
 
 from __future__ import annotations
 
+import base64
+from functools import lru_cache
+
 import lxml.etree as etree
 import xmlsec
 
-from bus.envelope.codec import build_envelope
+from bus.envelope.algorithms import DSIG_NS, ENVELOPED, EXC_C14N
+from bus.envelope.codec import envelope_tree
 from bus.envelope.model import Header
 from bus.pki.identity import SigningIdentity
+
+_ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+_RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+
+
+@lru_cache(maxsize=64)
+def _signature_template(certificate_der: bytes, is_rsa: bool) -> str:
+    """The Signature element to be filled by libxmlsec, with the signer's certificate already in KeyInfo."""
+    method = _RSA_SHA256 if is_rsa else _ECDSA_SHA256
+    certificate = base64.encodebytes(certificate_der).decode("ascii")
+    return (
+        f'<ds:Signature xmlns:ds="{DSIG_NS}">\n<ds:SignedInfo>\n'
+        f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/>\n'
+        f'<ds:SignatureMethod Algorithm="{method}"/>\n'
+        '<ds:Reference URI="">\n<ds:Transforms>\n'
+        f'<ds:Transform Algorithm="{ENVELOPED}"/>\n'
+        f'<ds:Transform Algorithm="{EXC_C14N}"/>\n'
+        "</ds:Transforms>\n"
+        f'<ds:DigestMethod Algorithm="{_SHA256}"/>\n'
+        "<ds:DigestValue/>\n</ds:Reference>\n</ds:SignedInfo>\n<ds:SignatureValue/>\n"
+        f"<ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>{certificate}</ds:X509Certificate>\n"
+        "</ds:X509Data>\n</ds:KeyInfo>\n</ds:Signature>"
+    )
+
+
+def _sign(signature: etree._Element, identity: SigningIdentity) -> None:
+    context = xmlsec.SignatureContext()
+    context.key = identity.xmlsec_key
+    context.sign(signature)
 
 
 def sign_tree(root: etree._Element, identity: SigningIdentity) -> etree._Element:
     """Append a Signature to an unsigned envelope tree, signed by ``identity``; return the tree."""
-    method = xmlsec.Transform.RSA_SHA256 if identity.is_rsa else xmlsec.Transform.ECDSA_SHA256
-    signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, method, ns="ds")
-    root.append(signature)
-    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri="")
-    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
-    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
-    key_info = xmlsec.template.ensure_key_info(signature)
-    xmlsec.template.x509_data_add_certificate(xmlsec.template.add_x509_data(key_info))
-    context = xmlsec.SignatureContext()
-    context.key = identity.xmlsec_key
-    context.sign(signature)
+    template = _signature_template(identity.certificate_der, identity.is_rsa)
+    root.append(etree.fromstring(template))
+    _sign(root[-1], identity)
     return root
 
 
@@ -35,4 +62,6 @@ def sign_envelope(header: Header, payload: etree._Element, identity: SigningIden
     """Build, sign and serialise an envelope. ``header.client`` must be the signer."""
     if header.client != identity.participant:
         raise ValueError(f"{identity.participant} cannot sign a message whose client is {header.client}")
-    return etree.tostring(sign_tree(build_envelope(header, payload), identity), encoding="UTF-8")
+    root = envelope_tree(header, payload, _signature_template(identity.certificate_der, identity.is_rsa))
+    _sign(root[-1], identity)
+    return etree.tostring(root, encoding="UTF-8")

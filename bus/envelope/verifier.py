@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import lxml.etree as etree
 import xmlsec
+from cryptography.hazmat.primitives import serialization
 
 from bus.envelope.algorithms import (
     ALLOWED_DIGEST_METHODS,
@@ -35,6 +36,13 @@ from bus.pki.trust import TrustedSigner, TrustStore
 from bus.xml import DEFAULT_MAX_BYTES, parse_untrusted
 
 _DS = "{" + DSIG_NS + "}"
+_SIGNATURE = _DS + "Signature"
+_SIGNATURE_PARTS = (_DS + "SignedInfo", _DS + "SignatureValue", _DS + "KeyInfo")
+_SIGNED_INFO_PARTS = (_DS + "CanonicalizationMethod", _DS + "SignatureMethod", _DS + "Reference")
+_REFERENCE_PARTS = (_DS + "Transforms", _DS + "DigestMethod", _DS + "DigestValue")
+_TRANSFORMS = (_DS + "Transform", _DS + "Transform")
+_KEY_INFO_PARTS = (_DS + "X509Data",)
+_X509_DATA_PARTS = (_DS + "X509Certificate",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +107,8 @@ class EnvelopeVerifier:
         schema = envelope_schema()
         if not schema.validate(root):
             error = schema.error_log.last_error
-            raise Fault(FaultCode.SCHEMA_VIOLATION, f"line {error.line}: {error.message}")
+            where = f"line {error.line}: {error.message}" if error is not None else "invalid"
+            raise Fault(FaultCode.SCHEMA_VIOLATION, where)
         certificate_der = _check_signed_info(signature)
         moment = at or utc_now()
         signer = self.trust.check(certificate_der, at=moment)
@@ -127,9 +136,14 @@ class EnvelopeVerifier:
         return VerifiedEnvelope(header=header, root=root, signer=signer, raw=bytes(data))
 
     def _key(self, signer: TrustedSigner) -> xmlsec.Key:
+        """The signer's public key alone: libxmlsec copies it into each context, and a copy is cheap
+        without the certificate (the trust store has already judged the certificate)."""
         key = self._keys.get(signer.der)
         if key is None:
-            key = xmlsec.Key.from_memory(signer.der, xmlsec.KeyFormat.CERT_DER)
+            spki = signer.certificate.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            key = xmlsec.Key.from_memory(spki, xmlsec.KeyFormat.PEM)
             with self._lock:
                 self._keys[signer.der] = key
         return key
@@ -147,71 +161,75 @@ class EnvelopeVerifier:
 
 
 def _the_signature(root: etree._Element) -> etree._Element:
-    signatures = list(root.iter(_DS + "Signature"))
+    signatures = list(root.iter(_SIGNATURE))
     if not signatures:
         raise Fault(FaultCode.SIGNATURE_PLACEMENT, "the envelope is not signed")
     if len(signatures) > 1:
         raise Fault(FaultCode.SIGNATURE_PLACEMENT, f"{len(signatures)} signatures; exactly one is allowed")
-    if signatures[0].getparent() is not root or root[-1] is not signatures[0]:
+    if root[-1] is not signatures[0]:
         raise Fault(FaultCode.SIGNATURE_PLACEMENT, "the signature must be the last child of Envelope")
     return signatures[0]
 
 
-def _children(element: etree._Element) -> list[etree._Element]:
-    return [child for child in element if isinstance(child.tag, str)]
-
-
-def _names(elements: list[etree._Element]) -> list[str]:
-    return [etree.QName(e).localname if e.tag.startswith(_DS) else e.tag for e in elements]
+def _tags(element: etree._Element) -> tuple[object, ...]:
+    return tuple(child.tag for child in element)
 
 
 def _check_signed_info(signature: etree._Element) -> bytes:
-    """Pin the signature's shape and algorithms; return the signer certificate (DER) from KeyInfo."""
-    parts = _children(signature)
-    if _names(parts) != ["SignedInfo", "SignatureValue", "KeyInfo"]:
+    """Pin the signature's shape and algorithms; return the signer certificate (DER) from KeyInfo.
+
+    The tree comes from ``parse_untrusted``: no comments, PIs or entities, so every child is an element.
+    """
+    if _tags(signature) != _SIGNATURE_PARTS or len(signature[1]):
         raise Fault(
             FaultCode.SIGNATURE_PLACEMENT,
-            f"Signature must hold SignedInfo, SignatureValue, KeyInfo; it holds {', '.join(_names(parts))}",
+            f"Signature must hold SignedInfo, SignatureValue, KeyInfo; it holds {_names(signature)}",
         )
-    signed_info, _, key_info = parts
-    info = _children(signed_info)
-    references = [e for e in signed_info.iter(_DS + "Reference")]
-    if len(references) != 1 or _names(info) != ["CanonicalizationMethod", "SignatureMethod", "Reference"]:
+    signed_info, _, key_info = signature
+    if _tags(signed_info) != _SIGNED_INFO_PARTS:
         raise Fault(FaultCode.INVALID_REFERENCE, "SignedInfo must hold exactly one Reference")
-    c14n, method, reference = info
-    if c14n.get("Algorithm") != EXC_C14N or _children(c14n):
+    c14n, method, reference = signed_info
+    if c14n.get("Algorithm") != EXC_C14N or len(c14n):
         raise Fault(
             FaultCode.DISALLOWED_ALGORITHM, f"canonicalisation {c14n.get('Algorithm')} is not allowed"
         )
-    if method.get("Algorithm") not in ALLOWED_SIGNATURE_METHODS or _children(method):
+    if method.get("Algorithm") not in ALLOWED_SIGNATURE_METHODS or len(method):
         raise Fault(
             FaultCode.DISALLOWED_ALGORITHM, f"signature method {method.get('Algorithm')} is not allowed"
         )
     if reference.get("URI") != "":
         raise Fault(FaultCode.INVALID_REFERENCE, f'Reference URI must be "", not {reference.get("URI")!r}')
-    ref_parts = _children(reference)
-    if _names(ref_parts) != ["Transforms", "DigestMethod", "DigestValue"]:
+    if _tags(reference) != _REFERENCE_PARTS:
         raise Fault(FaultCode.INVALID_REFERENCE, "Reference must hold Transforms, DigestMethod, DigestValue")
-    transforms, digest, _ = ref_parts
-    algorithms = tuple(t.get("Algorithm") for t in _children(transforms))
-    if algorithms != REQUIRED_TRANSFORMS or any(_children(t) for t in _children(transforms)):
+    transforms, digest, digest_value = reference
+    if (
+        _tags(transforms) != _TRANSFORMS
+        or tuple(t.get("Algorithm") for t in transforms) != REQUIRED_TRANSFORMS
+        or len(transforms[0])
+        or len(transforms[1])
+    ):
+        algorithms = ", ".join(str(t.get("Algorithm")) for t in transforms)
         raise Fault(
             FaultCode.INVALID_REFERENCE,
-            f"transforms must be enveloped-signature then exc-c14n, not {', '.join(map(str, algorithms))}",
+            f"transforms must be enveloped-signature then exc-c14n, not {algorithms}",
         )
+    if len(digest) or len(digest_value):
+        raise Fault(FaultCode.INVALID_REFERENCE, "DigestMethod and DigestValue hold no elements")
     if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
         raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
     return _certificate(key_info)
 
 
+def _names(element: etree._Element) -> str:
+    return ", ".join(etree.QName(child).localname if isinstance(child.tag, str) else "?" for child in element)
+
+
 def _certificate(key_info: etree._Element) -> bytes:
-    data = _children(key_info)
-    certificates = [c for d in data for c in _children(d)]
-    if _names(data) != ["X509Data"] or _names(certificates) != ["X509Certificate"]:
+    if _tags(key_info) != _KEY_INFO_PARTS or _tags(key_info[0]) != _X509_DATA_PARTS or len(key_info[0][0]):
         raise Fault(
             FaultCode.UNTRUSTED_CERTIFICATE, "KeyInfo must carry exactly one X509Data/X509Certificate"
         )
     try:
-        return base64.b64decode("".join(certificates[0].itertext()), validate=False)
+        return base64.b64decode(key_info[0][0].text or "", validate=False)
     except (binascii.Error, ValueError):
         raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "X509Certificate is not base64") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import xmlsec
 from cryptography import x509
@@ -15,27 +15,34 @@ from bus.pki.home import BusHome
 
 @dataclass(frozen=True, slots=True)
 class SigningIdentity:
-    """What a sender signs with. Key parsing is costly (~27 ms for RSA PEM): build one per process."""
+    """What a sender signs with. Key parsing is costly (~27 ms for RSA PEM): build one per process.
+
+    ``xmlsec_key`` holds the private key alone: libxmlsec copies the key into every signing context,
+    and a copy that carries the certificate costs ~50 µs more. Signers write the certificate
+    (``certificate_der``) into KeyInfo themselves.
+    """
 
     participant: ParticipantId
     key_pem: bytes
     certificate: x509.Certificate
     certificate_der: bytes
     xmlsec_key: xmlsec.Key
+    is_rsa: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_rsa", isinstance(self.certificate.public_key(), rsa.RSAPublicKey))
 
     @classmethod
     def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> SigningIdentity:
         """Build from PEM bytes; the participant id is the certificate subject's common name."""
         certificate = x509.load_pem_x509_certificate(cert_pem)
         cn = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
-        key = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM)
-        key.load_cert_from_memory(cert_pem, xmlsec.KeyFormat.CERT_PEM)
         return cls(
             participant=ParticipantId.parse(str(cn)),
             key_pem=key_pem,
             certificate=certificate,
             certificate_der=certificate.public_bytes(serialization.Encoding.DER),
-            xmlsec_key=key,
+            xmlsec_key=xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM),
         )
 
     @classmethod
@@ -52,7 +59,3 @@ class SigningIdentity:
         if identity.participant != participant:
             raise ValueError(f"{cert_path} is the certificate of {identity.participant}, not {participant}")
         return identity
-
-    @property
-    def is_rsa(self) -> bool:
-        return isinstance(self.certificate.public_key(), rsa.RSAPublicKey)

@@ -46,9 +46,8 @@ def header(
     **fields: object,
 ) -> Header:
     """A header whose client is ``identity``'s participant, for the test service."""
-    return Header.new(
-        kind, identity.participant, SERVICE, ttl=ttl, now=now, purpose="public-procurement", **fields
-    )  # type: ignore[arg-type]
+    fields.setdefault("purpose", "public-procurement")
+    return Header.new(kind, identity.participant, SERVICE, ttl=ttl, now=now, **fields)  # type: ignore[arg-type]
 
 
 def signed(

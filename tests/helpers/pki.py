@@ -162,13 +162,14 @@ class ThrowawayPki:
         return ca_signing_identity(self.ca_key(), self.authority.certificate)
 
 
-def ca_signing_identity(key: PrivateKey, cert: x509.Certificate) -> SigningIdentity:
-    """A SigningIdentity holding a CA key and certificate (whose CN is no participant id)."""
-    key_pem, cert_pem = pem_key(key), pem_cert(cert)
+def ca_signing_identity(
+    key: PrivateKey, cert: x509.Certificate, participant: str = "MA/GOV/CA"
+) -> SigningIdentity:
+    """A SigningIdentity for any key and certificate (such as a CA's, whose CN is no participant id)."""
+    key_pem = pem_key(key)
     xkey = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM)
-    xkey.load_cert_from_memory(cert_pem, xmlsec.KeyFormat.CERT_PEM)
     return SigningIdentity(
-        participant=ParticipantId.parse("MA/GOV/CA"),
+        participant=ParticipantId.parse(participant),
         key_pem=key_pem,
         certificate=cert,
         certificate_der=cert.public_bytes(serialization.Encoding.DER),
