@@ -20,12 +20,14 @@ import hashlib
 import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import lxml.etree as etree
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
-from pydantic_xml import BaseXmlModel, element
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints
+from pydantic_xml import element
 
+from sdk import Fault, Payload
+from sdk import ParticipantId as ParticipantIdentifier
 from teleservices.mail_office.workflow import Action, Direction, Status
 
 NAMESPACE = "urn:govbus:mail-office:1"
@@ -72,13 +74,17 @@ RegistrationNumber = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$")
 Identifier = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$")]
 """A CIN, an ICE or a participant id; the office checks the form that fits the party's kind."""
 
-ParticipantId = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
-        r"(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?$"
-    ),
-]
+
+def _participant_id(value: str) -> str:
+    try:
+        ParticipantIdentifier.parse(value)
+    except Fault as fault:
+        raise ValueError(fault.reason) from None
+    return value
+
+
+ParticipantId = Annotated[str, AfterValidator(_participant_id)]
+"""A bus participant id, ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``, checked by the SDK's ``ParticipantId``."""
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -161,13 +167,8 @@ class PartyKind(StrEnum):
     ADMINISTRATION = "administration"  # identifier: bus participant id
 
 
-class MailPayload(BaseXmlModel, ns="m", nsmap={"m": NAMESPACE}, skip_empty=True):
-    """Base of every mail office element: immutable, no unknown fields, absent optionals left out.
-
-    Configured like ``sdk.Payload``, which it becomes a subclass of when the office is wired to the bus.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="forbid")
+class MailPayload(Payload, ns="m", nsmap={"m": NAMESPACE}, skip_empty=True):
+    """Base of every mail office element: an ``sdk.Payload`` (immutable, no unknown fields), absent optionals left out."""
 
 
 class Party(MailPayload):

@@ -8,26 +8,36 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from sdk import Fault, ParticipantId
 from teleservices.mail_office.errors import InvalidSender
 from teleservices.mail_office.models import Party, PartyKind
 
 CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,7}")
 ICE = re.compile(r"[0-9]{15}")
-PARTICIPANT = re.compile(
-    r"[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?"
-)
-_FORMS = {
-    PartyKind.CITIZEN: (CIN, "a CIN (one or two capital letters, then digits)"),
-    PartyKind.COMPANY: (ICE, "an ICE (15 digits)"),
-    PartyKind.ADMINISTRATION: (PARTICIPANT, "a participant id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]"),
+
+
+def is_participant(identifier: str) -> bool:
+    """Whether ``identifier`` is a bus participant id (the SDK's ``ParticipantId`` rules)."""
+    try:
+        ParticipantId.parse(identifier)
+    except Fault:
+        return False
+    return True
+
+
+_FORMS: dict[PartyKind, tuple[Callable[[str], object], str]] = {
+    PartyKind.CITIZEN: (CIN.fullmatch, "a CIN (one or two capital letters, then digits)"),
+    PartyKind.COMPANY: (ICE.fullmatch, "an ICE (15 digits)"),
+    PartyKind.ADMINISTRATION: (is_participant, "a participant id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]"),
 }
 
 
 def check_party(party: Party, role: str) -> None:
     """``InvalidSender`` unless the party's identifier has the form its kind requires."""
-    pattern, form = _FORMS[party.kind]
-    if not pattern.fullmatch(party.identifier):
+    fits, form = _FORMS[party.kind]
+    if not fits(party.identifier):
         raise InvalidSender(f"the {role} is a {party.kind.value}: {party.identifier!r} is not {form}")
 
 
