@@ -10,6 +10,7 @@ rules; tests/mail_office/test_contract.py proves the two agree. Root elements:
   ``GiveOpinion``, ``Validate``, ``Reply`` (answers with the reply, an outgoing letter), ``Close``,
   ``Send`` (a new outgoing letter), ``Show``.
 - ``RegisterQuery`` -> ``Register``: a page of a register with counts per status.
+- ``AlertQuery`` -> ``Alerts``: open incoming letters near, at or past their processing deadline.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic_xml import element
 
 from sdk import Fault, Payload
 from sdk import ParticipantId as ParticipantIdentifier
+from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.workflow import Action, Direction, Status
 
 NAMESPACE = "urn:govbus:mail-office:1"
@@ -458,6 +460,32 @@ class Register(MailPayload, tag="Register"):
     entries: list[RegisterEntry] = element(tag="entry", default_factory=list, max_length=MAX_PAGE)
 
 
+class AlertQuery(MailPayload, tag="AlertQuery"):
+    """Ask for the deadline alerts of open incoming letters, optionally of one level or one service."""
+
+    level: AlertLevel | None = element(default=None)
+    service: Code | None = element(default=None)
+
+
+class AlertEntry(MailPayload):
+    """An open incoming letter near, at or past its deadline; ``days_left`` is negative once overdue."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    level: AlertLevel = element()
+    deadline: IsoDate = element()
+    days_left: int = element(tag="daysLeft", ge=-(2**31), le=2**31 - 1)
+    subject: Subject = element()
+    service: Code | None = element(default=None)
+    agent: Actor | None = element(default=None)
+
+
+class Alerts(MailPayload, tag="Alerts"):
+    """The alerts as of the office's local date ``day``."""
+
+    day: IsoDate = element(tag="date")
+    alerts: list[AlertEntry] = element(tag="alert", default_factory=list)
+
+
 DeskOperation = Assign | Redirect | RequestOpinion | GiveOpinion | Validate | Reply | Close | Send | Show
 
 PAYLOADS: tuple[type[MailPayload], ...] = (
@@ -477,6 +505,8 @@ PAYLOADS: tuple[type[MailPayload], ...] = (
     MailRecord,
     RegisterQuery,
     Register,
+    AlertQuery,
+    Alerts,
 )
 """Every root element of the contract, one per global element of the XSD."""
 

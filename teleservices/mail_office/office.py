@@ -40,6 +40,9 @@ from teleservices.mail_office.errors import (
 from teleservices.mail_office.models import (
     Acknowledgement,
     Actor,
+    AlertEntry,
+    AlertQuery,
+    Alerts,
     Assign,
     Attachment,
     AttachmentInfo,
@@ -546,6 +549,27 @@ class MailOffice:
                     )
                 )
         return alerts
+
+    def alert_list(self, query: AlertQuery | None = None, *, at: datetime | None = None) -> Alerts:
+        """``alerts`` as the contract's ``Alerts``, limited to ``query``'s level and service."""
+        moment = at or self.now()
+        query = query or AlertQuery()
+        return Alerts(
+            day=self.local_date(moment),
+            alerts=[
+                AlertEntry(
+                    registration_number=alert.registration_number,
+                    level=alert.level,
+                    deadline=alert.deadline,
+                    days_left=alert.days_left,
+                    subject=alert.subject,
+                    service=alert.service,
+                    agent=alert.agent,
+                )
+                for alert in self.alerts(at=moment)
+                if query.level in (None, alert.level) and query.service in (None, alert.service)
+            ],
+        )
 
     # Outbox, delivery and news from other offices
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.models import (
     Acknowledgement,
+    AlertEntry,
+    AlertQuery,
+    Alerts,
     Assign,
     Attachment,
     AttachmentInfo,
@@ -178,6 +182,21 @@ def full() -> list[MailPayload]:
             counts=[StatusCount(status=Status.ASSIGNED, count=1)],
             entries=[ENTRY],
         ),
+        AlertQuery(level=AlertLevel.OVERDUE, service="rh"),
+        Alerts(
+            day=date(2026, 4, 2),
+            alerts=[
+                AlertEntry(
+                    registration_number=NUMBER,
+                    level=AlertLevel.OVERDUE,
+                    deadline=date(2026, 3, 30),
+                    days_left=-3,
+                    subject="Demande de mutation",
+                    service="rh",
+                    agent="s.bennani",
+                )
+            ],
+        ),
     ]
 
 
@@ -225,4 +244,6 @@ def minimal() -> list[MailPayload]:
         ),
         RegisterQuery(direction=Direction.OUTGOING),
         Register(direction=Direction.OUTGOING, total=0, late=0),
+        AlertQuery(),
+        Alerts(day=date(2026, 4, 2)),
     ]
