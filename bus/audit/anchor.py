@@ -158,21 +158,35 @@ class AnchorStore:
                 FaultCode.SENDER_MISMATCH, f"{sender} cannot anchor a checkpoint of {checkpoint.participant}"
             )
         received = format_timestamp(received_at or utc_now())
-        with self._lock, self._conn:
-            rows = self._conn.execute(
-                _SELECT + " WHERE participant = ? AND log_id = ? AND seq = ?",
-                (checkpoint.participant, checkpoint.log_id, checkpoint.seq),
-            ).fetchall()
-            known = [(_checkpoint(row), row[8]) for row in rows]
-            for other, at in known:
-                if other.head == checkpoint.head and other.time == checkpoint.time:
-                    return Anchored(other, at, AnchorStatus.DUPLICATE)
-            conflict = next((other for other, _ in known if other.head != checkpoint.head), None)
-            status = AnchorStatus.CONFLICT if conflict is not None else AnchorStatus.NEW
-            self._conn.execute(
-                f"INSERT INTO anchors ({_COLUMNS}, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (*store.checkpoint_row(checkpoint), received, str(status)),
-            )
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._conn.execute(
+                    _SELECT + " WHERE participant = ? AND log_id = ? AND seq = ?",
+                    (checkpoint.participant, checkpoint.log_id, checkpoint.seq),
+                ).fetchall()
+                known = [(_checkpoint(row), row[8]) for row in rows]
+                duplicate = next(
+                    (
+                        (other, at)
+                        for other, at in known
+                        if (other.head, other.time) == (checkpoint.head, checkpoint.time)
+                    ),
+                    None,
+                )
+                conflict = next((other for other, _ in known if other.head != checkpoint.head), None)
+                status = AnchorStatus.CONFLICT if conflict is not None else AnchorStatus.NEW
+                if duplicate is None:
+                    self._conn.execute(
+                        f"INSERT INTO anchors ({_COLUMNS}, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                        (*store.checkpoint_row(checkpoint), received, str(status)),
+                    )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if duplicate is not None:
+            return Anchored(duplicate[0], duplicate[1], AnchorStatus.DUPLICATE)
         if conflict is not None:
             log.error(
                 "audit.anchor_conflict",

@@ -286,8 +286,12 @@ class MessageLog:
             try:
                 try:
                     refs = self._write(batch)
-                except sqlite3.Error as error:
-                    failure = AuditError(f"{self.path}: the record was not written ({error})")
+                except Exception as error:
+                    failure = (
+                        AuditError(f"{self.path}: the record was not written ({error})")
+                        if isinstance(error, sqlite3.Error)
+                        else error
+                    )
                     for pending in batch:
                         pending.error = failure
                 else:

@@ -347,6 +347,8 @@ def search_command(
 
 def _line(record: Record) -> str:
     fault = f"  [{record.fault_code}]" if record.fault_code else ""
+    if record.header_origin == "unverified":
+        fault += "  (header as claimed, unverified)"
     return (
         f"{record.seq:>8}  {record.recorded_at:<24}  {record.direction:<3}  {record.outcome:<19}  "
         f"{record.kind or '?':<12}  {record.message_id or '?':<36}  {record.client or '?'} -> "
