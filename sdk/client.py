@@ -42,7 +42,12 @@ class Client:
         if node is None:
             if participant is None:
                 raise ValueError("give a participant id (with home and broker) or a running node")
-            node = Node(participant, home=BusHome.at(home), broker=broker, prefix=prefix)
+            node = Node(
+                participant,
+                home=home if isinstance(home, BusHome) else BusHome.at(home),
+                broker=broker,
+                prefix=prefix,
+            )
             self._owns_node = True
         else:
             self._owns_node = False
