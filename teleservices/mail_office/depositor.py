@@ -1,0 +1,235 @@
+"""The depositing system's side: what offices send back about the letters it deposited for its users.
+
+A system that deposits letters on behalf of citizens or companies (a citizen portal, a company's
+e-government account) provides two of the office's contracts, and ``DepositorSystem`` serves both on the
+system's own ``Provider``:
+
+- ``mail.status``: each step of a letter's processing. Offices deliver steps at least once, in order;
+  the store keeps each (office, registration number, sequence) once, so a step delivered twice answers
+  ``applied: false`` and reaches ``on_change`` once (again only if ``on_change`` raised);
+- ``mail.deposit``: the office's reply, addressed to the user; the system keeps it in the user's mailbox
+  and acknowledges it (a redelivered reply gets the original acknowledgement)::
+
+    portal = Provider("MA/GOV/PORTAIL/guichet")
+    depositor = DepositorSystem(portal, on_change=lambda office, change: notify_citizen(change))
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sdk import App, Context, Node, ServiceError
+from teleservices.mail_office.contract import DEPOSIT, STATUS
+from teleservices.mail_office.errors import InvalidSender
+from teleservices.mail_office.models import (
+    Acknowledgement,
+    Deposit,
+    PartyKind,
+    StatusChange,
+    StatusReceipt,
+    deposit_digest,
+    format_utc_millis,
+)
+from teleservices.mail_office.parties import same_administration
+
+DEPOSITOR_FILE = "mail-depositor.sqlite3"
+MAILBOX_SERVICE = "mailbox"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS steps (
+    office TEXT NOT NULL,
+    number TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    change BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (office, number, sequence)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS letters (
+    id INTEGER PRIMARY KEY,
+    office TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    letter BLOB NOT NULL,
+    acknowledgement BLOB NOT NULL,
+    UNIQUE (office, digest)
+);
+"""
+
+ChangeHandler = Callable[[str, StatusChange], None]
+"""Called with the reporting office and each step, the first time it arrives."""
+
+LetterHandler = Callable[[str, Deposit], None]
+"""Called with the sending office and each letter, the first time it arrives."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DepositorStore:
+    """Steps and letters received from offices, in one SQLite file."""
+
+    def __init__(self, path: Path, *, participant: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.participant = participant
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def record(
+        self, office: str, change: StatusChange, *, on_change: ChangeHandler | None = None
+    ) -> StatusReceipt:
+        """Keep ``change`` unless known; ``applied`` when it is newer than every step known for the letter.
+
+        ``on_change`` runs for an applied step before it is kept: when it raises, nothing is kept, the
+        office gets a fault and sends the step again.
+        """
+        with self._transaction() as db:
+            (highest,) = db.execute(
+                "SELECT coalesce(max(sequence), 0) FROM steps WHERE office = ? AND number = ?",
+                (office, change.registration_number),
+            ).fetchone()
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO steps (office, number, sequence, change, received_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    office,
+                    change.registration_number,
+                    change.sequence,
+                    change.to_xml(),
+                    format_utc_millis(_now()),
+                ),
+            ).rowcount
+            applied = bool(inserted) and change.sequence > highest
+            if applied and on_change is not None:
+                on_change(office, change)
+        return StatusReceipt(
+            registration_number=change.registration_number, sequence=change.sequence, applied=applied
+        )
+
+    def receive(
+        self, office: str, letter: Deposit, *, on_letter: LetterHandler | None = None
+    ) -> Acknowledgement:
+        """Keep a letter ``office`` sent to one of this system's users; acknowledge it (once per letter)."""
+        digest = deposit_digest(letter)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT acknowledgement FROM letters WHERE office = ? AND digest = ?", (office, digest)
+            ).fetchone()
+            if row is not None:
+                return Acknowledgement.from_xml(row[0])
+            (counter,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM letters").fetchone()
+            now = _now()
+            acknowledgement = Acknowledgement(
+                registration_number=f"{self.participant.split('/')[2]}/R/{counter}",
+                office=self.participant,
+                received_at=now,
+                service_in_charge=MAILBOX_SERVICE,
+                deadline=now.date(),
+                deposit_digest=digest,
+                linked_registration=letter.sender_registration,
+            )
+            db.execute(
+                "INSERT INTO letters (id, office, digest, recipient, letter, acknowledgement) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    counter,
+                    office,
+                    digest,
+                    letter.recipient.identifier,
+                    letter.to_xml(),
+                    acknowledgement.to_xml(),
+                ),
+            )
+            if on_letter is not None:
+                on_letter(office, letter)
+        return acknowledgement
+
+    def steps(self, office: str, number: str) -> list[StatusChange]:
+        """The steps of one letter received from ``office``, in sequence order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT change FROM steps WHERE office = ? AND number = ? ORDER BY sequence", (office, number)
+            ).fetchall()
+        return [StatusChange.from_xml(row[0]) for row in rows]
+
+    def latest(self, office: str, number: str) -> StatusChange | None:
+        """The newest step of one letter, or None when nothing arrived yet."""
+        steps = self.steps(office, number)
+        return steps[-1] if steps else None
+
+    def letters(self, recipient: str) -> list[Deposit]:
+        """The letters received for one user (CIN, ICE), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT letter FROM letters WHERE recipient = ? ORDER BY id", (recipient,)
+            ).fetchall()
+        return [Deposit.from_xml(row[0]) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class DepositorSystem:
+    """Serves ``mail.status`` and ``mail.deposit`` on ``app``, in ``<participant directory>/mail-depositor.sqlite3``."""
+
+    def __init__(
+        self, app: App, *, on_change: ChangeHandler | None = None, on_letter: LetterHandler | None = None
+    ) -> None:
+        self.on_change = on_change
+        self.on_letter = on_letter
+        self._stores: dict[Node, DepositorStore] = {}
+        self._lock = threading.Lock()
+        app.on_start(self._open)
+        app.on_stop(self._close)
+        app.implement(STATUS)(self.status)
+        app.implement(DEPOSIT)(self.deposit)
+
+    def _open(self, node: Node) -> None:
+        with self._lock:
+            self._stores[node] = DepositorStore(
+                node.data_dir / DEPOSITOR_FILE, participant=str(node.participant)
+            )
+
+    def _close(self, node: Node) -> None:
+        with self._lock:
+            store = self._stores.pop(node, None)
+        if store is not None:
+            store.close()
+
+    def store(self, node: Node) -> DepositorStore:
+        """The store of the app started on ``node``."""
+        return self._stores[node]
+
+    def status(self, change: StatusChange, ctx: Context) -> StatusReceipt:
+        return self._stores[ctx.node].record(str(ctx.client), change, on_change=self.on_change)
+
+    def deposit(self, letter: Deposit, ctx: Context) -> Acknowledgement:
+        office = str(ctx.client)
+        if letter.sender.kind is not PartyKind.ADMINISTRATION or not same_administration(
+            letter.sender.identifier, office
+        ):
+            error = InvalidSender(f"{office} cannot send a letter in the name of {letter.sender.identifier}")
+            raise ServiceError(str(error), code=error.code)
+        return self._stores[ctx.node].receive(office, letter, on_letter=self.on_letter)
+
+
+__all__ = ["ChangeHandler", "DepositorStore", "DepositorSystem", "LetterHandler"]

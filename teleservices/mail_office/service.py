@@ -1,0 +1,219 @@
+"""The mail office as a bus participant: ``govbus run teleservices.mail_office:app``.
+
+One ``Provider`` with a handler per contract of ``contract.py``, each one call into ``MailOffice``:
+
+- ``mail.deposit``: the depositing system is the verified envelope signer (``ctx.client``); status
+  changes of the letter go back to it;
+- the desk (``mail.assign`` ... ``mail.show``): the actor is the official the calling system declares
+  (the envelope's ``userId``), else the calling system itself;
+- ``mail.status``: another office reports the status of a letter this office delivered to it;
+- ``mail.register``, ``mail.alerts``: the registers and the deadline alerts.
+
+Refusals become ``ServiceError`` with the office's code, so callers read ``CallFailed.service_code``
+(``MailOffice.InvalidTransition``, ``MailOffice.UnknownRegistration``...).
+
+The office lives in ``<participant directory>/mail-office``, opened when the app starts (created with a
+default configuration on the first start unless ``govbus mail init`` wrote one). Its outbox is drained
+over the bus by ``dispatch.OutboxPump`` (woken after every handler) and its deadline alerts computed by
+``watch.AlertWatch``, each on its own thread.
+
+The participant is ``$GOVBUS_MAIL_OFFICE_ID``, by default ``MA/GOV/MEF/bureau-ordre``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sdk import Client, Context, Node, ParticipantId, Provider, ServiceError
+from teleservices.mail_office.clock import Clock, system_clock
+from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
+from teleservices.mail_office.contract import ALERTS, DEPOSIT, DESK, REGISTER, STATUS
+from teleservices.mail_office.dispatch import BusSink, OutboxPump
+from teleservices.mail_office.errors import ConfigurationError, MailOfficeError
+from teleservices.mail_office.models import (
+    Acknowledgement,
+    AlertQuery,
+    Alerts,
+    Deposit,
+    DeskOperation,
+    MailRecord,
+    Register,
+    RegisterQuery,
+    Show,
+    StatusChange,
+    StatusReceipt,
+)
+from teleservices.mail_office.office import MailOffice
+from teleservices.mail_office.watch import AlertWatch
+
+OFFICE_ID_ENV = "GOVBUS_MAIL_OFFICE_ID"
+DEFAULT_OFFICE_ID = "MA/GOV/MEF/bureau-ordre"
+OFFICE_DIRECTORY = "mail-office"
+OFFICE_CODE_LENGTH = 32
+
+
+def office_id(environ: Mapping[str, str] = os.environ) -> ParticipantId:
+    """The office's participant id: ``$GOVBUS_MAIL_OFFICE_ID``, else ``MA/GOV/MEF/bureau-ordre``."""
+    return ParticipantId.parse(environ.get(OFFICE_ID_ENV) or DEFAULT_OFFICE_ID)
+
+
+def office_directory(data_dir: Path) -> Path:
+    """Where a participant keeps its mail office, inside its own participant directory."""
+    return data_dir / OFFICE_DIRECTORY
+
+
+def default_config(participant: ParticipantId) -> OfficeConfig:
+    """The configuration of an office started without one: named after its participant id."""
+    return OfficeConfig(
+        participant=str(participant), name=str(participant), code=participant.member[:OFFICE_CODE_LENGTH]
+    )
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except MailOfficeError as error:
+        raise ServiceError(str(error), code=error.code) from None
+
+
+def _actor(ctx: Context) -> str:
+    return ctx.user_id or str(ctx.client)
+
+
+@dataclass
+class _Served:
+    office: MailOffice
+    pump: OutboxPump
+    watch: AlertWatch
+
+
+class MailOfficeService:
+    """The office's handlers and their lifecycle on a ``Provider`` (``self.app``)."""
+
+    def __init__(
+        self,
+        participant: ParticipantId | str,
+        *,
+        clock: Clock = system_clock,
+        drain_interval: float = 5.0,
+        max_backoff: float = 300.0,
+        alert_interval: float = 300.0,
+        call_timeout: float = 10.0,
+    ) -> None:
+        self.app = Provider(participant)
+        self.clock = clock
+        self.drain_interval = drain_interval
+        self.max_backoff = max_backoff
+        self.alert_interval = alert_interval
+        self.call_timeout = call_timeout
+        self._served: dict[Node, _Served] = {}
+        self._lock = threading.Lock()
+        self.app.on_start(self._start)
+        self.app.on_stop(self._stop)
+        self.app.implement(DEPOSIT)(self.deposit)
+        self.app.implement(STATUS)(self.status)
+        for contract in DESK:
+            self.app.implement(contract)(self.desk)
+        self.app.implement(REGISTER)(self.register)
+        self.app.implement(ALERTS)(self.alerts)
+
+    # Lifecycle
+
+    def _start(self, node: Node) -> None:
+        directory = office_directory(node.data_dir)
+        if (directory / CONFIG_FILE).exists():
+            office = MailOffice(directory, clock=self.clock)
+        else:
+            office = MailOffice.create(directory, default_config(node.participant), clock=self.clock)
+        if office.participant != str(node.participant):
+            raise ConfigurationError(
+                f"{directory} is the mail office of {office.participant}, not of {node.participant}"
+            )
+        sink = BusSink(Client(node=node), timeout=self.call_timeout)
+        pump = OutboxPump(office, sink, interval=self.drain_interval, max_backoff=self.max_backoff)
+        watch = AlertWatch(office, interval=self.alert_interval)
+        with self._lock:
+            self._served[node] = _Served(office, pump.start(), watch.start())
+        pump.wake()  # messages left by an earlier run
+
+    def _stop(self, node: Node) -> None:
+        with self._lock:
+            served = self._served.pop(node, None)
+        if served is not None:
+            served.pump.stop(self.call_timeout * 2 + 5)
+            served.watch.stop()
+
+    def office(self, node: Node) -> MailOffice:
+        """The office this app serves on ``node`` (started)."""
+        return self._served[node].office
+
+    def pump(self, node: Node) -> OutboxPump:
+        return self._served[node].pump
+
+    def watch(self, node: Node) -> AlertWatch:
+        return self._served[node].watch
+
+    @contextmanager
+    def _change(self, ctx: Context) -> Iterator[MailOffice]:
+        served = self._served[ctx.node]
+        try:
+            with _refusals():
+                yield served.office
+        finally:
+            served.pump.wake()
+
+    @contextmanager
+    def _query(self, ctx: Context) -> Iterator[MailOffice]:
+        with _refusals():
+            yield self._served[ctx.node].office
+
+    # Handlers
+
+    def deposit(self, request: Deposit, ctx: Context) -> Acknowledgement:
+        with self._change(ctx) as office:
+            return office.deposit(request, channel=str(ctx.client))
+
+    def desk(self, request: DeskOperation, ctx: Context) -> MailRecord:
+        if isinstance(request, Show):
+            with self._query(ctx) as office:
+                return office.show(request.registration_number)
+        with self._change(ctx) as office:
+            return office.perform(request, actor=_actor(ctx))
+
+    def status(self, request: StatusChange, ctx: Context) -> StatusReceipt:
+        with self._change(ctx) as office:
+            applied = office.record_status_change(request, sender=str(ctx.client))
+        return StatusReceipt(
+            registration_number=request.registration_number, sequence=request.sequence, applied=applied
+        )
+
+    def register(self, request: RegisterQuery, ctx: Context) -> Register:
+        with self._query(ctx) as office:
+            return office.register(request)
+
+    def alerts(self, request: AlertQuery, ctx: Context) -> Alerts:
+        with self._query(ctx) as office:
+            return office.alert_list(request)
+
+
+service = MailOfficeService(office_id())
+app = service.app
+"""The office ``govbus run teleservices.mail_office:app`` runs."""
+
+__all__ = [
+    "DEFAULT_OFFICE_ID",
+    "OFFICE_DIRECTORY",
+    "OFFICE_ID_ENV",
+    "MailOfficeService",
+    "app",
+    "default_config",
+    "office_directory",
+    "office_id",
+    "service",
+]
