@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -114,3 +114,14 @@ def deposited(office: MailOffice) -> Callable[..., str]:
         return office.deposit(letter(subject, **options), channel=PORTAL).registration_number  # type: ignore[arg-type]
 
     return deposit
+
+
+@pytest.fixture
+def world(broker_url: str | None, tmp_path: Path, clock: FakeClock) -> Iterator[object]:
+    """Both offices and the citizen portal on a throwaway bus (memory:// or RabbitMQ): see bus_world."""
+    from sdk.testing import TestBus
+
+    from .bus_world import build_world
+
+    with TestBus(tmp_path / "bus", broker=broker_url) as bus:
+        yield build_world(bus, clock)
