@@ -39,8 +39,6 @@ from bus.ids import ParticipantId
 from bus.pki import SigningIdentity
 from bus.pki.home import HOME_ENV, BusHome
 
-EXIT_USAGE = 2
-
 
 class AuditGroup(click.Group):
     """Reports an ``AuditError`` as one line on stderr and exit 1 (faults are left to the main group)."""
@@ -232,15 +230,16 @@ def verify(
     else:
         report = verify_log(paths, trust, **options)
     if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2))
+        click.echo(json.dumps({**report.as_json(), "ca_cert": str(trust.ca_cert)}, indent=2))
     else:
-        _print_report(report)
+        _print_report(report, trust)
     sys.exit(report.exit_code)
 
 
-def _print_report(report: VerificationReport) -> None:
+def _print_report(report: VerificationReport, trust: TrustFiles) -> None:
     echo = click.echo
     echo(f"log:          {', '.join(report.files) or '-'}")
+    echo(f"trust:        CA certificate {trust.ca_cert}" + (f", CRL {trust.crl}" if trust.crl else ""))
     echo(f"participant:  {report.participant}   log id: {report.log_id}")
     if report.last_seq is not None and report.first_seq is not None:
         echo(f"records:      {report.first_seq}..{report.last_seq} ({report.records} read)")
