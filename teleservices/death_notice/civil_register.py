@@ -181,12 +181,19 @@ class CivilRegister(SqliteStore):
         return [latest[fund] for fund in sorted(latest)]
 
     def unanswered(self, act: str, kind: Kind = NOTICE) -> list[str]:
-        """Funds a notification about ``act`` was sent to that have not sent any receipt about it yet."""
+        """Funds that have not answered a notification of ``kind`` about ``act`` yet.
+
+        For a cancellation, every fund the notice was sent to must answer, even one the cancellation
+        did not reach (not subscribed to cancellations): it still has the notice.
+        """
+        kinds = (NOTICE, CANCELLATION) if kind == CANCELLATION else (NOTICE,)
+        sent = self.db.execute("SELECT kind, expected FROM notifications WHERE act = ?", (act,)).fetchall()
+        if not any(k == kind for k, _ in sent):
+            return []
         expected: set[str] = set()
-        for (funds,) in self.db.execute(
-            "SELECT expected FROM notifications WHERE act = ? AND kind = ?", (act, kind)
-        ):
-            expected.update(funds.split())
+        for sent_kind, funds in sent:
+            if sent_kind in kinds:
+                expected.update(funds.split())
         return sorted(expected - {answer.fund for answer in self.answers(act, kind)})
 
 

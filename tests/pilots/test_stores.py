@@ -135,8 +135,11 @@ def test_the_civil_register_numbers_acts_and_tells_who_has_not_answered(tmp_path
         assert register.unanswered(act) == ["MA/GOV/RCAR/pensions"]
         register.record_receipt("n1", Answer("MA/GOV/RCAR/pensions", "suspended", "RCAR-1", DIED))
         assert register.unanswered(act) == []
-        assert register.unanswered(act, "cancellation") == []
+        assert register.unanswered(act, "cancellation") == []  # none sent
         assert [a.outcome for a in register.answers(act)] == ["not-a-pensioner", "suspended"]
+        register.record_sent("c1", act, "cancellation", ["MA/GOV/CMR/pensions"])
+        register.record_receipt("c1", Answer("MA/GOV/CMR/pensions", "not-suspended"))
+        assert register.unanswered(act, "cancellation") == ["MA/GOV/RCAR/pensions"]  # has the notice
 
 
 def test_employer_standing_follows_declarations_and_payments(tmp_path):
