@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -52,23 +54,14 @@ def demo(broker: str, keep: Path | None) -> None:
         keep.mkdir(parents=True, exist_ok=True)
     on_rabbitmq = broker.startswith(("amqp://", "amqps://"))
     prefix = f"demo-{uuid.uuid4().hex[:8]}" if on_rabbitmq else None
-    started = time.perf_counter()
     out = Output()
-    bus = TestBus(
-        keep, broker=None if broker == "memory://" else broker, prefix=prefix, keep_topology=keep is not None
-    )
-    world: World | None = None
+    root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="govbus-demo-"))
     try:
-        world = World.build(bus)
-        _introduce(out, world, broker, prefix, keep)
-        attestation_pilot.run(world, out)
-        death_notice_pilot.run(world, out)
-        _summarise(out, world, time.perf_counter() - started)
+        world = _run(out, root, broker, prefix, keep=keep is not None)
     finally:
-        if world is not None:
-            world.close()
-        bus.close()
-    if keep is not None and world is not None:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    if keep is not None:
         _where(out, world, broker, prefix)
     else:
         out.line()
@@ -77,12 +70,30 @@ def demo(broker: str, keep: Path | None) -> None:
         raise click.ClickException(f"{len(out.unexpected)} unexpected result(s)")
 
 
-def _introduce(out: Output, world: World, broker: str, prefix: str | None, keep: Path | None) -> None:
+def _run(out: Output, root: Path, broker: str, prefix: str | None, *, keep: bool) -> World:
+    """Build the bus in ``root``, run both pilots, stop everything (queues deleted unless ``keep``)."""
+    started = time.perf_counter()
+    bus = TestBus(root, broker=None if broker == "memory://" else broker, prefix=prefix, keep_topology=keep)
+    world: World | None = None
+    try:
+        world = World.build(bus)
+        _introduce(out, world, broker, prefix, keep)
+        attestation_pilot.run(world, out)
+        death_notice_pilot.run(world, out)
+        _summarise(out, world, time.perf_counter() - started)
+        return world
+    finally:
+        if world is not None:
+            world.close()
+        bus.close()
+
+
+def _introduce(out: Output, world: World, broker: str, prefix: str | None, keep: bool) -> None:
     bus = world.bus
     catalogue = bus.catalogue
     out.line("govbus demo: the two pilots on a throwaway bus")
     out.section("The bus")
-    where = "kept" if keep is not None else "deleted at the end"
+    where = "kept" if keep else "deleted at the end"
     out.line(f"{'home':<11} {world.home} ({where})", 1)
     shown = (
         f"{_masked(broker)}, names prefixed {prefix}" if prefix else "memory:// (embedded, in this process)"
