@@ -1,7 +1,9 @@
 """The electronic signature book (parapheur): folders of documents through visa and signature circuits.
 
 Domain core, runnable without the bus: ``SignatureBook`` is the service API, ``verify_bundle`` checks a
-completed folder's bundle offline. See docs/signature_book.md.
+completed folder's bundle offline. On the bus: ``app`` (``govbus run teleservices.signature_book:app``),
+the contracts in ``contract``, and ``EventReceiver`` for the application that receives a book's events.
+See docs/signature_book.md.
 """
 
 from teleservices.signature_book.book import SignatureBook
@@ -10,17 +12,21 @@ from teleservices.signature_book.circuit import Circuit, Quorum, Step, StepKind
 from teleservices.signature_book.config import BookConfig, BusinessType
 from teleservices.signature_book.errors import BundleInvalid, SignatureBookError
 from teleservices.signature_book.events import EventSink, MemorySink
+from teleservices.signature_book.receiver import EventReceiver
+from teleservices.signature_book.service import BookService, app
 from teleservices.signature_book.timestamp import LocalTimestampAuthority, TimestampService
 from teleservices.signature_book.workflow import FolderStatus
 from teleservices.signature_book.xades import DetachedXadesSigner
 
 __all__ = [
     "BookConfig",
+    "BookService",
     "BundleInvalid",
     "BundleReport",
     "BusinessType",
     "Circuit",
     "DetachedXadesSigner",
+    "EventReceiver",
     "EventSink",
     "FolderStatus",
     "LocalTimestampAuthority",
@@ -31,5 +37,6 @@ __all__ = [
     "Step",
     "StepKind",
     "TimestampService",
+    "app",
     "verify_bundle",
 ]

@@ -150,3 +150,26 @@ def an_hour_from(moment: datetime) -> datetime:
 
 def utc(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_world(broker_url: str | None, tmp_path: Path):
+    """Start the book on a test bus (memory:// and RabbitMQ) with its signatories and the submitting app."""
+    from tests.signature_book.bus_world import BookWorld
+
+    worlds: list[BookWorld] = []
+
+    def make(*, tsa: bool = False, agent: bool = True) -> BookWorld:
+        book_world = BookWorld(tmp_path / f"bus{len(worlds)}", broker_url, tsa=tsa)
+        worlds.append(book_world)
+        return book_world.start(agent=agent)
+
+    yield make
+    for book_world in worlds:
+        book_world.close()
+
+
+@pytest.fixture
+def world(make_world):
+    """The book on a test bus, B-B (no timestamp authority), everyone running."""
+    return make_world()
