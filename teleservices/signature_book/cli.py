@@ -1,59 +1,109 @@
-"""``govbus sign``: the signature book by hand, on a local book directory.
+"""``govbus sign``: the signature book from the command line, over the bus.
 
-Every command is a thin call to ``SignatureBook``. Today they open the book directory themselves and
-trust ``--as`` (the operator's machine); once the SDK exists, all but ``verify`` and ``init`` will send
-the same request over the bus, where the actor is the verified envelope signer. ``verify`` stays offline.
+Every command but ``init`` and ``verify`` is one signed call (or a few) to a running book
+(``govbus run teleservices.signature_book:app``) as participant ``--as``, whose key is in ``--home``:
+the book acts for the verified signer, never for a name on the command line. ``sign`` signs locally with
+that key and sends only the signature. ``init`` writes a book's configuration before its first start;
+``verify`` checks a bundle offline. Refusals print one line, ``CODE: reason``, and exit with status 1.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import mimetypes
+import os
 import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from bus.cli.errors import FaultAwareGroup
-from bus.cli.options import home_option
-from bus.logging import configure_logging
+from sdk import CallFailed, Client, Payload, RequestReply, configure_logging
 from teleservices.signature_book._bus import BusHome, Fault, ParticipantId, SigningIdentity
-from teleservices.signature_book.book import SignatureBook
 from teleservices.signature_book.bundle import verify_bundle
 from teleservices.signature_book.circuit import Circuit
 from teleservices.signature_book.config import BookConfig
+from teleservices.signature_book.contract import (
+    APPROVE,
+    BUNDLE,
+    DELEGATE,
+    DOCUMENT,
+    LIST,
+    REJECT,
+    SHOW,
+    SUBMIT,
+    UNDO,
+)
 from teleservices.signature_book.errors import SignatureBookError
 from teleservices.signature_book.models import (
+    ActionResult,
+    ApproveFolder,
     CircuitStep,
     DelegateSignature,
     DocumentUpload,
+    FolderStatusName,
     FolderView,
+    GetBundle,
+    GetDocument,
+    ListFolders,
     MetadataEntry,
     QuorumName,
+    RejectFolder,
+    ShowFolder,
     StepKindName,
     SubmitFolder,
+    UndoAction,
 )
+from teleservices.signature_book.service import BOOK_ID_ENV, DEFAULT_BOOK_ID, book_directory
+from teleservices.signature_book.signatory import sign_folder
 from teleservices.signature_book.times import utc_now
 from teleservices.signature_book.xades import DetachedXadesSigner
 
-BOOK_DIR_ENV = "GOVBUS_SIGNATURE_BOOK"
+HOME_ENV = "GOVBUS_HOME"
+ACTOR_ENV = "GOVBUS_ACTOR"
+BROKER_ENV = "GOVBUS_BROKER"
+DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+DEBUG_ENV = "GOVBUS_DEBUG"
+EXIT_REFUSED = 1
+EXIT_INTERNAL = 3
+
+R = TypeVar("R", bound=Payload)
 
 
-class _BookErrors(click.Group):
-    """Reports a refused book operation as ``CODE: reason`` (exit 1), like a fault."""
+class BookCommandGroup(click.Group):
+    """No traceback reaches the user: a refusal is ``CODE: reason`` (exit 1), a bug one line (exit 3)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except CallFailed as failure:
+            _refuse(failure.service_code or str(failure.code), failure.reason)
+        except Fault as fault:
+            _refuse(str(fault.code), fault.reason)
         except SignatureBookError as error:
-            click.echo(f"{error.code}: {error.reason}", err=True)
-            sys.exit(1)
+            _refuse(error.code, error.reason)
+        except (FileNotFoundError, PermissionError, IsADirectoryError, ValueError) as error:
+            _refuse("govbus", str(error))
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            click.echo(
+                f"govbus: internal error: {type(error).__name__}: {error} (set {DEBUG_ENV}=1 for details)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
 
 
-class BookCommandGroup(FaultAwareGroup, _BookErrors):
-    """The house error handling (faults, one-line errors, no tracebacks) plus the book's refusals."""
+def _refuse(code: str, reason: str) -> None:
+    click.echo(f"{code}: {reason}", err=True)
+    sys.exit(EXIT_REFUSED)
 
 
 def _participant(ctx: click.Context, param: click.Parameter, value: str | None) -> ParticipantId | None:
@@ -63,6 +113,12 @@ def _participant(ctx: click.Context, param: click.Parameter, value: str | None) 
         return ParticipantId.parse(value)
     except Fault as fault:
         raise click.BadParameter(fault.reason, ctx=ctx, param=param) from None
+
+
+def _home(ctx: click.Context, param: click.Parameter, value: str | None) -> BusHome:
+    if value is None:
+        raise click.BadParameter(f"give --home DIR or set {HOME_ENV}", ctx=ctx, param=param)
+    return BusHome.at(value)
 
 
 def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -79,26 +135,86 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> da
     return moment.astimezone(UTC)
 
 
-def book_dir_option(function: Any) -> Any:
-    return click.option(
-        "--book-dir",
-        "book_dir",
-        envvar=BOOK_DIR_ENV,
-        required=True,
-        type=click.Path(file_okay=False, path_type=Path),
-        help=f"the signature book directory (default: ${BOOK_DIR_ENV})",
-    )(function)
+home_option = click.option(
+    "--home",
+    envvar=HOME_ENV,
+    metavar="DIR",
+    callback=_home,
+    help=f"bus home directory (default: ${HOME_ENV})",
+)
+book_option = click.option(
+    "--book",
+    envvar=BOOK_ID_ENV,
+    default=DEFAULT_BOOK_ID,
+    show_default=True,
+    metavar="PARTICIPANT_ID",
+    callback=_participant,
+    help=f"the signature book (env {BOOK_ID_ENV})",
+)
 
 
-def actor_option(function: Any) -> Any:
-    return click.option(
-        "--as",
-        "actor",
-        required=True,
-        metavar="PARTICIPANT_ID",
-        callback=_participant,
-        help="the participant acting",
-    )(function)
+@dataclass(frozen=True)
+class BookLine:
+    """Who calls which book on which bus."""
+
+    home: BusHome
+    actor: ParticipantId
+    book: ParticipantId
+    broker: str
+    prefix: str
+    timeout: float
+
+    def client(self) -> Client:
+        return Client(self.actor, home=self.home.root, broker=self.broker, prefix=self.prefix)
+
+    def call(self, contract: RequestReply[Any, R], request: Payload) -> R:
+        with self.client() as client:
+            return client.call(self.book, contract, request, timeout=self.timeout)
+
+
+def over_the_bus(function: Callable[..., None]) -> Callable[..., None]:
+    """Add the options of a call to the book and pass them to ``function`` as one ``BookLine``."""
+
+    @functools.wraps(function)
+    def command(
+        *,
+        home: BusHome,
+        actor: ParticipantId,
+        book: ParticipantId,
+        broker: str,
+        prefix: str,
+        timeout: float,
+        **arguments: Any,
+    ) -> None:
+        function(BookLine(home, actor, book, broker, prefix, timeout), **arguments)
+
+    options = [
+        home_option,
+        click.option(
+            "--as",
+            "actor",
+            envvar=ACTOR_ENV,
+            required=True,
+            metavar="PARTICIPANT_ID",
+            callback=_participant,
+            help=f"the participant acting, whose key is in --home (env {ACTOR_ENV})",
+        ),
+        book_option,
+        click.option(
+            "--broker",
+            envvar=BROKER_ENV,
+            default=DEFAULT_BROKER,
+            show_default=True,
+            help=f"amqp(s):// URL (env {BROKER_ENV})",
+        ),
+        click.option("--prefix", default="govbus", show_default=True, help="the bus's name prefix"),
+        click.option(
+            "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="seconds"
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def on_behalf_option(function: Any) -> Any:
@@ -111,8 +227,8 @@ def on_behalf_option(function: Any) -> Any:
     )(function)
 
 
-def _open(book_dir: Path, home: BusHome) -> SignatureBook:
-    return SignatureBook.open(book_dir, home)
+def _text(participant: ParticipantId | None) -> str | None:
+    return str(participant) if participant is not None else None
 
 
 @click.group(cls=BookCommandGroup)
@@ -122,8 +238,8 @@ def sign() -> None:
 
 
 @sign.command()
-@book_dir_option
-@click.option("--as", "book", required=True, metavar="PARTICIPANT_ID", callback=_participant, help="the book")
+@home_option
+@book_option
 @click.option("--tsa", metavar="PARTICIPANT_ID", callback=_participant, help="timestamp authority (B-T)")
 @click.option(
     "--config",
@@ -131,16 +247,16 @@ def sign() -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="JSON with businessTypes and their circuit templates (see docs/signature_book.md)",
 )
-def init(book_dir: Path, book: ParticipantId, tsa: ParticipantId | None, config_file: Path | None) -> None:
-    """Create a signature book in --book-dir, run by participant --as."""
+def init(home: BusHome, book: ParticipantId, tsa: ParticipantId | None, config_file: Path | None) -> None:
+    """Write the configuration of --book in its directory under --home, before the book's first start."""
     data: dict[str, Any] = {}
     if config_file is not None:
         data = json.loads(config_file.read_text(encoding="utf-8"))
     data["book"] = str(book)
     if tsa is not None:
         data["timestampAuthority"] = str(tsa)
-    path = SignatureBook.create(book_dir, BookConfig.from_json(data))
-    click.echo(f"config: {path}")
+    directory = book_directory(home.participant_dir(book))
+    click.echo(f"config: {BookConfig.from_json(data).save(directory)}")
 
 
 def _step(text: str) -> CircuitStep:
@@ -166,10 +282,15 @@ def _circuit_file(path: Path) -> list[CircuitStep]:
     ]
 
 
+def _pair(text: str, option: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"{text!r}: expected KEY=VALUE", param_hint=option)
+    return key, value
+
+
 @sign.command()
-@book_dir_option
-@home_option
-@actor_option
+@over_the_bus
 @click.option("--type", "business_type", required=True, help="business type, e.g. hr, purchasing")
 @click.option("--title", required=True)
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="folder metadata (repeatable)")
@@ -185,9 +306,7 @@ def _circuit_file(path: Path) -> list[CircuitStep]:
     "documents", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
 def submit(
-    book_dir: Path,
-    home: BusHome,
-    actor: ParticipantId,
+    line: BookLine,
     business_type: str,
     title: str,
     meta: tuple[str, ...],
@@ -220,39 +339,28 @@ def submit(
         documents=uploads,
         circuit=circuit,
     )
-    view = _open(book_dir, home).submit(actor, request)
+    view = line.call(SUBMIT, request)
     click.echo(f"folder: {view.folder_id}")
     _print_view(view, brief=True)
 
 
-def _pair(text: str, option: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise click.BadParameter(f"{text!r}: expected KEY=VALUE", param_hint=option)
-    return key, value
-
-
 @sign.command()
-@book_dir_option
-@home_option
+@over_the_bus
 @click.argument("folder", required=False)
 @click.option(
     "--awaiting", metavar="PARTICIPANT_ID", callback=_participant, help="list folders waiting for it"
 )
-@click.option("--status", type=click.Choice(["in-progress", "completed", "rejected"]))
+@click.option("--status", type=click.Choice([s.value for s in FolderStatusName]))
 @click.option("--xml", "as_xml", is_flag=True, help="print the contract's XML")
 def show(
-    book_dir: Path,
-    home: BusHome,
-    folder: str | None,
-    awaiting: ParticipantId | None,
-    status: str | None,
-    as_xml: bool,
+    line: BookLine, folder: str | None, awaiting: ParticipantId | None, status: str | None, as_xml: bool
 ) -> None:
-    """Show FOLDER (documents, circuit, history), or list folders."""
-    book = _open(book_dir, home)
+    """Show FOLDER (documents, circuit, history), or list the folders --as may see."""
     if folder is None:
-        listing = book.folders(awaiting=awaiting, status=status)
+        listing = line.call(
+            LIST,
+            ListFolders(awaiting=_text(awaiting), status=FolderStatusName(status) if status else None),
+        )
         if as_xml:
             click.echo(listing.to_xml(pretty_print=True).decode())
             return
@@ -262,14 +370,11 @@ def show(
                 f"{item.folder_id}  {item.status:<11}  {step:<7}  {item.business_type:<12}  {item.title}"
             )
         return
-    view = book.folder(folder)
+    view = line.call(SHOW, ShowFolder(folder_id=folder))
     if as_xml:
         click.echo(view.to_xml(pretty_print=True).decode())
         return
     _print_view(view)
-    waiting = book.store.outbox_size()
-    if waiting:
-        click.echo(f"events waiting for delivery: {waiting}")
 
 
 def _print_view(view: FolderView, *, brief: bool = False) -> None:
@@ -303,75 +408,68 @@ def _print_view(view: FolderView, *, brief: bool = False) -> None:
         )
 
 
-def _result(result: Any) -> None:
+def _result(result: ActionResult) -> None:
     step = f", step {result.current_step}" if result.current_step else ""
     click.echo(f"{result.action}: folder {result.folder_id} is {result.status}{step}")
 
 
 @sign.command()
-@book_dir_option
-@home_option
-@actor_option
+@over_the_bus
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="default: NAME")
+@click.argument("folder")
+@click.argument("name")
+def document(line: BookLine, out: Path | None, folder: str, name: str) -> None:
+    """Save document NAME of FOLDER (to read it before a visa or a signature)."""
+    content = line.call(DOCUMENT, GetDocument(folder_id=folder, name=name))
+    target = out or Path(content.name)
+    target.write_bytes(content.content)
+    click.echo(f"document: {target} sha256:{content.sha256}")
+
+
+@sign.command()
+@over_the_bus
 @on_behalf_option
 @click.option("--comment")
 @click.argument("folder")
-def approve(
-    book_dir: Path,
-    home: BusHome,
-    actor: ParticipantId,
-    on_behalf_of: ParticipantId | None,
-    comment: str | None,
-    folder: str,
-) -> None:
+def approve(line: BookLine, on_behalf_of: ParticipantId | None, comment: str | None, folder: str) -> None:
     """Give your visa on FOLDER's current visa step."""
-    _result(_open(book_dir, home).approve(folder, actor, on_behalf_of=on_behalf_of, comment=comment))
+    request = ApproveFolder(folder_id=folder, on_behalf_of=_text(on_behalf_of), comment=comment)
+    _result(line.call(APPROVE, request))
 
 
 @sign.command(name="sign")
-@book_dir_option
-@home_option
-@actor_option
+@over_the_bus
 @on_behalf_option
 @click.argument("folder")
-def sign_(
-    book_dir: Path, home: BusHome, actor: ParticipantId, on_behalf_of: ParticipantId | None, folder: str
-) -> None:
-    """Sign FOLDER's documents (XAdES, detached) with your key from --home."""
-    signer = DetachedXadesSigner(SigningIdentity.from_home(home, actor))
-    _result(_open(book_dir, home).sign_as(signer, folder, on_behalf_of=on_behalf_of))
+def sign_(line: BookLine, on_behalf_of: ParticipantId | None, folder: str) -> None:
+    """Sign FOLDER's documents (detached XAdES) with your key from --home; only the signature travels."""
+    signer = DetachedXadesSigner(SigningIdentity.from_home(line.home, line.actor))
+    with line.client() as client:
+        result = sign_folder(
+            client, line.book, signer, folder, on_behalf_of=on_behalf_of, timeout=line.timeout
+        )
+    _result(result)
 
 
 @sign.command()
-@book_dir_option
-@home_option
-@actor_option
+@over_the_bus
 @on_behalf_option
 @click.option("--reason", required=True, help="why (mandatory; the submitter receives it)")
 @click.argument("folder")
-def reject(
-    book_dir: Path,
-    home: BusHome,
-    actor: ParticipantId,
-    on_behalf_of: ParticipantId | None,
-    reason: str,
-    folder: str,
-) -> None:
+def reject(line: BookLine, on_behalf_of: ParticipantId | None, reason: str, folder: str) -> None:
     """Reject FOLDER: its circuit ends and the submitter is notified."""
-    _result(_open(book_dir, home).reject(folder, actor, reason, on_behalf_of=on_behalf_of))
+    request = RejectFolder(folder_id=folder, on_behalf_of=_text(on_behalf_of), reason=reason)
+    _result(line.call(REJECT, request))
 
 
 @sign.command()
-@book_dir_option
-@home_option
-@actor_option
+@over_the_bus
 @click.option("--to", "substitute", required=True, metavar="PARTICIPANT_ID", callback=_participant)
 @click.option("--from", "valid_from", default="now", show_default=True, metavar="TIME", callback=_moment)
 @click.option("--until", "valid_until", required=True, metavar="TIME", callback=_moment)
 @click.option("--reason")
 def delegate(
-    book_dir: Path,
-    home: BusHome,
-    actor: ParticipantId,
+    line: BookLine,
     substitute: ParticipantId,
     valid_from: datetime,
     valid_until: datetime,
@@ -381,7 +479,7 @@ def delegate(
     request = DelegateSignature(
         substitute=str(substitute), valid_from=valid_from, valid_until=valid_until, reason=reason
     )
-    view = _open(book_dir, home).delegate(actor, request)
+    view = line.call(DELEGATE, request)
     click.echo(
         f"delegation: {view.delegation_id} {view.principal} -> {view.substitute} "
         f"from {view.valid_from:%Y-%m-%dT%H:%M:%SZ} until {view.valid_until:%Y-%m-%dT%H:%M:%SZ}"
@@ -389,23 +487,22 @@ def delegate(
 
 
 @sign.command()
-@book_dir_option
-@home_option
-@actor_option
+@over_the_bus
 @click.argument("folder")
-def undo(book_dir: Path, home: BusHome, actor: ParticipantId, folder: str) -> None:
+def undo(line: BookLine, folder: str) -> None:
     """Undo your last action on FOLDER, while the next step has not acted."""
-    _result(_open(book_dir, home).undo(folder, actor))
+    _result(line.call(UNDO, UndoAction(folder_id=folder)))
 
 
 @sign.command()
-@book_dir_option
-@home_option
+@over_the_bus
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("folder")
-def export(book_dir: Path, home: BusHome, out: Path, folder: str) -> None:
-    """Write the bundle (zip) of completed FOLDER to --out."""
-    click.echo(f"bundle: {_open(book_dir, home).export_bundle(folder, out)}")
+def export(line: BookLine, out: Path, folder: str) -> None:
+    """Write the bundle (zip) of completed FOLDER to --out; check it with 'govbus sign verify'."""
+    bundle = line.call(BUNDLE, GetBundle(folder_id=folder))
+    out.write_bytes(bundle.content)
+    click.echo(f"bundle: {out}")
 
 
 @sign.command()
