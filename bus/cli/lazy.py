@@ -1,8 +1,13 @@
-"""Commands registered by import path and imported only when run, so bus/ never imports their packages."""
+"""Commands registered by import path and imported only when run, so bus/ never imports their packages.
+
+Installed packages add command groups through the ``govbus.cli`` entry-point group
+(``sign = "teleservices.signature_book.cli:sign"``); they are listed without being imported.
+"""
 
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import entry_points
 from typing import Any
 
 import click
@@ -34,3 +39,14 @@ class LazyCommand(click.Command):
 def lazy(target: str, *, name: str, short_help: str) -> LazyCommand:
     """A command named ``name`` that imports ``target`` when invoked (``--help`` included)."""
     return LazyCommand(name, target, short_help)
+
+
+ENTRY_POINT_GROUP = "govbus.cli"
+
+
+def entry_point_commands(group: str = ENTRY_POINT_GROUP) -> list[LazyCommand]:
+    """One lazy command per entry point of ``group``, named after it."""
+    return [
+        lazy(point.value, name=point.name, short_help=f"Commands of {point.module}.")
+        for point in sorted(entry_points(group=group), key=lambda point: point.name)
+    ]

@@ -15,7 +15,7 @@ def cli() -> None:
 
 def _register() -> None:
     from bus.cli import call, envelope, pki, registry, run
-    from bus.cli.lazy import lazy
+    from bus.cli.lazy import entry_point_commands, lazy
 
     cli.add_command(pki.pki)
     cli.add_command(envelope.envelope)
@@ -25,6 +25,9 @@ def _register() -> None:
     cli.add_command(
         lazy("teleservices.demo:demo", name="demo", short_help="Run both pilots on a throwaway bus.")
     )
+    for command in entry_point_commands():
+        if command.name not in cli.commands:
+            cli.add_command(command)
 
 
 _register()
