@@ -44,3 +44,6 @@ XMLSEC_REFERENCE_TRANSFORMS = (
     xmlsec.Transform.SHA384,
     xmlsec.Transform.SHA512,
 )
+XMLSEC_TRANSFORM_BY_URI = {
+    transform.href: transform for transform in XMLSEC_SIGNATURE_TRANSFORMS + XMLSEC_REFERENCE_TRANSFORMS
+}

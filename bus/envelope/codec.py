@@ -117,30 +117,23 @@ def read_header(root: etree._Element) -> Header:
         if name is not None:
             # A field with no child node at all (no comment, PI or element) has .text as its whole text.
             fields[name] = (child.text or "") if not len(child) else (whole_text(child) or "")
-
-    def required(name: str) -> str:
-        value = fields.get(name)
-        if value is None:  # schema validation makes this unreachable; kept as a hard stop
-            raise Fault(FaultCode.SCHEMA_VIOLATION, f"header has no {name}")
-        return value
-
+    get = fields.get
     try:
-        kind = _KINDS.get(required("kind"))
-        if kind is None:
-            raise ValueError(f"unknown kind {fields['kind']!r}")
         return Header(
-            id=required("id"),
-            kind=kind,
-            client=_participant(required("client")),
-            service=_service(required("service")),
-            issued=parse_timestamp(required("issued")),
-            expires=parse_timestamp(required("expires")),
-            user_id=fields.get("userId"),
-            purpose=fields.get("purpose"),
-            correlation_id=fields.get("correlationId"),
-            request_hash=fields.get("requestHash"),
-            protocol_version=required("protocolVersion"),
+            id=fields["id"],
+            kind=_KINDS[fields["kind"]],
+            client=_participant(fields["client"]),
+            service=_service(fields["service"]),
+            issued=parse_timestamp(fields["issued"]),
+            expires=parse_timestamp(fields["expires"]),
+            user_id=get("userId"),
+            purpose=get("purpose"),
+            correlation_id=get("correlationId"),
+            request_hash=get("requestHash"),
+            protocol_version=fields["protocolVersion"],
         )
+    except KeyError as missing:  # the schema makes this unreachable; kept as a hard stop
+        raise Fault(FaultCode.SCHEMA_VIOLATION, f"header: no valid {missing}") from None
     except Fault as fault:
         raise Fault(FaultCode.SCHEMA_VIOLATION, f"header: {fault.reason}") from None
     except ValueError as error:

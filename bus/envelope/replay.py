@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from datetime import datetime
 from typing import Protocol
-
-from bus.envelope.model import utc_now
 
 
 class ReplayCache(Protocol):
@@ -22,24 +21,24 @@ class MemoryReplayCache:
     """A thread-safe in-process replay cache that forgets ids once they have expired."""
 
     def __init__(self) -> None:
-        self._until: dict[str, datetime] = {}
-        self._expiry: list[tuple[datetime, str]] = []
+        self._ids: set[str] = set()
+        self._expiry: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
     def check_and_remember(self, message_id: str, *, until: datetime) -> bool:
         with self._lock:
             self._forget_expired()
-            if message_id in self._until:
+            if message_id in self._ids:
                 return False
-            self._until[message_id] = until
-            heapq.heappush(self._expiry, (until, message_id))
+            self._ids.add(message_id)
+            heapq.heappush(self._expiry, (until.timestamp(), message_id))
             return True
 
     def _forget_expired(self) -> None:
-        moment = utc_now()
-        while self._expiry and self._expiry[0][0] < moment:
-            _, message_id = heapq.heappop(self._expiry)
-            self._until.pop(message_id, None)
+        moment = time.time()
+        expiry = self._expiry
+        while expiry and expiry[0][0] < moment:
+            self._ids.discard(heapq.heappop(expiry)[1])
 
     def __len__(self) -> int:
-        return len(self._until)
+        return len(self._ids)

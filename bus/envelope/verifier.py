@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import lxml.etree as etree
 import xmlsec
@@ -25,11 +25,10 @@ from bus.envelope.algorithms import (
     DSIG_NS,
     EXC_C14N,
     REQUIRED_TRANSFORMS,
-    XMLSEC_REFERENCE_TRANSFORMS,
-    XMLSEC_SIGNATURE_TRANSFORMS,
+    XMLSEC_TRANSFORM_BY_URI,
 )
 from bus.envelope.codec import ENVELOPE_TAG, envelope_schema, payload_of, read_header
-from bus.envelope.model import Header, utc_now
+from bus.envelope.model import Header
 from bus.envelope.replay import ReplayCache
 from bus.faults import Fault, FaultCode
 from bus.pki.trust import TrustedSigner, TrustStore
@@ -43,6 +42,22 @@ _REFERENCE_PARTS = (_DS + "Transforms", _DS + "DigestMethod", _DS + "DigestValue
 _TRANSFORMS = (_DS + "Transform", _DS + "Transform")
 _KEY_INFO_PARTS = (_DS + "X509Data",)
 _X509_DATA_PARTS = (_DS + "X509Certificate",)
+_SHAPE = (
+    (_SIGNATURE, 3),
+    (_DS + "SignedInfo", 3),
+    (_DS + "CanonicalizationMethod", 0),
+    (_DS + "SignatureMethod", 0),
+    (_DS + "Reference", 3),
+    (_DS + "Transforms", 2),
+    (_DS + "Transform", 0),
+    (_DS + "Transform", 0),
+    (_DS + "DigestMethod", 0),
+    (_DS + "DigestValue", 0),
+    (_DS + "SignatureValue", 0),
+    (_DS + "KeyInfo", 1),
+    (_DS + "X509Data", 1),
+    (_DS + "X509Certificate", 0),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +124,23 @@ class EnvelopeVerifier:
             error = schema.error_log.last_error
             where = f"line {error.line}: {error.message}" if error is not None else "invalid"
             raise Fault(FaultCode.SCHEMA_VIOLATION, where)
-        certificate_der = _check_signed_info(signature)
-        moment = at or utc_now()
+        # Read now (the tree does not change), trust only once the signature over it has verified.
+        header = read_header(root)
+        certificate_der, method, digest = _check_signed_info(signature)
+        moment = at or datetime.now(UTC)
         signer = self.trust.check(certificate_der, at=moment)
+        # libxmlsec gets the same policy, narrowed to this signature's checked algorithms.
         context = xmlsec.SignatureContext()
-        for transform in XMLSEC_SIGNATURE_TRANSFORMS:
-            context.enable_signature_transform(transform)
-        for transform in XMLSEC_REFERENCE_TRANSFORMS:
-            context.enable_reference_transform(transform)
+        context.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
+        context.enable_signature_transform(XMLSEC_TRANSFORM_BY_URI[method])
+        context.enable_reference_transform(xmlsec.Transform.ENVELOPED)
+        context.enable_reference_transform(xmlsec.Transform.EXCL_C14N)
+        context.enable_reference_transform(XMLSEC_TRANSFORM_BY_URI[digest])
         context.key = self._key(signer)
         try:
             context.verify(signature)
         except xmlsec.Error as error:
             raise Fault(FaultCode.INVALID_SIGNATURE, f"signature does not verify ({error})") from None
-        header = read_header(root)
         if header.client != signer.participant:
             raise Fault(
                 FaultCode.SENDER_MISMATCH,
@@ -175,11 +193,42 @@ def _tags(element: etree._Element) -> tuple[object, ...]:
     return tuple(child.tag for child in element)
 
 
-def _check_signed_info(signature: etree._Element) -> bytes:
-    """Pin the signature's shape and algorithms; return the signer certificate (DER) from KeyInfo.
+def _check_signed_info(signature: etree._Element) -> tuple[bytes, str, str]:
+    """Pin the signature's shape and algorithms.
 
-    The tree comes from ``parse_untrusted``: no comments, PIs or entities, so every child is an element.
+    Return the signer certificate (DER) from KeyInfo, the signature method and the digest method.
+
+    A tree is fixed by its pre-order list of (tag, number of children): when that matches the one
+    allowed shape, only the algorithms, the URI and the certificate remain to check, in the order
+    ``_check_signature_in_detail`` checks them; any other shape goes there for its precise fault.
     """
+    nodes = list(signature.iter())
+    if len(nodes) != len(_SHAPE) or tuple([(node.tag, len(node)) for node in nodes]) != _SHAPE:
+        return _check_signature_in_detail(signature)
+    c14n, method, reference, first, second, digest = (nodes[i] for i in (2, 3, 4, 6, 7, 8))
+    if c14n.get("Algorithm") != EXC_C14N:
+        raise Fault(
+            FaultCode.DISALLOWED_ALGORITHM, f"canonicalisation {c14n.get('Algorithm')} is not allowed"
+        )
+    if method.get("Algorithm") not in ALLOWED_SIGNATURE_METHODS:
+        raise Fault(
+            FaultCode.DISALLOWED_ALGORITHM, f"signature method {method.get('Algorithm')} is not allowed"
+        )
+    if reference.get("URI") != "":
+        raise Fault(FaultCode.INVALID_REFERENCE, f'Reference URI must be "", not {reference.get("URI")!r}')
+    if (first.get("Algorithm"), second.get("Algorithm")) != REQUIRED_TRANSFORMS:
+        raise Fault(
+            FaultCode.INVALID_REFERENCE,
+            f"transforms must be enveloped-signature then exc-c14n, not {first.get('Algorithm')}, "
+            f"{second.get('Algorithm')}",
+        )
+    if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
+        raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
+    return _base64_certificate(nodes[-1].text), method.get("Algorithm"), digest.get("Algorithm")
+
+
+def _check_signature_in_detail(signature: etree._Element) -> tuple[bytes, str, str]:
+    """Every shape, algorithm and KeyInfo rule, one after the other, each with its own fault."""
     if _tags(signature) != _SIGNATURE_PARTS or len(signature[1]):
         raise Fault(
             FaultCode.SIGNATURE_PLACEMENT,
@@ -217,7 +266,7 @@ def _check_signed_info(signature: etree._Element) -> bytes:
         raise Fault(FaultCode.INVALID_REFERENCE, "DigestMethod and DigestValue hold no elements")
     if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
         raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
-    return _certificate(key_info)
+    return _certificate(key_info), method.get("Algorithm"), digest.get("Algorithm")
 
 
 def _names(element: etree._Element) -> str:
@@ -229,7 +278,11 @@ def _certificate(key_info: etree._Element) -> bytes:
         raise Fault(
             FaultCode.UNTRUSTED_CERTIFICATE, "KeyInfo must carry exactly one X509Data/X509Certificate"
         )
+    return _base64_certificate(key_info[0][0].text)
+
+
+def _base64_certificate(text: str | None) -> bytes:
     try:
-        return base64.b64decode(key_info[0][0].text or "", validate=False)
+        return base64.b64decode(text or "", validate=False)
     except (binascii.Error, ValueError):
         raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "X509Certificate is not base64") from None

@@ -200,3 +200,31 @@ def test_cdata_is_plain_text():
     root = parse_untrusted(b"<a>x<![CDATA[<b>&amp;]]>y</a>")
     assert root.text == "x<b>&amp;y"
     assert len(root) == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<?xml version='1.0'?><?xml-stylesheet href='x'?><a/>",
+        b"\xef\xbb\xbf<?xml version='1.0'?><a><?x?></a>",
+        b"<?xml version='1.0'?>\n<a/>\n<?x?>",
+        b"<?xml-model href='x'?><a/>",
+        b"<a><!-- c --><?x?></a>",
+    ],
+    ids=["after-declaration", "after-bom", "trailing", "no-declaration", "with-comment"],
+)
+def test_processing_instructions_next_to_the_xml_declaration(data):
+    assert _parse_code(data) is FaultCode.FORBIDDEN_XML
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<?xml version='1.0'?><a/>",
+        b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?>\n<a>?&gt;</a>",
+        b"<a>?</a>",
+    ],
+    ids=["declaration", "bom", "question-mark"],
+)
+def test_declarations_are_not_processing_instructions(data):
+    assert parse_untrusted(data).tag == "a"
