@@ -1,12 +1,16 @@
-"""``mail``: the mail office from the command line, on a local office directory (``--office-dir``).
+"""``mail``: the mail office from the command line, on a local office directory or over the bus.
 
-Each command is a thin call into ``MailOffice``. Output is plain ``key: value`` text, or the contract's
-XML with ``--xml``. Refusals print one line, ``govbus: <code>: <reason>``, and exit with status 1.
+Each command acts on a ``Desk`` (``desks.py``): a local office directory (``--office-dir``), or a running
+office reached over the bus as a participant (``--home DIR --as PARTICIPANT --broker URL --office ID``).
+Output is plain ``key: value`` text, or the contract's XML with ``--xml``. Refusals (the office's, or the
+bus's: no grant, no reply) print one line, ``govbus: <code>: <reason>``, and exit with status 1.
 """
 
 from __future__ import annotations
 
+import functools
 import mimetypes
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -17,26 +21,45 @@ import click
 import lxml.etree as etree
 import pydantic
 
+from sdk import Fault, configure_logging
 from teleservices.mail_office.config import OfficeConfig
+from teleservices.mail_office.deadlines import AlertLevel
+from teleservices.mail_office.desks import BusDesk, Desk, LocalDesk
 from teleservices.mail_office.errors import MailOfficeError
 from teleservices.mail_office.models import (
     Acknowledgement,
+    AlertQuery,
+    Assign,
     Attachment,
+    Close,
     Deposit,
+    DeskOperation,
+    GiveOpinion,
     MailPayload,
     MailRecord,
     Party,
     PartyKind,
+    Redirect,
     Register,
     RegisterQuery,
+    Reply,
+    RequestOpinion,
+    Send,
+    Show,
+    Validate,
     format_utc_millis,
 )
 from teleservices.mail_office.numbering import DEFAULT_FORMAT
-from teleservices.mail_office.office import MailOffice
+from teleservices.mail_office.office import MailOffice, _checked
+from teleservices.mail_office.service import DEFAULT_OFFICE_ID, OFFICE_ID_ENV
 from teleservices.mail_office.workflow import Direction, Status
 
 OFFICE_ENV = "GOVBUS_MAIL_OFFICE"
 ACTOR_ENV = "GOVBUS_ACTOR"
+HOME_ENV = "GOVBUS_HOME"
+BROKER_ENV = "GOVBUS_BROKER"
+LOG_LEVEL_ENV = "GOVBUS_LOG_LEVEL"
+DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 EXIT_REFUSED = 1
 MAX_XML_BYTES = 64 * 1024 * 1024
 
@@ -49,6 +72,10 @@ class MailGroup(click.Group):
             return super().invoke(ctx)
         except MailOfficeError as error:
             click.echo(f"govbus: {error.code}: {error}", err=True)
+            sys.exit(EXIT_REFUSED)
+        except Fault as fault:
+            code = getattr(fault, "service_code", None) or fault.code
+            click.echo(f"govbus: {code}: {fault.reason}", err=True)
             sys.exit(EXIT_REFUSED)
         except pydantic.ValidationError as error:
             problems = "; ".join(
@@ -73,9 +100,127 @@ def office_option(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def actor_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--actor ID``: the official acting (default ``$GOVBUS_ACTOR``)."""
-    return click.option("--actor", envvar=ACTOR_ENV, required=True, help=f"who acts (default: ${ACTOR_ENV})")(
-        function
+    return click.option(
+        "--actor",
+        envvar=ACTOR_ENV,
+        help=f"the official acting (default: ${ACTOR_ENV}); required on a local office, over the bus "
+        "the office records it as the calling system's official, else the calling system",
+    )(function)
+
+
+_WHERE = "govbus.mail.where"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_WHERE, {})[param.name] = value
+    return value
+
+
+_WHERE_OPTIONS = (
+    click.option(
+        "--office-dir",
+        "office_dir",
+        expose_value=False,
+        callback=_remember,
+        envvar=OFFICE_ENV,
+        metavar="DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"a local mail office directory (default: ${OFFICE_ENV})",
+    ),
+    click.option(
+        "--home",
+        expose_value=False,
+        callback=_remember,
+        envvar=HOME_ENV,
+        metavar="DIR",
+        help=f"bus home, with --as (default: ${HOME_ENV})",
+    ),
+    click.option(
+        "--as",
+        "sender",
+        expose_value=False,
+        callback=_remember,
+        metavar="PARTICIPANT",
+        help="act over the bus as this participant (its key in --home)",
+    ),
+    click.option(
+        "--broker",
+        expose_value=False,
+        callback=_remember,
+        envvar=BROKER_ENV,
+        default=DEFAULT_BROKER,
+        show_default=True,
+        metavar="URL",
+        help=f"the bus's broker, with --as (env ${BROKER_ENV})",
+    ),
+    click.option(
+        "--prefix",
+        expose_value=False,
+        callback=_remember,
+        default="govbus",
+        show_default=True,
+        help="the bus's name prefix, with --as",
+    ),
+    click.option(
+        "--office",
+        expose_value=False,
+        callback=_remember,
+        envvar=OFFICE_ID_ENV,
+        default=DEFAULT_OFFICE_ID,
+        show_default=True,
+        metavar="PARTICIPANT",
+        help=f"the running office, with --as (env ${OFFICE_ID_ENV})",
+    ),
+    click.option(
+        "--timeout",
+        expose_value=False,
+        callback=_remember,
+        type=click.FloatRange(min=0.1),
+        default=10.0,
+        show_default=True,
+        help="seconds, with --as",
+    ),
+)
+
+
+def pass_desk(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options that say where to act, and pass the ``Desk`` they name as the first argument."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        desk = _open_desk(ctx.meta.get(_WHERE, {}))
+        ctx.call_on_close(desk.close)
+        return function(desk, *args, **kwargs)
+
+    for option in reversed(_WHERE_OPTIONS):
+        run = option(run)
+    return run
+
+
+def _open_desk(where: dict[str, Any]) -> Desk:
+    if where.get("sender"):
+        if not where.get("home"):
+            raise click.UsageError(f"--as needs the bus home: --home DIR or ${HOME_ENV}")
+        configure_logging(os.environ.get(LOG_LEVEL_ENV) or "WARNING")  # stdout is for the answer
+        return BusDesk(
+            where["office"],
+            sender=where["sender"],
+            home=where["home"],
+            broker=where["broker"],
+            prefix=where["prefix"],
+            timeout=where["timeout"],
+        )
+    if where.get("office_dir") is not None:
+        return LocalDesk(where["office_dir"])
+    raise click.UsageError(
+        f"say where the office is: --office-dir DIR (or ${OFFICE_ENV}) for a local office, or "
+        "--home DIR --as PARTICIPANT [--broker URL] [--office ID] to reach a running office over the bus"
     )
+
+
+def _perform(desk: Desk, operation: DeskOperation, actor: str | None, as_xml: bool) -> None:
+    _print_record(desk.perform(operation, actor=actor), as_xml)
 
 
 xml_option = click.option("--xml", "as_xml", is_flag=True, help="print the contract XML")
@@ -228,7 +373,7 @@ def init(
 
 
 @mail.command()
-@office_option
+@pass_desk
 @click.option("--from-xml", "from_xml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="a Deposit document instead of the options below")  # fmt: skip
 @click.option("--subject")
@@ -240,10 +385,12 @@ def init(
 @click.option("--type", "mail_type", default="letter", show_default=True)
 @body_option
 @attach_option
-@click.option("--channel", help="the participant that carried the deposit (status changes go there)")
+@click.option(
+    "--channel", help="local office: the participant that carried the deposit (status changes go there)"
+)
 @xml_option
 def deposit(
-    office_dir: Path,
+    desk: Desk,
     from_xml: Path | None,
     subject: str | None,
     sender_kind: str | None,
@@ -258,7 +405,6 @@ def deposit(
     as_xml: bool,
 ) -> None:
     """Register an incoming letter and print its acknowledgement of receipt."""
-    office = _open(office_dir)
     if from_xml is not None:
         letter = _read_payload(from_xml, Deposit)
     else:
@@ -279,27 +425,27 @@ def deposit(
             sender=Party(kind=PartyKind(sender_kind), identifier=sender_id, name=sender_name),
             recipient=Party(
                 kind=PartyKind.ADMINISTRATION,
-                identifier=recipient_id or office.participant,
-                name=recipient_name or office.config.name,
+                identifier=recipient_id or desk.office,
+                name=recipient_name or desk.office_name,
             ),
             mail_type=mail_type,
             body=body,
             attachments=_attachments(attach),
         )
-    _print_acknowledgement(office.deposit(letter, channel=channel), as_xml)
+    _print_acknowledgement(desk.deposit(letter, channel=channel), as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @click.argument("number")
 @xml_option
-def show(office_dir: Path, number: str, as_xml: bool) -> None:
+def show(desk: Desk, number: str, as_xml: bool) -> None:
     """Show a letter: its status, parties, attachments, opinions and history."""
-    _print_record(_open(office_dir).show(number), as_xml)
+    _perform(desk, _checked(Show, registration_number=number), None, as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--service", required=True)
@@ -307,8 +453,8 @@ def show(office_dir: Path, number: str, as_xml: bool) -> None:
 @click.option("--comment")
 @xml_option
 def assign(
-    office_dir: Path,
-    actor: str,
+    desk: Desk,
+    actor: str | None,
     number: str,
     service: str,
     agent: str | None,
@@ -316,61 +462,63 @@ def assign(
     as_xml: bool,
 ) -> None:
     """Assign a letter to a service, optionally to one of its agents."""
-    record = _open(office_dir).assign(number, service=service, agent=agent, comment=comment, actor=actor)
-    _print_record(record, as_xml)
+    operation = _checked(Assign, registration_number=number, service=service, agent=agent, comment=comment)
+    _perform(desk, operation, actor, as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--service", required=True)
 @click.option("--reason", required=True)
 @xml_option
-def redirect(office_dir: Path, actor: str, number: str, service: str, reason: str, as_xml: bool) -> None:
+def redirect(desk: Desk, actor: str | None, number: str, service: str, reason: str, as_xml: bool) -> None:
     """Send a letter on to the competent service."""
-    _print_record(_open(office_dir).redirect(number, service=service, reason=reason, actor=actor), as_xml)
+    _perform(
+        desk, _checked(Redirect, registration_number=number, service=service, reason=reason), actor, as_xml
+    )
 
 
 @mail.command(name="request-opinion")
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--consulted", required=True, help="the service, official or administration asked")
 @click.option("--question", required=True)
 @xml_option
 def request_opinion(
-    office_dir: Path, actor: str, number: str, consulted: str, question: str, as_xml: bool
+    desk: Desk, actor: str | None, number: str, consulted: str, question: str, as_xml: bool
 ) -> None:
     """Ask for an opinion before answering a letter."""
-    record = _open(office_dir).request_opinion(number, consulted=consulted, question=question, actor=actor)
-    _print_record(record, as_xml)
+    operation = _checked(RequestOpinion, registration_number=number, consulted=consulted, question=question)
+    _perform(desk, operation, actor, as_xml)
 
 
 @mail.command(name="give-opinion")
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--opinion", required=True)
 @xml_option
-def give_opinion(office_dir: Path, actor: str, number: str, opinion: str, as_xml: bool) -> None:
+def give_opinion(desk: Desk, actor: str | None, number: str, opinion: str, as_xml: bool) -> None:
     """Give the opinion asked for on a letter."""
-    _print_record(_open(office_dir).give_opinion(number, opinion=opinion, actor=actor), as_xml)
+    _perform(desk, _checked(GiveOpinion, registration_number=number, opinion=opinion), actor, as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--comment")
 @xml_option
-def validate(office_dir: Path, actor: str, number: str, comment: str | None, as_xml: bool) -> None:
+def validate(desk: Desk, actor: str | None, number: str, comment: str | None, as_xml: bool) -> None:
     """Approve the processing of a letter."""
-    _print_record(_open(office_dir).validate(number, comment=comment, actor=actor), as_xml)
+    _perform(desk, _checked(Validate, registration_number=number, comment=comment), actor, as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--subject", required=True)
@@ -380,8 +528,8 @@ def validate(office_dir: Path, actor: str, number: str, comment: str | None, as_
 @click.option("--comment")
 @xml_option
 def reply(
-    office_dir: Path,
-    actor: str,
+    desk: Desk,
+    actor: str | None,
     number: str,
     subject: str,
     body: str | None,
@@ -391,44 +539,44 @@ def reply(
     as_xml: bool,
 ) -> None:
     """Answer a validated letter; prints the reply, registered as outgoing mail."""
-    record = _open(office_dir).reply(
-        number,
+    operation = _checked(
+        Reply,
+        registration_number=number,
         subject=subject,
+        mail_type=mail_type,
         body=body,
         attachments=_attachments(attach),
-        mail_type=mail_type,
         comment=comment,
-        actor=actor,
     )
-    _print_record(record, as_xml)
+    _perform(desk, operation, actor, as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @actor_option
 @click.argument("number")
 @click.option("--comment")
 @xml_option
-def close(office_dir: Path, actor: str, number: str, comment: str | None, as_xml: bool) -> None:
+def close(desk: Desk, actor: str | None, number: str, comment: str | None, as_xml: bool) -> None:
     """File a letter whose processing is over."""
-    _print_record(_open(office_dir).close(number, comment=comment, actor=actor), as_xml)
+    _perform(desk, _checked(Close, registration_number=number, comment=comment), actor, as_xml)
 
 
 @mail.command()
-@office_option
+@pass_desk
 @actor_option
 @click.option("--subject", required=True)
 @click.option("--recipient-kind", type=click.Choice([k.value for k in PartyKind]), default="administration")
 @click.option("--recipient-id", required=True, help="participant id, CIN or ICE")
 @click.option("--recipient-name", required=True)
 @click.option("--type", "mail_type", default="letter", show_default=True)
-@click.option("--service", help="the service sending it")
+@click.option("--service", help="local office: the service sending it")
 @body_option
 @attach_option
 @xml_option
 def send(
-    office_dir: Path,
-    actor: str,
+    desk: Desk,
+    actor: str | None,
     subject: str,
     recipient_kind: str,
     recipient_id: str,
@@ -440,16 +588,30 @@ def send(
     as_xml: bool,
 ) -> None:
     """Register a new outgoing letter (delivered to an administration's mail office)."""
-    record = _open(office_dir).send(
+    recipient = Party(kind=PartyKind(recipient_kind), identifier=recipient_id, name=recipient_name)
+    if service is not None:
+        if not isinstance(desk, LocalDesk) or actor is None:
+            raise click.UsageError("--service needs a local office (--office-dir) and --actor")
+        record = desk.mail_office.send(
+            subject=subject,
+            recipient=recipient,
+            mail_type=mail_type,
+            body=body,
+            attachments=_attachments(attach),
+            service=service,
+            actor=actor,
+        )
+        _print_record(record, as_xml)
+        return
+    operation = _checked(
+        Send,
         subject=subject,
-        recipient=Party(kind=PartyKind(recipient_kind), identifier=recipient_id, name=recipient_name),
+        recipient=recipient,
         mail_type=mail_type,
         body=body,
         attachments=_attachments(attach),
-        service=service,
-        actor=actor,
     )
-    _print_record(record, as_xml)
+    _perform(desk, operation, actor, as_xml)
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -462,7 +624,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 
 
 @mail.command(name="register")
-@office_option
+@pass_desk
 @click.option("--outgoing", is_flag=True, help="the outgoing (D) register instead of the incoming (A) one")
 @click.option("--year", type=click.IntRange(1900, 9999))
 @click.option("--status", type=click.Choice([s.value for s in Status]))
@@ -477,11 +639,14 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @click.option(
-    "--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True), help="export as CSV ('-': stdout)"
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="local office: export as CSV ('-': stdout)",
 )
 @xml_option
 def register_command(
-    office_dir: Path,
+    desk: Desk,
     outgoing: bool,
     year: int | None,
     status: str | None,
@@ -510,8 +675,10 @@ def register_command(
         limit=limit,
         offset=offset,
     )
-    office = _open(office_dir)
     if csv_path is not None:
+        if not isinstance(desk, LocalDesk):
+            raise click.UsageError("--csv needs a local office (--office-dir)")
+        office = desk.mail_office
         if csv_path == "-":
             office.export_csv(query, sys.stdout)
             return
@@ -519,7 +686,7 @@ def register_command(
             count = office.export_csv(query, out)
         click.echo(f"exported: {count} letters to {csv_path}")
         return
-    page = office.register(query)
+    page = desk.register(query)
     if as_xml:
         _print_xml(page)
         return
@@ -546,10 +713,17 @@ def _print_register(page: Register, query: RegisterQuery) -> None:
 
 
 @mail.command()
-@office_option
-def alerts(office_dir: Path) -> None:
+@pass_desk
+@click.option("--level", type=click.Choice([level.value for level in AlertLevel]), help="only this level")
+@click.option("--service", help="only letters of this service")
+@xml_option
+def alerts(desk: Desk, level: str | None, service: str | None, as_xml: bool) -> None:
     """Letters whose deadline is near, today, or past."""
-    for alert in _open(office_dir).alerts():
+    found = desk.alerts(AlertQuery(level=AlertLevel(level) if level else None, service=service))
+    if as_xml:
+        _print_xml(found)
+        return
+    for alert in found.alerts:
         click.echo(
             f"{alert.level.value}: {alert.registration_number} due {alert.deadline.isoformat()} "
             f"({alert.days_left:+d} days) [{alert.service or '-'}{'/' + alert.agent if alert.agent else ''}] "
