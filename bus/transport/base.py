@@ -31,7 +31,7 @@ from typing import Any, Self
 import structlog
 
 from bus.faults import Fault, FaultCode
-from bus.transport.topology import DIRECT_REPLY_TO, Topology, is_direct_reply_address
+from bus.transport.topology import DIRECT_REPLY_TO, QueueSpec, Topology, is_direct_reply_address
 
 log = structlog.get_logger(__name__)
 
@@ -362,7 +362,7 @@ class Transport(ABC):
         for exchange in self.topology.exchanges():
             self.delete_exchange(exchange.name)
 
-    def _declare_pair(self, queue: Any, dead_letters: Any) -> list[str]:
+    def _declare_pair(self, queue: QueueSpec, dead_letters: QueueSpec) -> list[str]:
         self.declare_exchanges()
         for spec in (dead_letters, queue):
             self.declare_queue(spec.name, spec.arguments, spec.bindings)
