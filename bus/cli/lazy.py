@@ -30,6 +30,13 @@ class LazyCommand(click.Command):
             raise click.ClickException(f"{self.target} is not a click command")
         return command
 
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The real command's own short help, imported only when ``govbus --help`` lists it."""
+        try:
+            return self.command().get_short_help_str(limit)
+        except click.ClickException:
+            return super().get_short_help_str(limit)
+
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:

@@ -14,17 +14,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bus.cli import call, envelope, pki, registry, run
-    from bus.cli.lazy import entry_point_commands, lazy
+    from bus.cli import envelope, pki, registry
+    from bus.cli.lazy import entry_point_commands
 
     cli.add_command(pki.pki)
     cli.add_command(envelope.envelope)
     cli.add_command(registry.registry)
-    cli.add_command(run.run)
-    cli.add_command(call.call)
-    cli.add_command(
-        lazy("teleservices.demo:demo", name="demo", short_help="Run both pilots on a throwaway bus.")
-    )
     for command in entry_point_commands():
         if command.name not in cli.commands:
             cli.add_command(command)

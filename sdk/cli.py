@@ -1,0 +1,174 @@
+"""The SDK's commands, registered into ``govbus`` through the ``govbus.cli`` entry points.
+
+``govbus run MODULE:APP`` runs a provider or subscriber; ``govbus call`` is the bus's curl.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from types import FrameType
+
+import click
+import lxml.etree as etree
+import structlog
+
+from bus.cli.envelope import read_input
+from bus.cli.options import home_option
+from bus.logging import configure_logging
+from bus.metrics import serve_metrics
+from bus.pki.home import BusHome
+from bus.xml import parse_untrusted
+from sdk.app import App
+from sdk.client import Client
+
+log = structlog.get_logger("govbus.run")
+
+DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def load_app(target: str) -> object:
+    """Import ``package.module:attribute`` (the current directory is importable)."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise click.BadParameter(f"{target!r}: expected MODULE:APP, e.g. teleservices.cnss_attestation:app")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise click.BadParameter(f"cannot import {module_name}: {error}") from None
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise click.BadParameter(f"{module_name} has no attribute {attribute!r}") from None
+
+
+@click.command()
+@click.argument("target", metavar="MODULE:APP")
+@home_option
+@click.option(
+    "--broker", envvar="GOVBUS_BROKER", default=DEFAULT_BROKER, show_default=True, help="amqp(s):// URL"
+)
+@click.option(
+    "--prefix", default="govbus", show_default=True, help="name prefix of the bus's exchanges and queues"
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="worker processes sharing the queues (competing consumers)",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="handler threads per worker process",
+)
+@click.option("--prefetch", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--metrics-port", type=click.IntRange(min=1, max=65535), help="serve Prometheus metrics on this port"
+)
+@click.option("--log-level", default="INFO", show_default=True)
+def run(
+    target: str,
+    home: BusHome,
+    broker: str,
+    prefix: str,
+    workers: int,
+    threads: int,
+    prefetch: int,
+    metrics_port: int | None,
+    log_level: str,
+) -> None:
+    """Run the provider or subscriber MODULE:APP (e.g. teleservices.cnss_attestation:app) until SIGTERM."""
+    configure_logging(log_level)
+    if workers > 1:
+        _supervise(workers, metrics_port)
+        return
+    app = load_app(target)
+    if not isinstance(app, App):
+        raise click.BadParameter(f"{target} is a {type(app).__name__}, not a govbus Provider or Subscriber")
+    if metrics_port:
+        serve_metrics(metrics_port)
+    log.info("worker.starting", app=target, participant=str(app.participant), pid=os.getpid())
+    app.run(home=home, broker=broker, prefix=prefix, concurrency=threads, prefetch=prefetch)
+
+
+def _supervise(workers: int, metrics_port: int | None) -> None:
+    """Start ``workers`` copies of this command as single-worker processes; forward SIGTERM/SIGINT."""
+    argv = _single_worker_argv(sys.argv[1:])
+    children: list[subprocess.Popen[bytes]] = []
+    for index in range(workers):
+        extra = ["--metrics-port", str(metrics_port + index)] if metrics_port else []
+        children.append(subprocess.Popen([sys.executable, "-m", "bus.cli", *argv, *extra]))
+    stopping = threading.Event()
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    if any(codes) and not stopping.is_set():
+        raise SystemExit(max(codes))
+
+
+def _single_worker_argv(argv: list[str]) -> list[str]:
+    result: list[str] = []
+    skip = False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item in ("--workers", "--metrics-port"):
+            skip = True
+            continue
+        if item.startswith(("--workers=", "--metrics-port=")):
+            continue
+        result.append(item)
+    return result
+
+
+@click.command()
+@home_option
+@click.option("--as", "sender", required=True, metavar="PARTICIPANT_ID", help="the calling participant")
+@click.option("--broker", envvar="GOVBUS_BROKER", default=DEFAULT_BROKER, show_default=True)
+@click.option("--prefix", default="govbus", show_default=True)
+@click.option("--purpose", help="legal basis or purpose of processing")
+@click.option("--user-id", help="the official acting")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="seconds")
+@click.argument("service", metavar="SERVICE_ID")
+@click.argument("payload", metavar="PAYLOAD.xml")
+def call(
+    home: BusHome,
+    sender: str,
+    broker: str,
+    prefix: str,
+    purpose: str | None,
+    user_id: str | None,
+    timeout: float,
+    service: str,
+    payload: str,
+) -> None:
+    """Call SERVICE_ID with PAYLOAD.xml (or - for stdin); print the response payload.
+
+    Exit 0 with the verified response payload on stdout; exit 1 with the fault code on stderr.
+    """
+    configure_logging("WARNING")
+    element = parse_untrusted(read_input(payload))
+    with Client(sender, home=home, broker=broker, prefix=prefix) as client:
+        verified = client.call_raw(service, element, purpose=purpose, user_id=user_id, timeout=timeout)
+    shown = etree.fromstring(etree.tostring(verified.payload))
+    etree.cleanup_namespaces(shown)
+    etree.indent(shown)
+    sys.stdout.write(etree.tostring(shown, encoding="unicode") + "\n")
