@@ -169,7 +169,7 @@ def _show_progress(flag: bool | None) -> bool:
     return flag if flag is not None else sys.stderr.isatty()
 
 
-@audit.command()
+@audit.command(short_help="Verify a log: chain, checkpoints, envelopes, anchors.")
 @click.argument("logs", nargs=-1, required=True, metavar="LOG [ARCHIVE]...")
 @as_option
 @home_option
@@ -287,7 +287,7 @@ def _unverified_text(report: VerificationReport) -> str:
     return f"{report.unverified_checked} rejected/failed record(s) checked as recorded{truncated}"
 
 
-@audit.command(name="search")
+@audit.command(name="search", short_help="List records by service, client, time, kind, outcome.")
 @click.argument("log", metavar="LOG")
 @as_option
 @click.option("--service", metavar="SERVICE_ID")
@@ -355,7 +355,7 @@ def _line(record: Record) -> str:
     )
 
 
-@audit.command()
+@audit.command(short_help="Show a message's exchange, each record with its status.")
 @click.argument("log", metavar="LOG")
 @click.argument("message_id", metavar="MESSAGE_ID")
 @as_option
@@ -450,7 +450,7 @@ def _print_evidence(evidence: Evidence) -> None:
     click.echo(f"result: {'OK' if evidence.ok else 'INVALID'}")
 
 
-@audit.command()
+@audit.command(short_help="Write an evidence bundle that verifies offline.")
 @click.argument("log", metavar="LOG")
 @click.argument("message_id", metavar="MESSAGE_ID")
 @click.option(
@@ -491,7 +491,7 @@ def export(
     click.echo(f"verify: govbus audit verify-bundle {output} --ca-cert CA-CERT.pem")
 
 
-@audit.command(name="verify-bundle")
+@audit.command(name="verify-bundle", short_help="Verify an evidence bundle offline.")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="BUNDLE.zip")
 @home_option
 @ca_option
@@ -526,7 +526,7 @@ def verify_bundle_command(
     sys.exit(report.exit_code)
 
 
-@audit.command()
+@audit.command(short_help="Move old records into a sealed archive linked to the log.")
 @click.argument("log", metavar="LOG")
 @click.option(
     "--before", required=True, metavar="DATE", help="archive records recorded before this time (UTC)"
@@ -563,7 +563,7 @@ def archive(
     click.echo(f"sealed by the checkpoint at record {result.checkpoint.seq} ({result.checkpoint.time})")
 
 
-@audit.command()
+@audit.command(short_help="Sign a checkpoint of the log's head now.")
 @click.argument("log", metavar="LOG")
 @as_option
 @home_option
@@ -585,7 +585,7 @@ def checkpoint(log: str, participant: str | None, home: BusHome | None, payload:
         click.echo(f"payload: {payload}")
 
 
-@audit.command()
+@audit.command(short_help="Audit participant: keep a checkpoint a participant sent.")
 @click.argument("anchors", type=click.Path(dir_okay=False, path_type=Path), metavar="ANCHORS.sqlite")
 @click.argument(
     "envelope_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="ENVELOPE"
