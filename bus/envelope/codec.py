@@ -5,6 +5,7 @@ Reading assumes the tree passed schema validation, so every element is where the
 
 from __future__ import annotations
 
+import copy
 import threading
 from functools import lru_cache
 
@@ -100,9 +101,10 @@ def build_envelope(header: Header, payload: etree._Element) -> etree._Element:
 
 
 def _detached_copy(payload: etree._Element) -> etree._Element:
-    if payload.getparent() is None:
-        return payload
-    return etree.fromstring(etree.tostring(payload))
+    """A copy of the payload element alone (the caller's tree is left as it was)."""
+    copied = copy.deepcopy(payload)
+    copied.tail = None
+    return copied
 
 
 _participant = lru_cache(maxsize=4096)(ParticipantId.parse)

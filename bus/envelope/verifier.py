@@ -1,9 +1,10 @@
 """Verify an envelope: every rule of the design brief, each broken rule its own fault code.
 
-Order: size and parse (no DTD, no entities) -> root -> signature placement -> schema -> SignedInfo
-(one Reference URI="", enveloped + exc-C14N only, allowed algorithms) -> certificate (chain, validity,
-key usage, revocation) -> cryptographic check -> sender = signer -> time window -> replay.
-Data is read only from the verified tree, whose comments the parser has already dropped.
+Order: size and parse (no DTD, no entities, no PIs) -> root -> signature placement -> schema and
+header read -> SignedInfo (one Reference URI="", enveloped + exc-C14N only, allowed algorithms) ->
+certificate (chain, validity, key usage, revocation) -> cryptographic check -> sender = signer -> time
+window -> replay. The header is read from the same tree the signature check then covers, and used only
+after that check; the parser has already dropped comments.
 """
 
 from __future__ import annotations

@@ -104,3 +104,33 @@ def test_sign_tree_returns_the_signed_tree(pki):
     root = sign_tree(build_envelope(header(identity), payload()), identity)
     assert etree.QName(root[-1]).localname == "Signature"
     assert etree.QName(payload_of(root)).localname == "AttestationRequest"
+
+
+def test_header_text_survives_exactly(pki):
+    identity = pki.identity(CLIENT)
+    purpose = "loi 09-08 & art. 4 <a> ]]> \"q\" 'a' \r\n\ttab \u0645\u063a\u0631\u0628"
+    head = header(identity, purpose=purpose, user_id="agent&<>")
+    verified = pki.verifier().verify(signed(identity, head=head))
+    assert verified.header.purpose == purpose
+    assert verified.header.user_id == "agent&<>"
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\ufffe", "a\x0bb"])
+def test_header_text_that_xml_cannot_carry(pki, bad):
+    identity = pki.identity(CLIENT)
+    with pytest.raises(ValueError):
+        sign_envelope(header(identity, purpose=bad), payload(), identity)
+
+
+def test_signing_leaves_the_callers_payload_alone(pki):
+    identity = pki.identity(CLIENT)
+    body = payload()
+    first = signed(identity, body=body)
+    assert body.getparent() is None
+    holder = etree.Element("holder")
+    holder.append(body)
+    body.tail = "tail text"
+    second = signed(identity, body=body)
+    assert body.getparent() is holder and body.tail == "tail text"
+    for data in (first, second):
+        assert pki.verifier().verify(data).payload.tail is None
