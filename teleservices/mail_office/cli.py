@@ -21,7 +21,8 @@ import click
 import lxml.etree as etree
 import pydantic
 
-from sdk import Fault, configure_logging
+from sdk import Fault, ParticipantId, configure_logging
+from sdk.security import BusHome
 from teleservices.mail_office.config import OfficeConfig
 from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.desks import BusDesk, Desk, LocalDesk
@@ -51,7 +52,7 @@ from teleservices.mail_office.models import (
 )
 from teleservices.mail_office.numbering import DEFAULT_FORMAT
 from teleservices.mail_office.office import MailOffice, _checked
-from teleservices.mail_office.service import DEFAULT_OFFICE_ID, OFFICE_ID_ENV
+from teleservices.mail_office.service import DEFAULT_OFFICE_ID, OFFICE_ID_ENV, office_directory
 from teleservices.mail_office.workflow import Direction, Status
 
 OFFICE_ENV = "GOVBUS_MAIL_OFFICE"
@@ -337,7 +338,20 @@ def mail() -> None:
 
 
 @mail.command()
-@office_option
+@click.option(
+    "--office-dir",
+    "office_dir",
+    envvar=OFFICE_ENV,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"where to create it (default: ${OFFICE_ENV}, else the participant's directory in --home)",
+)
+@click.option(
+    "--home",
+    envvar=HOME_ENV,
+    metavar="DIR",
+    help=f"bus home: create the office that 'govbus run' opens for --participant (default: ${HOME_ENV})",
+)
 @click.option("--participant", required=True, help="the office's participant id, e.g. MA/GOV/MEF/bo")
 @click.option("--name", required=True, help="the administration's name, as it signs its letters")
 @click.option("--code", required=True, help="the office code in registration numbers, e.g. MEF")
@@ -346,7 +360,8 @@ def mail() -> None:
 @click.option("--default-service", default="bureau-ordre", show_default=True)
 @click.option("--service", "services", multiple=True, help="a service of the office (repeatable)")
 def init(
-    office_dir: Path,
+    office_dir: Path | None,
+    home: str | None,
     participant: str,
     name: str,
     code: str,
@@ -355,7 +370,13 @@ def init(
     default_service: str,
     services: tuple[str, ...],
 ) -> None:
-    """Create a mail office in --office-dir (edit mail-office.json for mail types and holidays)."""
+    """Create a mail office in --office-dir or for --home (edit mail-office.json for mail types and holidays)."""
+    if office_dir is None:
+        if home is None:
+            raise click.UsageError(
+                f"give --office-dir DIR or --home DIR (or set ${OFFICE_ENV} or ${HOME_ENV})"
+            )
+        office_dir = office_directory(BusHome.at(home).participant_dir(ParticipantId.parse(participant)))
     if services and default_service not in services:
         services = (default_service, *services)
     config = OfficeConfig(

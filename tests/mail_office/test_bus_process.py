@@ -27,6 +27,7 @@ pytestmark = pytest.mark.rabbitmq
 
 REPO = Path(__file__).resolve().parents[2]
 GOVBUS = [sys.executable, "-m", "bus.cli"]
+CNSS_NUMBERS = "{office}-{register}-{year}-{counter:05d}"
 
 
 class OfficeProcess:
@@ -72,11 +73,15 @@ class OfficeProcess:
 
 @pytest.fixture
 def offices(tmp_path: Path) -> Iterator[tuple[TestBus, DepositorSystem, Node]]:
-    """MEF and CNSS offices as separate processes; the citizen portal served in this process."""
+    """MEF and CNSS offices as separate processes (CNSS set up by ``govbus mail init --home``, MEF with the
+    default configuration); the citizen portal served in this process."""
     with TestBus(tmp_path / "bus", broker=RABBITMQ_URL) as bus:
         grant_office(bus, MEF, desks=[MEF_DESK], depositors=[PORTAL], offices=[CNSS])
         grant_office(bus, CNSS, desks=[CNSS_DESK], depositors=[PORTAL], offices=[MEF])
         bus.sign_catalogue()
+        init = [*GOVBUS, "mail", "init", "--home", str(bus.root), "--participant", CNSS, "--code", "CNSS"]
+        init += ["--name", "Caisse Nationale de Sécurité Sociale", "--number-format", CNSS_NUMBERS]
+        subprocess.run(init, cwd=REPO, env=_without_office_dir(), check=True, capture_output=True, timeout=60)
         depositor = DepositorSystem(portal := Provider(PORTAL))
         portal_node = bus.start(portal).node
         processes = [OfficeProcess(office, bus, tmp_path / "logs") for office in (MEF, CNSS)]
@@ -89,15 +94,18 @@ def offices(tmp_path: Path) -> Iterator[tuple[TestBus, DepositorSystem, Node]]:
                 process.stop()
 
 
+def _without_office_dir() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key != "GOVBUS_MAIL_OFFICE"}
+
+
 def govbus_mail(
     bus: TestBus, *args: str, sender: str, office: str, ok: bool = True
 ) -> subprocess.CompletedProcess[str]:
     where = ["--home", str(bus.root), "--as", sender, "--broker", RABBITMQ_URL, "--prefix", bus.prefix]
-    env = {key: value for key, value in os.environ.items() if key != "GOVBUS_MAIL_OFFICE"}
     result = subprocess.run(
         [*GOVBUS, "mail", *args, *where, "--office", office],
         cwd=REPO,
-        env=env,
+        env=_without_office_dir(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -142,6 +150,7 @@ def test_offices_in_their_own_processes_serve_the_command_line_and_each_other(of
     register = govbus_mail(bus, "register", sender=CNSS_DESK, office=CNSS).stdout
     assert "total: 1" in register and "Situation des affiliés" in register
     cnss_number = register.splitlines()[-1].split()[0]
+    assert cnss_number.startswith("CNSS-A-")  # numbered as 'govbus mail init --home' configured it
     mef_desk = bus.client(MEF_DESK)
     wait_until(
         lambda: mef_desk.call(MEF, SHOW, Show(registration_number=outgoing)).linked_registration,
