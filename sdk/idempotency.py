@@ -6,6 +6,9 @@ attacker who replays a captured request only obtains the answer already given.
 
 A claim left ``running`` by a worker that died is taken over when the broker redelivers the message
 (``redelivered`` is set only after the previous consumer's channel closed or it gave the message back).
+A redelivery that arrives while this process still runs the first delivery (its connection was lost
+meanwhile, so the broker gave the message back) waits for that run and gets its answer: the handler
+never runs twice at once for one id.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+WAITING = "redelivered while this process still handles it; waiting for that run"
 
 
 class Claim(StrEnum):
@@ -58,8 +67,20 @@ class SqliteIdempotencyStore:
         )
         self._lock = threading.Lock()
         self._purged_at = 0.0
+        self._running: dict[str, threading.Event] = {}  # claims this store gave out, not yet settled
 
     def begin(self, message_id: str, digest: str, *, redelivered: bool, keep_until: float) -> Begin:
+        """Claim ``message_id``, or say why not; waits while this process runs the same id already."""
+        while True:
+            begin, running = self._try_begin(message_id, digest, redelivered, keep_until)
+            if running is None:
+                return begin
+            log.info(WAITING, id=message_id)
+            running.wait()
+
+    def _try_begin(
+        self, message_id: str, digest: str, redelivered: bool, keep_until: float
+    ) -> tuple[Begin, threading.Event | None]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -71,13 +92,20 @@ class SqliteIdempotencyStore:
                         "INSERT INTO handled (id, digest, state, keep_until) VALUES (?, ?, 'running', ?)",
                         (message_id, digest, keep_until),
                     )
-                    return Begin(Claim.NEW)
+                    self._running[message_id] = threading.Event()
+                    return Begin(Claim.NEW), None
                 stored_digest, state, response = row
                 if stored_digest != digest:
-                    return Begin(Claim.CONFLICT)
+                    return Begin(Claim.CONFLICT), None
                 if state == "done":
-                    return Begin(Claim.DONE, response)
-                return Begin(Claim.NEW) if redelivered else Begin(Claim.IN_FLIGHT)
+                    return Begin(Claim.DONE, response), None
+                if not redelivered:
+                    return Begin(Claim.IN_FLIGHT), None
+                running = self._running.get(message_id)
+                if running is not None:
+                    return Begin(Claim.IN_FLIGHT), running
+                self._running[message_id] = threading.Event()  # left by a worker that died: take it over
+                return Begin(Claim.NEW), None
             finally:
                 self._db.execute("COMMIT")
                 self._purge_now_and_then()
@@ -87,11 +115,18 @@ class SqliteIdempotencyStore:
             self._db.execute(
                 "UPDATE handled SET state = 'done', response = ? WHERE id = ?", (response, message_id)
             )
+            self._settled(message_id)
 
     def abandon(self, message_id: str) -> None:
         """Forget a claim whose handling failed before an answer existed, so a retry runs again."""
         with self._lock:
             self._db.execute("DELETE FROM handled WHERE id = ? AND state = 'running'", (message_id,))
+            self._settled(message_id)
+
+    def _settled(self, message_id: str) -> None:
+        running = self._running.pop(message_id, None)
+        if running is not None:
+            running.set()
 
     def _purge_now_and_then(self) -> None:
         now = time.time()

@@ -89,17 +89,21 @@ class Inbound:
         if begin.claim is Claim.IN_FLIGHT:
             self.node.record("in", raw, header=header, outcome="duplicate-in-flight", started=started)
             return
-        self.node.record("in", raw, header=header, outcome="accepted", started=started)
-        answer_header, answer, fault = self._run(verified, delivery.redelivered)
-        self.node.record(
-            "out",
-            answer,
-            header=answer_header,
-            outcome="fault" if fault else "sent",
-            fault=fault,
-            started=started,
-        )
-        self.node.handled.finish(header.id, answer)
+        try:
+            self.node.record("in", raw, header=header, outcome="accepted", started=started)
+            answer_header, answer, fault = self._run(verified, delivery.redelivered)
+            self.node.record(
+                "out",
+                answer,
+                header=answer_header,
+                outcome="fault" if fault else "sent",
+                fault=fault,
+                started=started,
+            )
+            self.node.handled.finish(header.id, answer)
+        except BaseException:
+            self.node.handled.abandon(header.id)  # no answer exists: a redelivery or retry runs it again
+            raise
         self._send(delivery, header, answer, message_id=answer_header.id)
         HANDLER_SECONDS.labels(str(self.service)).observe(time.perf_counter() - started)
 
