@@ -39,6 +39,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pika
 import pika.exceptions
@@ -69,6 +70,7 @@ from bus.transport.topology import DIRECT_REPLY_TO, Topology, is_direct_reply_ad
 log = structlog.get_logger(__name__)
 
 _PERSISTENT = 2
+DEFAULT_HEARTBEAT = 30
 _BATCH = 128
 
 Step = Callable[[Channel, Callable[[Any], None]], None]
@@ -162,7 +164,8 @@ class _Consumer(ConsumerHandle):
 class RabbitMQTransport(Transport):
     """One pika connection with its own I/O thread; see the module docstring.
 
-    Options: ``reply_mode`` (``direct`` or ``queue``); ``heartbeat`` in seconds (None: the broker's);
+    Options: ``reply_mode`` (``direct`` or ``queue``); ``heartbeat`` in seconds (default: the URL's
+    ``heartbeat`` query parameter, else 30; 0 turns heartbeats off);
     ``publish_timeout``: how long a publish waits for its confirm, across reconnections, before
     BROKER_UNAVAILABLE; ``operation_timeout``: the same for topology operations, ``get`` and ``consume``;
     ``connect_attempts``: tries of the first connection before ``connect`` fails; ``max_backoff``: cap of
@@ -175,7 +178,7 @@ class RabbitMQTransport(Transport):
         topology: Topology | None = None,
         *,
         reply_mode: ReplyMode | str = ReplyMode.DIRECT,
-        heartbeat: int | None = 30,
+        heartbeat: int | None = None,
         publish_timeout: float = 30.0,
         operation_timeout: float = 30.0,
         connect_attempts: int = 3,
@@ -195,6 +198,8 @@ class RabbitMQTransport(Transport):
             raise ValueError(f"invalid broker URL {self.url!r}: {error}") from None
         if heartbeat is not None:
             params.heartbeat = heartbeat
+        elif "heartbeat" not in parse_qs(urlsplit(url).query):
+            params.heartbeat = DEFAULT_HEARTBEAT
         params.connection_attempts = 1
         name = connection_name or f"govbus {self.topology.prefix} pid {os.getpid()}"
         params.client_properties = {"connection_name": name}
