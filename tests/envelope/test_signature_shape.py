@@ -272,14 +272,27 @@ def test_xpath_transform(pki):
 
 
 def test_xslt_transform(pki):
-    root = _signed_tree(pki)
-    transforms = root[-1].find(f"{DS}SignedInfo/{DS}Reference/{DS}Transforms")
-    xslt = etree.SubElement(
-        transforms, DS + "Transform", Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"
-    )
+    """An XSLT transform that maps any document to a constant: a valid signature over nothing."""
+    identity = pki.identity(CLIENT)
+    root = unsigned_tree(identity)
+    signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, _method(identity), ns="ds")
+    root.append(signature)
+    ref = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri="")
+    xmlsec.template.add_transform(ref, xmlsec.Transform.ENVELOPED)
+    xslt = xmlsec.template.add_transform(ref, xmlsec.Transform.XSLT)
     stylesheet = etree.SubElement(xslt, f"{{{XSLT_NS}}}stylesheet", version="1.0")
-    etree.SubElement(stylesheet, f"{{{XSLT_NS}}}template", match="/")
-    assert fault_of(pki.verifier(), to_bytes(root)) is FaultCode.INVALID_REFERENCE
+    template = etree.SubElement(stylesheet, f"{{{XSLT_NS}}}template", match="/")
+    etree.SubElement(template, f"{{{XSLT_NS}}}text").text = "constant"
+    context = xmlsec.SignatureContext()
+    context.key = private_key(identity)
+    context.sign(signature)
+    add_certificate(signature, identity.certificate_der)
+    data = to_bytes(root)
+    tampered = data.replace(b"Atlas Travaux", b"Evil Holdings")
+    assert bare_verify(data, identity.certificate_der)
+    assert bare_verify(tampered, identity.certificate_der), "the XSLT output ignores the document"
+    assert fault_of(pki.verifier(), data) is FaultCode.INVALID_REFERENCE
+    assert fault_of(pki.verifier(), tampered) is FaultCode.INVALID_REFERENCE
 
 
 @pytest.mark.parametrize(
