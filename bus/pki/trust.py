@@ -24,7 +24,10 @@ CRL_RECHECK_SECONDS = 2.0
 
 @dataclass(frozen=True, slots=True)
 class TrustedSigner:
-    """A certificate that chains to the bus CA, with the facts verification needs from it."""
+    """A certificate that chains to the bus CA, with the facts verification needs from it.
+
+    ``not_before``/``not_after`` bound the time both the certificate and the bus CA are valid.
+    """
 
     participant: ParticipantId
     certificate: x509.Certificate
@@ -135,8 +138,8 @@ class TrustStore:
             certificate=cert,
             der=der,
             serial=cert.serial_number,
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
+            not_before=max(cert.not_valid_before_utc, self.ca_certificate.not_valid_before_utc),
+            not_after=min(cert.not_valid_after_utc, self.ca_certificate.not_valid_after_utc),
         )
 
     def _maybe_reload_crl(self) -> None:

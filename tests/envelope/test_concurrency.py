@@ -37,8 +37,9 @@ def test_shared_verifier_under_threads(pki):
             return fault.code
         return None
 
+    messages = [data for data, _ in cases]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(verdict, [data for data, _ in cases] * 3))
+        results = [code for _ in range(3) for code in list(pool.map(verdict, messages))]
     expected = [code for _, code in cases]
     replays = [FaultCode.REPLAY if code is None else code for code in expected]
     assert results == expected + replays + replays

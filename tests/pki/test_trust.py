@@ -50,7 +50,12 @@ def test_expired_and_not_yet_valid(pki):
     trust = pki.trust()
     assert _code(lambda: trust.check(expired.certificate_der)) is FaultCode.EXPIRED_CERTIFICATE
     assert _code(lambda: trust.check(future.certificate_der)) is FaultCode.EXPIRED_CERTIFICATE
-    assert trust.check(expired.certificate_der, at=now - timedelta(days=5)).participant == expired.participant
+    later = trust.check(future.certificate_der, at=now + timedelta(days=5))
+    assert later.participant == future.participant
+    before_the_ca = now - timedelta(days=5)
+    assert (
+        _code(lambda: trust.check(expired.certificate_der, at=before_the_ca)) is FaultCode.EXPIRED_CERTIFICATE
+    )
 
 
 def test_validity_is_checked_on_every_call_not_cached(pki):
@@ -213,3 +218,25 @@ def test_older_crl_cannot_roll_back_a_revocation(fresh_pki, monkeypatch):
     trust = fresh_pki.trust()
     fresh_pki.home.crl.write_bytes(old_crl)
     assert _code(lambda: trust.check(revoked.certificate_der)) is FaultCode.REVOKED_CERTIFICATE
+
+
+def test_certificate_outlives_an_expired_ca(fresh_pki):
+    """A participant certificate is not valid beyond the CA certificate it chains to."""
+    ca = fresh_pki.authority.certificate
+    now = datetime.now(UTC)
+    expired_ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca.subject)
+        .issuer_name(ca.subject)
+        .public_key(ca.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=10))
+        .not_valid_after(now - timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(key_usage(digital_signature=False, cert_sign=True), critical=True)
+        .sign(fresh_pki.ca_key(), hashes.SHA256())
+    )
+    identity = fresh_pki.identity(CLIENT)
+    assert fresh_pki.trust().check(identity.certificate_der).participant == identity.participant
+    trust = TrustStore(expired_ca, fresh_pki.home.crl)
+    assert _code(lambda: trust.check(identity.certificate_der)) is FaultCode.EXPIRED_CERTIFICATE
