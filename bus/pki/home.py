@@ -73,13 +73,17 @@ class BusHome:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write a secret file created with mode 0600 from the start (never world-readable, even briefly)."""
+    """Write a secret file created with mode 0600 from the start (never world-readable, even briefly).
+
+    The temporary file is always a new file: a leftover one (with other permissions) or a symbolic link
+    planted in its place is removed first, never written through.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
-    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 

@@ -194,3 +194,25 @@ def test_build_home_helper(tmp_path):
     pki = build_home(tmp_path, algorithm="rsa", participants=(CLIENT,))
     assert pki.identity(CLIENT).is_rsa
     assert [e.participant for e in pki.authority.list()] == [CLIENT]
+
+
+def test_private_key_write_ignores_a_planted_temporary_file(tmp_path):
+    home = BusHome.at(tmp_path / "home")
+    home.ca_dir.mkdir(parents=True)
+    leftover = home.ca_key.with_suffix(".pem.tmp")
+    elsewhere = tmp_path / "stolen.pem"
+    elsewhere.write_bytes(b"")
+    leftover.symlink_to(elsewhere)
+    CertificateAuthority.init(home)
+    assert elsewhere.read_bytes() == b""
+    assert _mode(home.ca_key) == 0o600
+    assert b"PRIVATE KEY" in home.ca_key.read_bytes()
+    participant = ParticipantId.parse(CLIENT)
+    key_path = home.participant_key(participant)
+    key_path.parent.mkdir(parents=True)
+    stale = key_path.with_suffix(".pem.tmp")
+    stale.write_bytes(b"old")
+    stale.chmod(0o644)
+    CertificateAuthority(home).issue(participant)
+    assert _mode(key_path) == 0o600
+    assert not stale.exists()
