@@ -13,6 +13,12 @@ from bus.ids import ParticipantId
 from bus.pki.home import BusHome
 
 
+def _spki(public_key: object) -> bytes:
+    return public_key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SigningIdentity:
     """What a sender signs with. Key parsing is costly (~27 ms for RSA PEM): build one per process.
@@ -34,9 +40,16 @@ class SigningIdentity:
 
     @classmethod
     def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> SigningIdentity:
-        """Build from PEM bytes; the participant id is the certificate subject's common name."""
+        """Build from PEM bytes; the participant id is the certificate subject's common name.
+
+        Raises ValueError when the key is not the certificate's (every signature would then fail).
+        """
         certificate = x509.load_pem_x509_certificate(cert_pem)
         cn = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+        # Only the public half is compared, so RSA's costly private-key consistency check is skipped.
+        key = serialization.load_pem_private_key(key_pem, password=None, unsafe_skip_rsa_key_validation=True)
+        if _spki(key.public_key()) != _spki(certificate.public_key()):
+            raise ValueError(f"the private key does not belong to the certificate of {cn}")
         return cls(
             participant=ParticipantId.parse(str(cn)),
             key_pem=key_pem,

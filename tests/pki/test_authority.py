@@ -216,3 +216,10 @@ def test_private_key_write_ignores_a_planted_temporary_file(tmp_path):
     CertificateAuthority(home).issue(participant)
     assert _mode(key_path) == 0o600
     assert not stale.exists()
+
+
+def test_identity_refuses_a_key_that_is_not_the_certificates(fresh_pki):
+    client = fresh_pki.home.participant_dir(ParticipantId.parse(CLIENT))
+    provider = fresh_pki.home.participant_dir(ParticipantId.parse(PROVIDER))
+    with pytest.raises(ValueError, match="does not belong"):
+        SigningIdentity.from_pem((provider / "key.pem").read_bytes(), (client / "cert.pem").read_bytes())
