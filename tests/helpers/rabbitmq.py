@@ -13,6 +13,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 NODE = os.environ.get("GOVBUS_TEST_RABBITMQ_NODE") or None
 FORCE_CLOSE = os.environ.get("GOVBUS_TEST_FORCE_CLOSE", "prefix")
@@ -28,28 +29,37 @@ def rabbitmqctl(*args: str, timeout: float = 60, check: bool = True) -> subproce
     )
 
 
-def connection_names() -> dict[str, str]:
-    """Client-provided connection name by connection pid (in the form ``close_connection`` accepts)."""
-    listing = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
-    names = {}
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A client connection as the broker lists it."""
+
+    pid: str  # in the form ``close_connection`` accepts (the JSON formatter's #PID<...> is refused)
+    name: str  # the client-provided connection name
+    heartbeat: int  # seconds, as negotiated
+
+
+def connections() -> list[Connection]:
+    """The node's client connections."""
+    listing = rabbitmqctl("list_connections", "--no-table-headers", "pid", "timeout", "client_properties")
+    found = []
     for line in listing.stdout.splitlines():
-        pid, _, properties = line.partition("\t")
+        pid, heartbeat, properties = line.split("\t", 2)
         match = _NAME.search(properties)
-        names[pid] = match.group(1) if match else ""
-    return names
+        found.append(Connection(pid, match.group(1) if match else "", int(heartbeat)))
+    return found
 
 
 def close_connections(name_contains: str, reason: str = "govbus test: forced close") -> int:
     """Force-close every connection whose client-provided name contains ``name_contains``; return how many."""
-    pids = [pid for pid, name in connection_names().items() if name_contains in name]
-    for pid in pids:  # the table format's pid: the JSON formatter's #PID<...> is refused
+    pids = [c.pid for c in connections() if name_contains in c.name]
+    for pid in pids:
         rabbitmqctl("close_connection", pid, reason)
     return len(pids)
 
 
 def close_all_connections(reason: str = "govbus test: forced close") -> int:
     """``rabbitmqctl close_all_connections``: every client of the node, not only this test's."""
-    count = len(connection_names())
+    count = len(connections())
     rabbitmqctl("close_all_connections", reason)
     return count
 
