@@ -146,7 +146,11 @@ class Outcomes:
 
 
 class Traffic:
-    """Client threads calling WORK on the provider and a notifier sending EVENTs, all in this process."""
+    """Client threads calling WORK on the provider and a notifier sending EVENTs, all in this process.
+
+    ``delay(n)`` is the handler delay of request or notification ``n``; numbers in ``hold`` are held
+    mid-run (see tests.faults.service); ``pace`` is a pause in seconds between notifications.
+    """
 
     def __init__(
         self,
@@ -160,6 +164,7 @@ class Traffic:
         provider: str = PROVIDER,
         delay: Callable[[int], int | None] = lambda n: None,
         hold: frozenset[int] = frozenset(),
+        pace: float = 0.0,
     ) -> None:
         self.outcomes = Outcomes()
         self._lock = threading.Lock()
@@ -168,6 +173,7 @@ class Traffic:
         self._provider = provider
         self._delay = delay
         self._hold = hold
+        self._pace = pace
         self._threads = [
             threading.Thread(target=self._guard, args=(self._call, range(i, requests, threads)), daemon=True)
             for i in range(threads)
@@ -233,3 +239,4 @@ class Traffic:
             else:
                 with self._lock:
                     self.outcomes.confirmed[result.notification_id] = text
+            time.sleep(self._pace)
