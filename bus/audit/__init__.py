@@ -5,19 +5,23 @@
 - ``log``: ``MessageLog``, the thread-safe writer (SQLite, WAL, group commit).
 - ``anchor``: checkpoints as bus payloads, and the audit participant's ``AnchorStore``.
 - ``verify``: ``verify_log``, checking chain, checkpoints, envelopes and anchors.
-- ``proof``, ``bundle``: chain proofs and offline evidence bundles.
+- ``proof``, ``evidence``, ``bundle``: chain proofs, a message's evidence, offline evidence bundles.
 - ``archive``: retention, moving old records into sealed archive files.
 - ``query``: search and message conversations.
 
 The formats are specified in docs/audit-log.md.
 """
 
+from bus.audit.anchor import AnchorStore, checkpoint_from_payload, checkpoint_payload
 from bus.audit.checkpoint import Checkpoint, verify_checkpoint
 from bus.audit.errors import AuditError, LogClosed, LogDamaged
 from bus.audit.log import MessageLog, RecordRef
 from bus.audit.record import Direction, LogMode, Outcome, Record
+from bus.audit.trustfiles import TrustFiles
+from bus.audit.verify import Problem, ProblemKind, VerificationReport, verify_log
 
 __all__ = [
+    "AnchorStore",
     "AuditError",
     "Checkpoint",
     "Direction",
@@ -26,7 +30,14 @@ __all__ = [
     "LogMode",
     "MessageLog",
     "Outcome",
+    "Problem",
+    "ProblemKind",
     "Record",
     "RecordRef",
+    "TrustFiles",
+    "VerificationReport",
+    "checkpoint_from_payload",
+    "checkpoint_payload",
     "verify_checkpoint",
+    "verify_log",
 ]
