@@ -43,6 +43,7 @@ _REFERENCE_PARTS = (_DS + "Transforms", _DS + "DigestMethod", _DS + "DigestValue
 _TRANSFORMS = (_DS + "Transform", _DS + "Transform")
 _KEY_INFO_PARTS = (_DS + "X509Data",)
 _X509_DATA_PARTS = (_DS + "X509Certificate",)
+_MAX_REMEMBERED_CERTIFICATES = 1024
 _SHAPE = (
     (_SIGNATURE, 3),
     (_DS + "SignedInfo", 3),
@@ -108,6 +109,7 @@ class EnvelopeVerifier:
         self.replay_cache = replay_cache
         self.policy = policy or VerificationPolicy()
         self._keys: dict[bytes, xmlsec.Key] = {}
+        self._certificates: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def verify(self, data: bytes, *, at: datetime | None = None) -> VerifiedEnvelope:
@@ -127,9 +129,9 @@ class EnvelopeVerifier:
             raise Fault(FaultCode.SCHEMA_VIOLATION, where)
         # Read now (the tree does not change), trust only once the signature over it has verified.
         header = read_header(root)
-        certificate_der, method, digest = _check_signed_info(signature)
+        certificate_text, method, digest = _check_signed_info(signature)
         moment = at or datetime.now(UTC)
-        signer = self.trust.check(certificate_der, at=moment)
+        signer = self.trust.check(self._certificate_der(certificate_text), at=moment)
         # libxmlsec gets the same policy, narrowed to this signature's checked algorithms.
         context = xmlsec.SignatureContext()
         context.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
@@ -153,6 +155,20 @@ class EnvelopeVerifier:
             if not self.replay_cache.check_and_remember(header.id, until=until):
                 raise Fault(FaultCode.REPLAY, f"message id {header.id} was already received")
         return VerifiedEnvelope(header=header, root=root, signer=signer, raw=bytes(data))
+
+    def _certificate_der(self, text: str) -> bytes:
+        """The DER of an X509Certificate text; the bytes of a certificate seen before are reused, so the
+        trust store's lookup hits its own (hash-cached) key instead of decoding and hashing again."""
+        der = self._certificates.get(text)
+        if der is None:
+            der = _base64_certificate(text)
+            known = self.trust.known(der)
+            if known is not None:
+                with self._lock:
+                    if len(self._certificates) >= _MAX_REMEMBERED_CERTIFICATES:
+                        self._certificates.clear()
+                    self._certificates[text] = known
+        return der
 
     def _key(self, signer: TrustedSigner) -> xmlsec.Key:
         """The signer's public key alone: libxmlsec copies it into each context, and a copy is cheap
@@ -194,10 +210,10 @@ def _tags(element: etree._Element) -> tuple[object, ...]:
     return tuple(child.tag for child in element)
 
 
-def _check_signed_info(signature: etree._Element) -> tuple[bytes, str, str]:
+def _check_signed_info(signature: etree._Element) -> tuple[str, str, str]:
     """Pin the signature's shape and algorithms.
 
-    Return the signer certificate (DER) from KeyInfo, the signature method and the digest method.
+    Return the signer certificate's base64 text from KeyInfo, the signature method and the digest method.
 
     A tree is fixed by its pre-order list of (tag, number of children): when that matches the one
     allowed shape, only the algorithms, the URI and the certificate remain to check, in the order
@@ -225,10 +241,10 @@ def _check_signed_info(signature: etree._Element) -> tuple[bytes, str, str]:
         )
     if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
         raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
-    return _base64_certificate(nodes[-1].text), method.get("Algorithm"), digest.get("Algorithm")
+    return nodes[-1].text or "", method.get("Algorithm"), digest.get("Algorithm")
 
 
-def _check_signature_in_detail(signature: etree._Element) -> tuple[bytes, str, str]:
+def _check_signature_in_detail(signature: etree._Element) -> tuple[str, str, str]:
     """Every shape, algorithm and KeyInfo rule, one after the other, each with its own fault."""
     if _tags(signature) != _SIGNATURE_PARTS or len(signature[1]):
         raise Fault(
@@ -274,16 +290,16 @@ def _names(element: etree._Element) -> str:
     return ", ".join(etree.QName(child).localname if isinstance(child.tag, str) else "?" for child in element)
 
 
-def _certificate(key_info: etree._Element) -> bytes:
+def _certificate(key_info: etree._Element) -> str:
     if _tags(key_info) != _KEY_INFO_PARTS or _tags(key_info[0]) != _X509_DATA_PARTS or len(key_info[0][0]):
         raise Fault(
             FaultCode.UNTRUSTED_CERTIFICATE, "KeyInfo must carry exactly one X509Data/X509Certificate"
         )
-    return _base64_certificate(key_info[0][0].text)
+    return key_info[0][0].text or ""
 
 
-def _base64_certificate(text: str | None) -> bytes:
+def _base64_certificate(text: str) -> bytes:
     try:
-        return base64.b64decode(text or "", validate=False)
+        return base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
         raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "X509Certificate is not base64") from None

@@ -100,6 +100,11 @@ class TrustStore:
             )
         return signer
 
+    def known(self, certificate_der: bytes) -> bytes | None:
+        """The stored DER bytes of a certificate that already chained to the bus CA, or None."""
+        signer = self._signers.get(certificate_der)
+        return signer.der if signer is not None else None
+
     def _chain(self, der: bytes) -> TrustedSigner:
         try:
             cert = x509.load_der_x509_certificate(der)
