@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import lxml.etree as etree
 import pytest
@@ -88,6 +88,9 @@ def test_timestamps_round_trip():
     moment = datetime(2026, 11, 21, 10, 15, 30, 123000, tzinfo=UTC)
     assert format_timestamp(moment) == "2026-11-21T10:15:30.123Z"
     assert parse_timestamp("2026-11-21T10:15:30.123Z") == moment
+    assert format_timestamp(moment.replace(microsecond=123999)) == "2026-11-21T10:15:30.123Z"
+    assert format_timestamp(moment.astimezone(timezone(timedelta(hours=1)))) == "2026-11-21T10:15:30.123Z"
+    assert format_timestamp(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02T00:00:00.000Z"
     assert utc_now().microsecond % 1000 == 0
 
 
