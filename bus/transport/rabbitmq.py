@@ -168,8 +168,9 @@ class RabbitMQTransport(Transport):
     ``heartbeat`` query parameter, else 30; 0 turns heartbeats off);
     ``publish_timeout``: how long a publish waits for its confirm, across reconnections, before
     BROKER_UNAVAILABLE; ``operation_timeout``: the same for topology operations, ``get`` and ``consume``;
-    ``connect_attempts``: tries of the first connection before ``connect`` fails; ``max_backoff``: cap of
-    the delay between reconnection attempts.
+    ``connect_attempts``: tries of the first connection before ``connect`` fails, each bounded by
+    ``connect_timeout`` (TCP, TLS and AMQP handshakes); ``max_backoff``: cap of the delay between
+    reconnection attempts.
     """
 
     def __init__(
@@ -182,6 +183,7 @@ class RabbitMQTransport(Transport):
         publish_timeout: float = 30.0,
         operation_timeout: float = 30.0,
         connect_attempts: int = 3,
+        connect_timeout: float = 10.0,
         max_backoff: float = 10.0,
         connection_name: str | None = None,
     ) -> None:
@@ -201,6 +203,8 @@ class RabbitMQTransport(Transport):
         elif "heartbeat" not in parse_qs(urlsplit(url).query):
             params.heartbeat = DEFAULT_HEARTBEAT
         params.connection_attempts = 1
+        params.stack_timeout = connect_timeout
+        params.socket_timeout = connect_timeout
         name = connection_name or f"govbus {self.topology.prefix} pid {os.getpid()}"
         params.client_properties = {"connection_name": name}
         self._params = params
