@@ -1,5 +1,9 @@
 """Transport fixtures: every test runs on a fresh embedded broker and on the real RabbitMQ.
 
+RabbitMQ is ``$GOVBUS_TEST_BROKER`` (default amqp://guest:guest@127.0.0.1:5672/); connection faults are
+injected with ``rabbitmqctl``, on node ``$GOVBUS_TEST_RABBITMQ_NODE`` when that broker is not the default
+node.
+
 Each test gets its own name prefix, so tests (and other people's runs on the same broker) never share a
 queue; what a test declared is deleted afterwards. The broker is never mocked.
 """
@@ -18,6 +22,7 @@ import pytest
 from bus.transport import Transport, connect
 
 RABBITMQ_URL = os.environ.get("GOVBUS_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672/")
+RABBITMQ_NODE = os.environ.get("GOVBUS_TEST_RABBITMQ_NODE")  # rabbitmqctl -n, for a node not the default
 SERVICE = "MA/GOV/CNSS/attestations/cnss.attestation/v1"
 NOTICE = "MA/COM/RABAT/etat-civil/death.notice/v1"
 
@@ -32,6 +37,12 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "c
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
+
+
+def rabbitmqctl(*args: str) -> str:
+    node = ["-n", RABBITMQ_NODE] if RABBITMQ_NODE else []
+    command = ["rabbitmqctl", "-q", *node, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
 
 
 class Bus:
@@ -72,22 +83,11 @@ class Bus:
     def close_connections(self) -> int:
         """Force-close this test's RabbitMQ connections from the broker side (as close_all_connections
         would, without disturbing anyone else using the broker); return how many."""
-        listing = subprocess.run(
-            ["rabbitmqctl", "-q", "list_connections", "--no-table-headers", "pid", "client_properties"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        listing = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
         mine = f'"connection_name","govbus {self.prefix} '
-        pids = [line.split("\t", 1)[0] for line in listing.stdout.splitlines() if mine in line]
+        pids = [line.split("\t", 1)[0] for line in listing.splitlines() if mine in line]
         for pid in pids:  # the table format's pid (the JSON one, #PID<...>, is refused)
-            subprocess.run(
-                ["rabbitmqctl", "-q", "close_connection", pid, "govbus test: forced close"],
-                capture_output=True,
-                timeout=60,
-                check=True,
-            )
+            rabbitmqctl("close_connection", pid, "govbus test: forced close")
         return len(pids)
 
     def cleanup(self) -> None:
