@@ -71,6 +71,7 @@ log = structlog.get_logger(__name__)
 
 _PERSISTENT = 2
 DEFAULT_HEARTBEAT = 30
+DEFAULT_CONNECT_TIMEOUT = 10.0
 _BATCH = 128
 
 Step = Callable[[Channel, Callable[[Any], None]], None]
@@ -169,8 +170,8 @@ class RabbitMQTransport(Transport):
     ``publish_timeout``: how long a publish waits for its confirm, across reconnections, before
     BROKER_UNAVAILABLE; ``operation_timeout``: the same for topology operations, ``get`` and ``consume``;
     ``connect_attempts``: tries of the first connection before ``connect`` fails, each bounded by
-    ``connect_timeout`` (TCP, TLS and AMQP handshakes); ``max_backoff``: cap of the delay between
-    reconnection attempts.
+    ``connect_timeout`` (TCP, TLS and AMQP handshakes; default: the URL's ``stack_timeout`` and
+    ``socket_timeout``, else 10 s); ``max_backoff``: cap of the delay between reconnection attempts.
     """
 
     def __init__(
@@ -183,7 +184,7 @@ class RabbitMQTransport(Transport):
         publish_timeout: float = 30.0,
         operation_timeout: float = 30.0,
         connect_attempts: int = 3,
-        connect_timeout: float = 10.0,
+        connect_timeout: float | None = None,
         max_backoff: float = 10.0,
         connection_name: str | None = None,
     ) -> None:
@@ -198,13 +199,15 @@ class RabbitMQTransport(Transport):
             params = pika.URLParameters(url)
         except Exception as error:
             raise ValueError(f"invalid broker URL {self.url!r}: {error}") from None
+        query = parse_qs(urlsplit(url).query)
         if heartbeat is not None:
             params.heartbeat = heartbeat
-        elif "heartbeat" not in parse_qs(urlsplit(url).query):
+        elif "heartbeat" not in query:
             params.heartbeat = DEFAULT_HEARTBEAT
+        for option in ("stack_timeout", "socket_timeout"):
+            if connect_timeout is not None or option not in query:
+                setattr(params, option, connect_timeout or DEFAULT_CONNECT_TIMEOUT)
         params.connection_attempts = 1
-        params.stack_timeout = connect_timeout
-        params.socket_timeout = connect_timeout
         name = connection_name or f"govbus {self.topology.prefix} pid {os.getpid()}"
         params.client_properties = {"connection_name": name}
         self._params = params
