@@ -37,7 +37,7 @@ def grant_office(
     desks, depositors, offices = list(desks), list(depositors), list(offices)
     for contract in (*DESK, *QUERIES):
         bus.publish(contract, provider=office, clients=desks)
-    bus.publish(DEPOSIT, provider=office, clients=[*desks, *depositors, *offices])
+    bus.publish(DEPOSIT, provider=office, clients=[*depositors, *offices])
     bus.publish(STATUS, provider=office, clients=offices)
     for correspondent in (*depositors, *offices):
         for contract in CORRESPONDENCE:
