@@ -6,18 +6,22 @@ attacker who replays a captured request only obtains the answer already given.
 
 A claim left ``running`` by a worker that died is taken over when the broker redelivers the message
 (``redelivered`` is set only after the previous consumer's channel closed or it gave the message back).
-A redelivery that arrives while this process still runs the first delivery (its connection was lost
-meanwhile, so the broker gave the message back) waits for that run and gets its answer: the handler
-never runs twice at once for one id.
+A redelivery that arrives while the first delivery still runs, in this process or in another live
+worker process sharing the store (its connection was lost meanwhile, so the broker gave the message
+back), waits for that run and gets its answer: the handler never runs twice at once for one id.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -25,7 +29,29 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-WAITING = "redelivered while this process still handles it; waiting for that run"
+WAITING = "redelivered while a live worker still handles it; waiting for that run"
+POLL_SECONDS = 0.1
+
+
+def process_token(pid: int) -> str | None:
+    """``PID:START`` for a running process (START from /proc, so a reused pid names another process),
+    the pid alone where /proc is missing; None when no process has that pid."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return str(pid)
+    return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def _alive(owner: str) -> bool:
+    pid = owner.split(":", 1)[0]
+    return pid.isdigit() and process_token(int(pid)) == owner
 
 
 class Claim(StrEnum):
@@ -63,38 +89,45 @@ class SqliteIdempotencyStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS handled (id TEXT PRIMARY KEY, digest TEXT NOT NULL, state TEXT NOT NULL,"
-            " response BLOB, keep_until REAL NOT NULL)"
+            " response BLOB, keep_until REAL NOT NULL, owner TEXT)"
         )
+        if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(handled)")}:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                self._db.execute("ALTER TABLE handled ADD COLUMN owner TEXT")
+        self._owner = process_token(os.getpid())
         self._lock = threading.Lock()
         self._purged_at = 0.0
         self._running: dict[str, threading.Event] = {}  # claims this store gave out, not yet settled
 
     def begin(self, message_id: str, digest: str, *, redelivered: bool, keep_until: float) -> Begin:
-        """Claim ``message_id``, or say why not; waits while this process runs the same id already."""
+        """Claim ``message_id``, or say why not; a redelivery waits while a live worker runs the same id."""
+        waited = False
         while True:
-            begin, running = self._try_begin(message_id, digest, redelivered, keep_until)
-            if running is None:
+            begin, wait = self._try_begin(message_id, digest, redelivered, keep_until)
+            if wait is None:
                 return begin
-            log.info(WAITING, id=message_id)
-            running.wait()
+            if not waited:
+                log.info(WAITING, id=message_id)
+                waited = True
+            wait()
 
     def _try_begin(
         self, message_id: str, digest: str, redelivered: bool, keep_until: float
-    ) -> tuple[Begin, threading.Event | None]:
+    ) -> tuple[Begin, Callable[[], object] | None]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
-                    "SELECT digest, state, response FROM handled WHERE id = ?", (message_id,)
+                    "SELECT digest, state, response, owner FROM handled WHERE id = ?", (message_id,)
                 ).fetchone()
                 if row is None:
                     self._db.execute(
-                        "INSERT INTO handled (id, digest, state, keep_until) VALUES (?, ?, 'running', ?)",
-                        (message_id, digest, keep_until),
+                        "INSERT INTO handled (id, digest, state, keep_until, owner) VALUES (?, ?, 'running', ?, ?)",
+                        (message_id, digest, keep_until, self._owner),
                     )
                     self._running[message_id] = threading.Event()
                     return Begin(Claim.NEW), None
-                stored_digest, state, response = row
+                stored_digest, state, response, owner = row
                 if stored_digest != digest:
                     return Begin(Claim.CONFLICT), None
                 if state == "done":
@@ -103,7 +136,10 @@ class SqliteIdempotencyStore:
                     return Begin(Claim.IN_FLIGHT), None
                 running = self._running.get(message_id)
                 if running is not None:
-                    return Begin(Claim.IN_FLIGHT), running
+                    return Begin(Claim.IN_FLIGHT), running.wait
+                if owner is not None and owner != self._owner and _alive(owner):
+                    return Begin(Claim.IN_FLIGHT), partial(time.sleep, POLL_SECONDS)
+                self._db.execute("UPDATE handled SET owner = ? WHERE id = ?", (self._owner, message_id))
                 self._running[message_id] = threading.Event()  # left by a worker that died: take it over
                 return Begin(Claim.NEW), None
             finally:

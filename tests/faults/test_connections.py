@@ -7,13 +7,16 @@ test's (``$GOVBUS_TEST_FORCE_CLOSE=all``: all of the node's, as ``rabbitmqctl cl
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from sdk import Client
 from sdk.idempotency import WAITING
 from sdk.testing import TestBus
 from tests.faults.conftest import StartWorker
 from tests.faults.harness import Traffic, Worker, wait_for
-from tests.faults.service import CLIENT, EVENT, NOTIFIER, WORK, release
+from tests.faults.service import CLIENT, EVENT, NOTIFIER, PROVIDER, WORK, Work, release
 from tests.helpers.rabbitmq import force_close
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
@@ -105,3 +108,31 @@ def test_connections_closed_by_force_mid_stream_lose_nothing(
     assert _reconnections(provider) >= len(HELD) and _reconnections(subscriber) >= len(HELD)
     assert provider.alive and subscriber.alive
     assert provider.errors() == [] and subscriber.errors() == []
+
+
+def test_a_redelivery_to_a_sibling_worker_waits_for_the_first_run(
+    fault_bus: TestBus, workers: StartWorker
+) -> None:
+    first, second = workers("provider", threads=2), workers("provider", threads=2)  # one store, two processes
+    client = Client(node=fault_bus.node(CLIENT))
+    answers: list[str] = []
+    caller = threading.Thread(
+        target=lambda: answers.append(
+            client.call(PROVIDER, WORK, Work(text="hold-sibling"), timeout=30).text
+        ),
+        daemon=True,
+    )
+    caller.start()
+    wait_for(lambda: _started(first, "hold-sibling"), 60, "the held request to start in either worker")
+    assert force_close(fault_bus.prefix) >= 3
+    wait_for(
+        lambda: (
+            _redelivered_meanwhile(first, "hold-sibling") or _redelivered_meanwhile(second, "hold-sibling")
+        ),
+        60,
+        "the redelivery",
+    )
+    release(first.data_dir, "hold-sibling")
+    caller.join(60)
+    assert answers == ["hold-sibling"]
+    assert [(e.started, e.runs) for e in first.effects().values() if e.text == "hold-sibling"] == [(1, 1)]
