@@ -35,7 +35,7 @@ POLL_SECONDS = 0.1
 
 def process_token(pid: int) -> str | None:
     """``PID:START`` for a running process (START from /proc, so a reused pid names another process),
-    the pid alone where /proc is missing; None when no process has that pid."""
+    the pid alone where /proc is missing; None when no process has that pid or it is a zombie."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -43,10 +43,10 @@ def process_token(pid: int) -> str | None:
     except PermissionError:
         pass
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return str(pid)
-    return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+    return None if stat[0] in ("Z", "X") else f"{pid}:{stat[19]}"
 
 
 def _alive(owner: str) -> bool:
