@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,11 +23,22 @@ _NAME = re.compile(r'\{"connection_name","((?:[^"\\]|\\.)*)"\}')
 
 
 def rabbitmqctl(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``rabbitmqctl -q [-n NODE] ARGS``."""
-    node = ["-n", NODE] if NODE else []
-    return subprocess.run(
-        ["rabbitmqctl", "-q", *node, *args], capture_output=True, text=True, timeout=timeout, check=check
-    )
+    """Run ``rabbitmqctl -q [-n NODE] ARGS``; past ``timeout`` kill it and all it started, and raise."""
+    command = ["rabbitmqctl", "-q", *(["-n", NODE] if NODE else []), *args]
+    # Its own session: rabbitmqctl may run the CLI under su, which outlives a kill of rabbitmqctl alone.
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    if check:
+        result.check_returncode()
+    return result
 
 
 @dataclass(frozen=True, slots=True)
