@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -16,9 +16,21 @@ def schema_bytes(name: str) -> bytes:
     return resources.files(__name__).joinpath(name).read_bytes()
 
 
-@cache
+_per_thread = threading.local()
+
+
 def load_schema(name: str) -> etree.XMLSchema:
-    """A compiled schema (compiled once per process); see ``schema_bytes`` for names."""
+    """A compiled schema, one per thread (lxml's XMLSchema and its error log are not thread-safe)."""
+    schemas = getattr(_per_thread, "schemas", None)
+    if schemas is None:
+        schemas = _per_thread.schemas = {}
+    schema = schemas.get(name)
+    if schema is None:
+        schema = schemas[name] = _compile(name)
+    return schema
+
+
+def _compile(name: str) -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     base = str(Path(name).resolve()) if "/" in name else None
     return etree.XMLSchema(etree.fromstring(schema_bytes(name), parser, base_url=base))
