@@ -119,6 +119,14 @@ class App:
         self.shutdown.append(function)
         return function
 
+    def _served(self) -> dict[RequestReply[Any, Any], HandlerFunction]:
+        """The request/reply services to consume: the app's own, plus discovery when it has any."""
+        if not self.implementations:
+            return {}
+        from sdk.discovery import META_DESCRIBE, META_SERVICES, describe_service, list_services
+
+        return {**self.implementations, META_SERVICES: list_services, META_DESCRIBE: describe_service}
+
     def contracts(self) -> list[Contract]:
         return [*self.implementations, *self.subscriptions, *self.receipt_handlers]
 
@@ -130,7 +138,7 @@ class App:
             hook(node)
         running = Running(self, node)
         transport = node.transport
-        for contract, function in self.implementations.items():
+        for contract, function in self._served().items():
             service = contract.service_of(self.participant)
             queue, _ = transport.declare_service(str(service))
             handler = Inbound(node, contract, function, service)

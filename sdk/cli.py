@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 import click
 import lxml.etree as etree
@@ -172,3 +175,49 @@ def call(
     etree.cleanup_namespaces(shown)
     etree.indent(shown)
     sys.stdout.write(etree.tostring(shown, encoding="unicode") + "\n")
+
+
+def _bus_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            home_option,
+            click.option("--as", "sender", required=True, metavar="PARTICIPANT_ID", help="who asks"),
+            click.option("--broker", envvar="GOVBUS_BROKER", default=DEFAULT_BROKER, show_default=True),
+            click.option("--prefix", default="govbus", show_default=True),
+            click.option("--json", "as_json", is_flag=True, help="print JSON"),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+@click.command()
+@_bus_options
+@click.argument("provider", metavar="PROVIDER_ID")
+def services(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool, provider: str) -> None:
+    """Ask PROVIDER_ID over the bus which services it offers, and which of them you may use."""
+    configure_logging("WARNING")
+    with Client(sender, home=home, broker=broker, prefix=prefix) as client:
+        listed = client.services(provider)
+    if as_json:
+        click.echo(json.dumps([s.model_dump() for s in listed], indent=2))
+        return
+    for summary in listed:
+        mark = "allowed" if summary.allowed else "not granted"
+        click.echo(f"{summary.id}  [{summary.style}, {mark}]  {summary.description}")
+
+
+@click.command()
+@_bus_options
+@click.argument("service", metavar="SERVICE_ID")
+def describe(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool, service: str) -> None:
+    """Ask SERVICE_ID's provider over the bus for its description and XSD contract."""
+    configure_logging("WARNING")
+    with Client(sender, home=home, broker=broker, prefix=prefix) as client:
+        description = client.describe(service)
+    if as_json:
+        click.echo(json.dumps(description.model_dump(), indent=2))
+        return
+    click.echo(f"{description.id}  [{description.style}]  {description.description}")
+    click.echo(f"contract: {description.schema_name}")
+    click.echo(description.schema_text)

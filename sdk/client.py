@@ -6,7 +6,7 @@ import hashlib
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import lxml.etree as etree
 
@@ -21,6 +21,9 @@ from sdk.errors import CallFailed
 from sdk.fault_message import fault_from_payload
 from sdk.node import Node
 from sdk.receipts import NotifyResult
+
+if TYPE_CHECKING:
+    from sdk.discovery import ServiceDescription, ServiceSummary
 
 R = TypeVar("R", bound=Payload)
 
@@ -183,6 +186,19 @@ class Client:
                 if fault.code is not FaultCode.TIMEOUT:
                     raise CallFailed(fault.code, fault.reason) from None
         raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
+
+    def services(self, provider: ParticipantId | str, *, timeout: float = 10.0) -> list[ServiceSummary]:
+        """Ask ``provider`` over the bus which services it offers and which of them this client may use."""
+        from sdk.discovery import META_SERVICES, ListServices
+
+        return self.call(provider, META_SERVICES, ListServices(), timeout=timeout).services
+
+    def describe(self, service: ServiceId | str, *, timeout: float = 10.0) -> ServiceDescription:
+        """Ask a service's provider over the bus for its description and XSD contract."""
+        from sdk.discovery import META_DESCRIBE, DescribeService
+
+        service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
+        return self.call(service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout)
 
     def notify(
         self,

@@ -28,6 +28,7 @@ from bus.transport.base import Transport
 from sdk.app import App, Running
 from sdk.client import Client
 from sdk.contract import Contract, Notification
+from sdk.discovery import META_DESCRIBE, META_SERVICES
 from sdk.node import Node
 
 
@@ -143,6 +144,11 @@ def _delete_topology(transport: Transport, catalogue: Catalogue) -> None:
     for service, entry in catalogue.services.items():
         if entry.style is ServiceStyle.REQUEST_REPLY:
             transport.delete_service(str(service))
+    providers = {s.provider for s, e in catalogue.services.items() if e.style is ServiceStyle.REQUEST_REPLY}
+    for provider in providers:
+        for contract in (META_SERVICES, META_DESCRIBE):
+            transport.delete_service(str(contract.service_of(provider)))
+    for service, entry in catalogue.services.items():
         for subscriber in catalogue.subscribers(service):
             transport.delete_subscription(str(subscriber), str(service))
     for participant in catalogue.participants:

@@ -12,6 +12,14 @@ from enum import StrEnum
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 
+META_CODES = frozenset({"meta.services", "meta.describe"})
+"""Discovery services every provider answers, open to every participant of the catalogue (like X-Road's
+listMethods and getWsdl): they need no entry and no grant."""
+
+
+def is_meta(service: ServiceId) -> bool:
+    return service.code in META_CODES and service.version == 1
+
 
 class ServiceStyle(StrEnum):
     """How a service is used."""
@@ -85,11 +93,15 @@ class Catalogue:
     def service(self, service: ServiceId) -> ServiceEntry:
         """The entry of ``service``, or ``Client.UnknownService``."""
         entry = self.services.get(service)
+        if entry is None and is_meta(service) and self.provided_by(service.provider):
+            return ServiceEntry(service, ServiceStyle.REQUEST_REPLY, "meta.xsd", "discovery")
         if entry is None:
             raise Fault(FaultCode.UNKNOWN_SERVICE, f"{service} is not in the catalogue")
         return entry
 
     def allows(self, client: ParticipantId, service: ServiceId, right: Right) -> bool:
+        if is_meta(service):
+            return right is Right.CALL and client in self.participants
         return Grant(client, service, right) in self.grants
 
     def check(self, client: ParticipantId, service: ServiceId, right: Right) -> ServiceEntry:
