@@ -133,9 +133,11 @@ class Inbound:
                 raise TypeError(
                     f"handler returned {type(result).__name__}, not {self.outbound_model.__name__}"
                 )
-            answer_header, answer = self.node.answer(
-                self.answer_kind, verified, encode(result, self.contract.schema)
-            )
+            try:
+                payload = encode(result, self.contract.schema)
+            except Fault as broken:  # the provider's own answer breaks its contract: not the caller's fault
+                raise TypeError(broken.reason) from None
+            answer_header, answer = self.node.answer(self.answer_kind, verified, payload)
             return answer_header, answer, None
         except ServiceError as error:
             fault = error.as_fault()

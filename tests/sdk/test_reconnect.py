@@ -23,3 +23,4 @@ def test_calls_go_through_after_every_connection_was_closed_by_force(tmp_path):
         answers = [client.call(PROVIDER, ECHO, Ping(text=f"after {i}"), timeout=30).text for i in range(5)]
         assert answers == [f"after {i}" for i in range(5)]
         assert service.seen[-5:] == answers
+        assert bus.transport.reconnections >= 1  # the connection really was closed and re-opened

@@ -152,3 +152,16 @@ def _eventually(condition, timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def test_a_response_that_violates_the_xsd_is_the_providers_fault(bus):
+    from tests.sdk.echo import Pong as PongModel
+
+    service = EchoService()
+    service.app.implementations[ECHO] = lambda request, ctx: PongModel(
+        text="x", by=""
+    )  # an empty required element
+    bus.start(service.app)
+    with pytest.raises(CallFailed) as failure:
+        bus.client(CLIENT).call(PROVIDER, ECHO, Ping(text="hello"))
+    assert failure.value.code is FaultCode.HANDLER_ERROR
