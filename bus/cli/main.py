@@ -14,12 +14,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bus.cli import envelope, pki, registry
+    from bus.cli import audit, broker, envelope, pki, registry
     from bus.cli.lazy import entry_point_commands
 
     cli.add_command(pki.pki)
     cli.add_command(envelope.envelope)
     cli.add_command(registry.registry)
+    cli.add_command(broker.broker)
+    cli.add_command(audit.audit)
     for command in entry_point_commands():
         if command.name not in cli.commands:
             cli.add_command(command)
