@@ -148,7 +148,7 @@ def _delete_topology(transport: Transport, catalogue: Catalogue) -> None:
     for provider in providers:
         for contract in (META_SERVICES, META_DESCRIBE):
             transport.delete_service(str(contract.service_of(provider)))
-    for service, entry in catalogue.services.items():
+    for service in catalogue.services:
         for subscriber in catalogue.subscribers(service):
             transport.delete_subscription(str(subscriber), str(service))
     for participant in catalogue.participants:
