@@ -128,7 +128,7 @@ class TestBus:
         for node in self._nodes:
             node.close()
         if self.broker.startswith(("amqp://", "amqps://")) and not self.keep_topology:
-            _delete_topology(self.transport, self.catalogue)
+            delete_topology(self.transport, self.catalogue)
         self.transport.close()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -140,7 +140,8 @@ class TestBus:
         self.close()
 
 
-def _delete_topology(transport: Transport, catalogue: Catalogue) -> None:
+def delete_topology(transport: Transport, catalogue: Catalogue) -> None:
+    """Delete every queue and exchange a bus with this catalogue declares (services, discovery, subscriptions, inboxes)."""
     for service, entry in catalogue.services.items():
         if entry.style is ServiceStyle.REQUEST_REPLY:
             transport.delete_service(str(service))

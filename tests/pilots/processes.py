@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bus.pki import BusHome
-from bus.registry.catalogue import ServiceStyle
 from bus.registry.store import load_published
 from bus.transport import connect
+from sdk.testing import delete_topology as delete_catalogue_topology
 
 REPO = Path(__file__).resolve().parents[2]
 GOVBUS = [sys.executable, "-m", "bus.cli"]
@@ -93,13 +93,6 @@ def delete_topology(home: Path, broker: str, prefix: str) -> None:
     catalogue = load_published(BusHome.at(home))
     transport = connect(broker, prefix=prefix)
     try:
-        for service, entry in catalogue.services.items():
-            if entry.style is ServiceStyle.REQUEST_REPLY:
-                transport.delete_service(str(service))
-            for subscriber in catalogue.subscribers(service):
-                transport.delete_subscription(str(subscriber), str(service))
-        for participant in catalogue.participants:
-            transport.delete_inbox(str(participant))
-        transport.delete_exchanges()
+        delete_catalogue_topology(transport, catalogue)
     finally:
         transport.close()
