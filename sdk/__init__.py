@@ -11,6 +11,7 @@ from sdk.context import Context
 from sdk.contract import Contract, Notification, Payload, RequestReply
 from sdk.errors import CallFailed, ServiceError
 from sdk.node import Node
+from sdk.periodic import Periodic
 from sdk.receipts import NotifyResult, Receipt
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "NotifyResult",
     "ParticipantId",
     "Payload",
+    "Periodic",
     "Provider",
     "Receipt",
     "RequestReply",

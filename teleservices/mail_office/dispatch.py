@@ -15,11 +15,11 @@ from collections.abc import Callable
 import structlog
 
 from sdk import CallFailed, Client
+from sdk.periodic import Periodic
 from teleservices.mail_office.contract import DEPOSIT, STATUS
 from teleservices.mail_office.models import Acknowledgement, Deposit, StatusChange
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.outbox import DrainReport, OutboxKind, OutboxMessage, Sink
-from teleservices.mail_office.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 

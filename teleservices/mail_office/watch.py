@@ -10,10 +10,10 @@ import threading
 
 import structlog
 
+from sdk.periodic import Periodic
 from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.models import AlertEntry, Alerts
 from teleservices.mail_office.office import MailOffice
-from teleservices.mail_office.periodic import Periodic
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,6 @@ state change and every ``interval`` seconds, backing off from a recipient that k
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import structlog
 
 from sdk import CallFailed, Client, RequestReply
+from sdk.periodic import Periodic
 from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
 from teleservices.signature_book.book import SignatureBook
 from teleservices.signature_book.contract import DELEGATION_EVENT, FOLDER_EVENT, folder_event_contract
@@ -95,29 +95,23 @@ class EventPump:
         self.batch = batch
         self._monotonic = monotonic
         self._held: dict[str, tuple[float, int]] = {}
-        self._wakeup = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("signature-book-events", self.drain, interval=interval)
 
     def start(self) -> EventPump:
-        self._thread = threading.Thread(target=self._run, name="signature-book-events", daemon=True)
-        self._thread.start()
+        self._periodic.start()
         return self
 
     def wake(self) -> None:
         """Drain soon (after a state change); never blocks."""
-        self._wakeup.set()
+        self._periodic.wake()
 
     def stop(self, timeout: float = 15.0) -> None:
-        self._stopping.set()
-        self._wakeup.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._periodic.stop(timeout)
 
     def drain(self) -> int:
         """One pass over the outbox, skipping recipients in backoff; return how many events went."""
         total = 0
-        while not self._stopping.is_set():
+        while not self._periodic.stopping:
             now = self._monotonic()
             held = [recipient for recipient, (until, _) in self._held.items() if until > now]
             delivered = self.book.deliver_events(self.sink, limit=self.batch, exclude=held)
@@ -137,15 +131,6 @@ class EventPump:
 
     def succeeded(self, recipient: str) -> None:
         self._held.pop(recipient, None)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wakeup.clear()
-            try:
-                self.drain()
-            except Exception:  # the outbox keeps the events; the next pass retries
-                log.exception("signature_book.drain_failed")
-            self._wakeup.wait(self.interval)
 
 
 __all__ = ["BusSink", "EventNotAcknowledged", "EventPump", "event_target"]

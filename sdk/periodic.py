@@ -1,4 +1,4 @@
-"""A background task of a running office: run every ``interval`` seconds, and soon after ``wake``."""
+"""A participant's background task (outbox drains, alerts): run every ``interval`` s, and soon after ``wake``."""
 
 from __future__ import annotations
 
@@ -49,5 +49,5 @@ class Periodic:
             try:
                 self.task()
             except Exception:
-                log.exception("mail_office.task_failed", task=self.name)
+                log.exception("periodic.task_failed", task=self.name)
             self._wakeup.wait(self.interval)
