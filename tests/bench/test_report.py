@@ -1,0 +1,118 @@
+"""The benchmark report generator on canned JSON: no benchmarks run, no broker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.report import render
+
+ENVELOPE = {
+    "benchmark": "envelope",
+    "target_ratio": 1.5,
+    "results": [
+        {
+            "algorithm": "ec",
+            "operation": op,
+            "govbus_us": g,
+            "govbus_ops_per_s": round(1e6 / g),
+            "bare_us": b,
+            "bare_ops_per_s": round(1e6 / b),
+            "ratio": g / b,
+        }
+        for op, g, b in (("sign", 139.4, 115.2), ("verify", 207.2, 125.7), ("sign+verify", 346.6, 240.9))
+    ],
+}
+
+
+def _measure(system: str, clients: int, rate: float, p50: float) -> dict:
+    return {
+        "system": system,
+        "clients": clients,
+        "calls": int(rate),
+        "seconds": 1.0,
+        "calls_per_s": rate,
+        "p50_ms": p50,
+        "p99_ms": p50 * 3,
+    }
+
+
+REQUEST_REPLY = {
+    "benchmark": "request_reply",
+    "rows": [
+        {
+            "clients": c,
+            "raw": _measure("raw pika", c, 700.0 * c, 1.2),
+            "govbus": _measure("govbus", c, 300.0 * c, 4.0),
+            "throughput_ratio": 300 / 700,
+            "added_p50_ms": 2.8,
+        }
+        for c in (1, 2, 4, 8)
+    ],
+}
+
+AUDIT = {
+    "envelope_bytes": 2133,
+    "logging": [
+        {"synchronous": "NORMAL", "messages": 300, "bare_insert_us": 26.3, "record_us": 95.2, "ratio": 3.62}
+    ],
+    "group_commit": [{"synchronous": "NORMAL", "threads": 4, "records_per_s": 8769}],
+    "envelope_verify_us": 201.3,
+    "verification": {
+        "records": 2000,
+        "chain_only": {
+            "seconds": 0.04,
+            "records_per_s": 49473,
+            "cpu_seconds": 0.04,
+            "records_per_cpu_s": 49451,
+        },
+        "full_one_process": {
+            "seconds": 0.51,
+            "records_per_s": 3891,
+            "cpu_seconds": 0.51,
+            "records_per_cpu_s": 3892,
+        },
+    },
+}
+
+
+def test_report_from_canned_json(tmp_path: Path) -> None:
+    results = {
+        "meta": {
+            "command": "./dev bench --quick",
+            "date": "2025-01-01 00:00 UTC",
+            "machine": {"nproc": 2, "cpu": "test CPU", "rabbitmq": "3.10.8", "python": "3.11.7"},
+            "load_before": [0.1, 0.2, 0.3],
+            "load_after": [1.0, 0.5, 0.3],
+        },
+        "benchmarks": [
+            {
+                "name": "envelope",
+                "command": "python -m bench.envelope --json",
+                "seconds": 1.0,
+                "json": ENVELOPE,
+            },
+            {
+                "name": "request_reply",
+                "command": "python -m bench.request_reply --json",
+                "json": REQUEST_REPLY,
+            },
+            {
+                "name": "notifications",
+                "command": "python -m bench.notifications --json",
+                "error": "bench.notifications does not exist yet",
+            },
+            {"name": "audit", "command": "python -m bench.audit --json", "json": AUDIT},
+            {"name": "odd", "command": "python -m bench.odd --json", "json": {"x": 1}},
+        ],
+    }
+    markdown = render(results, tmp_path).read_text()
+    assert "## Summary" in markdown
+    assert "./dev bench --quick" in markdown and "test CPU" in markdown and "3.10.8" in markdown
+    assert "not run: bench.notifications does not exist yet" in markdown
+    assert "ec sign+verify ratio" in markdown and "met" in markdown
+    assert "**not met**" in markdown  # request/reply and audit canned figures miss their targets
+    pngs = sorted(p.name for p in (tmp_path / "benchmarks").glob("*.png"))
+    assert "request_reply_throughput.png" in pngs and "envelope.png" in pngs
+    assert (tmp_path / "benchmarks" / "request_reply_throughput.png").read_bytes().startswith(b"\x89PNG")
+    for png in pngs:
+        assert f"](benchmarks/{png})" in markdown
