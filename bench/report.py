@@ -593,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [b for b in BENCHMARKS if b.name in names]
     argv_shown = sys.argv[1:] if argv is None else argv
     meta: dict[str, Any] = {
-        "command": shlex.join([os.environ.get("GOVBUS_BENCH_COMMAND", "python -m bench"), *argv_shown]),
+        "command": " ".join(
+            [os.environ.get("GOVBUS_BENCH_COMMAND", "python -m bench"), shlex.join(argv_shown)]
+        ).strip(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "load_before": list(os.getloadavg()),
