@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import pydantic
 
@@ -318,11 +318,17 @@ class MailOffice:
 
     def validate(self, number: str, *, actor: str, comment: str | None = None) -> MailRecord:
         """Approve the processing of a letter: it may then be answered or closed."""
-        _checked(Validate, registration_number=number, comment=comment)
+        return self._simple_action(Validate, Action.VALIDATE, number, actor=actor, comment=comment)
+
+    def _simple_action(
+        self, model: type[Any], action: Action, number: str, *, actor: str, comment: str | None
+    ) -> MailRecord:
+        """A desk action that only moves the letter's status (validate, close)."""
+        _checked(model, registration_number=number, comment=comment)
         _check(_ACTOR, actor, "actor")
         with self._store.write() as conn:
             row = self._row(conn, number)
-            self._transition(conn, row, Action.VALIDATE, actor=actor, comment=comment)
+            self._transition(conn, row, action, actor=actor, comment=comment)
             return self._record(conn, row["id"])
 
     def reply(
@@ -383,12 +389,7 @@ class MailOffice:
 
     def close(self, number: str, *, actor: str, comment: str | None = None) -> MailRecord:
         """File a letter whose processing is over."""
-        _checked(Close, registration_number=number, comment=comment)
-        _check(_ACTOR, actor, "actor")
-        with self._store.write() as conn:
-            row = self._row(conn, number)
-            self._transition(conn, row, Action.CLOSE, actor=actor, comment=comment)
-            return self._record(conn, row["id"])
+        return self._simple_action(Close, Action.CLOSE, number, actor=actor, comment=comment)
 
     def send(
         self,
