@@ -184,6 +184,7 @@ class Client:
                 return self.node.transport.request(str(service), message, timeout=wait).body
             except Fault as fault:
                 if fault.code is not FaultCode.TIMEOUT:
+                    self.node.record("out", raw, header=header, outcome="failed", fault=fault)
                     raise CallFailed(fault.code, fault.reason) from None
         raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
 
@@ -231,10 +232,14 @@ class Client:
         waiter = inbox.expect(header.id, hashlib.sha256(raw).hexdigest(), service, expected)
         self.node.record("out", raw, header=header, outcome="sent")
         try:
-            self.node.transport.notify(
-                str(service),
-                OutgoingMessage(raw, message_id=header.id, expiration_ms=int(ttl.total_seconds() * 1000)),
-            )
+            try:
+                self.node.transport.notify(
+                    str(service),
+                    OutgoingMessage(raw, message_id=header.id, expiration_ms=int(ttl.total_seconds() * 1000)),
+                )
+            except Fault as fault:
+                self.node.record("out", raw, header=header, outcome="failed", fault=fault)
+                raise
             receipts = waiter.wait(timeout)
         except Fault as fault:
             raise CallFailed(fault.code, fault.reason) from None

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import lxml.etree as etree
 import structlog
@@ -26,6 +27,10 @@ from bus.transport import connect
 from bus.transport.base import Transport
 from sdk.fault_message import fault_payload
 from sdk.idempotency import SqliteIdempotencyStore
+from sdk.messagelog import LogSettings, open_message_log
+
+if TYPE_CHECKING:
+    from sdk.anchoring import AnchorSender
 
 log = structlog.get_logger("govbus.messages")
 
@@ -43,6 +48,7 @@ class MessageRecorder(Protocol):
         header: Header | None,
         outcome: str,
         fault_code: str | None = None,
+        fault_reason: str | None = None,
     ) -> Any: ...
 
 
@@ -57,7 +63,12 @@ class Node:
         broker: str | Transport = "memory://",
         prefix: str = "govbus",
         recorder: MessageRecorder | None = None,
+        checkpoint_interval: float | None = None,
+        service_modes: Mapping[str, str] | None = None,
+        synchronous: str | None = None,
     ) -> None:
+        """``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
+        ``sdk.messagelog``: arguments, else the environment, else defaults); ignored with ``recorder``."""
         self.participant = (
             participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
         )
@@ -69,11 +80,28 @@ class Node:
         self.catalogue_view = CatalogueView(self.home)
         self.data_dir = self.home.participant_dir(self.participant)
         self.handled = SqliteIdempotencyStore(self.data_dir / "state.sqlite")
-        self.recorder = recorder if recorder is not None else _open_default_recorder(self)
+        self.anchor_sender: AnchorSender | None = None
+        self.recorder = (
+            recorder
+            if recorder is not None
+            else _open_default_recorder(
+                self,
+                LogSettings.resolve(
+                    checkpoint_interval=checkpoint_interval,
+                    service_modes=service_modes,
+                    synchronous=synchronous,
+                ),
+            )
+        )
         self._owns_transport = isinstance(broker, str)
         self.transport = connect(broker, prefix=prefix) if isinstance(broker, str) else broker
         self.log = log.bind(participant=str(self.participant))
         self._inbox: Any = None
+        if self.anchor_sender is not None:
+            latest = getattr(self.recorder, "latest_checkpoint", lambda: None)()
+            if latest is not None:
+                self.anchor_sender.submit(latest)  # the final checkpoint of the last run, if not yet anchored
+            self.anchor_sender.start()
 
     @property
     def catalogue(self) -> Catalogue:
@@ -124,7 +152,14 @@ class Node:
         """Write the message log entry (before any acknowledgement), count it and log one line."""
         code = str(fault.code) if fault is not None else None
         if self.recorder is not None:
-            self.recorder.record(direction, raw, header=header, outcome=outcome, fault_code=code)
+            self.recorder.record(
+                direction,
+                raw,
+                header=header,
+                outcome=outcome,
+                fault_code=code,
+                fault_reason=fault.reason if fault is not None else None,
+            )
         service_text = str(header.service) if header is not None else (service or "?")
         kind = str(header.kind) if header is not None else "?"
         MESSAGES.labels(service_text, kind, direction, outcome).inc()
@@ -156,6 +191,8 @@ class Node:
     def close(self) -> None:
         if self._inbox is not None:
             self._inbox.close()
+        if self.anchor_sender is not None:
+            self.anchor_sender.close()
         if self._owns_transport:
             self.transport.close()
         self.handled.close()
@@ -170,10 +207,6 @@ class Node:
         self.close()
 
 
-def _open_default_recorder(node: Node) -> MessageRecorder | None:
-    """The participant's message log in its directory, once bus.audit provides one."""
-    try:
-        from bus.audit import MessageLog  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return MessageLog.open(node.data_dir / "messages.sqlite", identity=node.identity)  # type: ignore[no-any-return]
+def _open_default_recorder(node: Node, settings: LogSettings) -> MessageRecorder | None:
+    """The participant's message log in its directory, anchored when the catalogue grants an anchor."""
+    return open_message_log(node, settings)  # type: ignore[no-any-return]

@@ -1,0 +1,90 @@
+"""The settings a ``Node`` opens its message log with, from its arguments or the environment.
+
+| setting | Node argument | environment | default |
+|---|---|---|---|
+| checkpoint every T seconds (0: never) | ``checkpoint_interval`` | ``GOVBUS_CHECKPOINT_SECONDS`` | 60 |
+| per-service mode | ``service_modes`` | ``GOVBUS_LOG_SERVICE_MODES`` (``SERVICE=metadata,...``) | full |
+| durability | ``synchronous`` | ``GOVBUS_LOG_SYNCHRONOUS`` (``normal`` or ``full``) | normal |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sdk.node import Node
+
+CHECKPOINT_ENV = "GOVBUS_CHECKPOINT_SECONDS"
+SERVICE_MODES_ENV = "GOVBUS_LOG_SERVICE_MODES"
+SYNCHRONOUS_ENV = "GOVBUS_LOG_SYNCHRONOUS"
+DEFAULT_CHECKPOINT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How a node's message log checkpoints, what it stores per service, and how durably."""
+
+    checkpoint_interval: float | None = DEFAULT_CHECKPOINT_SECONDS
+    service_modes: Mapping[str, str] = field(default_factory=dict)
+    synchronous: Literal["normal", "full"] = "normal"
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        checkpoint_interval: float | None = None,
+        service_modes: Mapping[str, str] | None = None,
+        synchronous: str | None = None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> LogSettings:
+        """Arguments first, then the environment, then the defaults; raise ValueError on a bad value."""
+        if checkpoint_interval is None:
+            text = environ.get(CHECKPOINT_ENV, "").strip()
+            checkpoint_interval = float(text) if text else DEFAULT_CHECKPOINT_SECONDS
+        if service_modes is None:
+            service_modes = parse_service_modes(environ.get(SERVICE_MODES_ENV, ""))
+        for service, mode in service_modes.items():
+            if mode not in ("full", "metadata"):
+                raise ValueError(f"log mode of {service} must be full or metadata, not {mode!r}")
+        sync = (synchronous or environ.get(SYNCHRONOUS_ENV, "") or "normal").strip().lower()
+        if sync not in ("normal", "full"):
+            raise ValueError(f"synchronous must be normal or full, not {sync!r}")
+        return cls(
+            checkpoint_interval=checkpoint_interval if checkpoint_interval > 0 else None,
+            service_modes=dict(service_modes),
+            synchronous=sync,  # type: ignore[arg-type]
+        )
+
+
+def parse_service_modes(text: str) -> dict[str, str]:
+    """``"MA/GOV/CNSS/attestations/cnss.attestation/v1=metadata, ..."`` as a dict."""
+    modes: dict[str, str] = {}
+    for item in text.replace(";", ",").split(","):
+        if item.strip():
+            service, sep, mode = item.partition("=")
+            if not sep:
+                raise ValueError(f"{SERVICE_MODES_ENV}: expected SERVICE=MODE, got {item.strip()!r}")
+            modes[service.strip()] = mode.strip().lower()
+    return modes
+
+
+def open_message_log(node: Node, settings: LogSettings) -> Any:
+    """The participant's message log in its directory, anchoring its checkpoints when the catalogue
+    grants it an anchor service (then ``node.anchor_sender`` is set, to be started once connected)."""
+    from bus.audit import MessageLog
+    from sdk.anchoring import AnchorSender, anchor_service
+
+    service = anchor_service(node.catalogue, node.participant)
+    sender = AnchorSender(node, service) if service is not None else None
+    node.anchor_sender = sender
+    return MessageLog.open(
+        node.data_dir / "messages.sqlite",
+        identity=node.identity,
+        checkpoint_interval=settings.checkpoint_interval,
+        service_modes=settings.service_modes,
+        synchronous=settings.synchronous,
+        on_checkpoint=sender.submit if sender is not None else None,
+    )
