@@ -35,7 +35,7 @@ log = structlog.get_logger(__name__)
 NAMESPACE = "urn:govbus:audit:1"
 SCHEMA = "audit.xsd"
 ANCHOR_SERVICE_CODE = "audit.checkpoint"
-"""The service code an audit participant is suggested to publish anchoring under (a notification)."""
+"""The service code (v1, request/reply) of the audit participant that anchors checkpoints (teleservices.audit_anchor)."""
 _NS = "{" + NAMESPACE + "}"
 
 
