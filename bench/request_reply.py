@@ -31,6 +31,7 @@ import pika
 
 from bench.echo_service import ECHO, PROVIDER, Ping
 from bus.logging import configure_logging
+from sdk import Client
 from sdk.testing import TestBus
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
@@ -89,6 +90,67 @@ def _measure(
     )
 
 
+def _process_worker(
+    factory: Callable[..., Callable[[], None]],
+    args: tuple[object, ...],
+    start: object,
+    seconds: float,
+    results: object,
+) -> None:
+    """One client in its own process (as separate agencies are): warm up, meet the others, call."""
+    configure_logging("WARNING")
+    call = factory(*args)
+    for _ in range(20):
+        call()
+    start.wait()  # type: ignore[attr-defined]
+    stop_at = time.perf_counter() + seconds
+    own: list[float] = []
+    while time.perf_counter() < stop_at:
+        began = time.perf_counter()
+        call()
+        own.append(time.perf_counter() - began)
+    results.put(own)  # type: ignore[attr-defined]
+
+
+def _measure_processes(
+    system: str,
+    clients: int,
+    seconds: float,
+    factory: Callable[..., Callable[[], None]],
+    args: tuple[object, ...],
+) -> Measure:
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(clients + 1), context.Queue()
+    workers = [
+        context.Process(target=_process_worker, args=(factory, args, start, seconds, results))
+        for _ in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    latencies = [results.get(timeout=seconds + 120) for _ in workers]
+    elapsed = time.perf_counter() - began
+    for worker in workers:
+        worker.join(30)
+    every = sorted(x for own in latencies for x in own)
+    return Measure(
+        f"{system} (client processes)",
+        clients,
+        len(every),
+        elapsed,
+        len(every) / elapsed,
+        statistics.median(every) * 1000,
+        every[int(len(every) * 0.99)] * 1000,
+    )
+
+
+def _govbus_client(root: str, url: str, prefix: str) -> Callable[[], None]:
+    client = Client(CLIENT, home=root, broker=url, prefix=prefix)
+    request = Ping(text=TEXT)
+    return lambda: client.call(PROVIDER, ECHO, request) and None
+
+
 def _raw_server(url: str, queue: str, ready: Event, stop: Event) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
@@ -139,21 +201,32 @@ def _raw_client(url: str, queue: str) -> Callable[[], None]:
     return call
 
 
-def bench_raw(url: str, clients: int, seconds: float) -> Measure:
+def bench_raw(
+    url: str, clients: int, seconds: float, *, servers: int = 1, processes: bool = False
+) -> Measure:
+    """``servers`` pika server processes consume the request queue (the fair match of ``--workers``)."""
     queue = f"bench-raw-{uuid.uuid4().hex[:8]}"
     context = multiprocessing.get_context("spawn")
-    ready, stop = context.Event(), context.Event()
-    server = context.Process(target=_raw_server, args=(url, queue, ready, stop))
-    server.start()
+    ready, stop = [context.Event() for _ in range(servers)], context.Event()
+    running = [context.Process(target=_raw_server, args=(url, queue, r, stop)) for r in ready]
+    for server in running:
+        server.start()
     try:
-        ready.wait(30)
+        for r in ready:
+            r.wait(30)
+        if processes:
+            return _measure_processes("raw pika", clients, seconds, _raw_client, (url, queue))
         return _measure("raw pika", clients, seconds, lambda: _raw_client(url, queue))
     finally:
         stop.set()
-        server.join(30)
+        for server in running:
+            server.join(30)
 
 
-def bench_govbus(url: str, clients: int, seconds: float) -> Measure:
+def bench_govbus(
+    url: str, clients: int, seconds: float, *, workers: int = 1, processes: bool = False
+) -> Measure:
+    """The provider runs ``govbus run --threads 4`` with ``--workers N`` processes."""
     with tempfile.TemporaryDirectory(prefix="govbus-bench-") as root, TestBus(Path(root), broker=url) as bus:
         bus.publish(ECHO, provider=PROVIDER, clients=[CLIENT])
         bus.sign_catalogue()
@@ -172,6 +245,8 @@ def bench_govbus(url: str, clients: int, seconds: float) -> Measure:
                 bus.prefix,
                 "--threads",
                 "4",
+                "--workers",
+                str(workers),
                 "--log-level",
                 "WARNING",
             ],
@@ -188,6 +263,9 @@ def bench_govbus(url: str, clients: int, seconds: float) -> Measure:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.2)
+
+            if processes:
+                return _measure_processes("govbus", clients, seconds, _govbus_client, (root, url, bus.prefix))
 
             def make_call() -> Callable[[], None]:
                 client = bus.client(CLIENT)
@@ -206,12 +284,35 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", default="1,4")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--client-processes",
+        action="store_true",
+        help="each client in its own process (separate agencies) instead of threads sharing one GIL",
+    )
+    parser.add_argument(
+        "--provider-workers",
+        type=int,
+        default=1,
+        help="govbus run --workers N for the provider, and N raw pika server processes",
+    )
     args = parser.parse_args()
     configure_logging("WARNING")
     rows = []
     for clients in (int(c) for c in args.clients.split(",")):
-        raw = bench_raw(args.broker, clients, args.seconds)
-        ours = bench_govbus(args.broker, clients, args.seconds)
+        raw = bench_raw(
+            args.broker,
+            clients,
+            args.seconds,
+            servers=args.provider_workers,
+            processes=args.client_processes,
+        )
+        ours = bench_govbus(
+            args.broker,
+            clients,
+            args.seconds,
+            workers=args.provider_workers,
+            processes=args.client_processes,
+        )
         rows.append(
             {
                 "clients": clients,
@@ -222,9 +323,14 @@ def main() -> None:
             }
         )
     if args.json:
-        print(json.dumps({"benchmark": "request_reply", "rows": rows}, indent=2))
+        mode = {"client_processes": args.client_processes, "provider_workers": args.provider_workers}
+        print(json.dumps({"benchmark": "request_reply", **mode, "rows": rows}, indent=2))
         return
-    print(f"request/reply, {args.seconds:g} s per cell, broker {args.broker.split('@')[-1]}")
+    print(
+        f"request/reply, {args.seconds:g} s per cell, broker {args.broker.split('@')[-1]}, clients as "
+        f"{'processes' if args.client_processes else 'threads of one process'}, "
+        f"{args.provider_workers} provider/server process(es)"
+    )
     print(
         "| clients | raw pika calls/s | govbus calls/s | ratio | raw p50 ms | govbus p50 ms | added p50 ms | govbus p99 ms |"
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -15,7 +17,7 @@ from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
 from bus.registry.catalogue import ServiceStyle
-from bus.transport.base import OutgoingMessage, Transport
+from bus.transport.base import OutgoingMessage, Publication, Transport
 from sdk.contract import Notification, Payload, RequestReply, decode, encode, validate_payload
 from sdk.errors import CallFailed
 from sdk.fault_message import fault_from_payload
@@ -246,6 +248,66 @@ class Client:
         finally:
             inbox.forget(header.id)
         return NotifyResult(header.id, service, expected, receipts)
+
+    def notify_many(
+        self,
+        contract: Notification[Payload, Payload],
+        notifications: Iterable[Payload],
+        *,
+        window: int = 256,
+        purpose: str | None = None,
+        user_id: str | None = None,
+        ttl: timedelta = DEFAULT_NOTIFICATION_TTL,
+        chunk: int = 128,
+    ) -> list[str]:
+        """Sign and publish many notifications with up to ``window`` publisher confirms in flight.
+
+        Returns their ids once every one is confirmed (stored by the broker in each subscriber's durable
+        queue). Each chunk is signed, logged and its digests kept (for the receipts) before it is
+        published; receipts arrive later in the inbox. Raises ``CallFailed`` if any publish failed.
+        """
+        service = contract.service_of(self.participant)
+        catalogue = self.node.catalogue
+        catalogue.service(service)
+        expected = catalogue.subscribers(service)
+        if not expected:
+            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        self._declare_subscriptions(service, expected)
+        inbox = self.node.inbox()
+        inbox.register(contract)
+        routing = str(service)
+        exchange = self.node.transport.topology.notifications_exchange
+        expiration_ms = int(ttl.total_seconds() * 1000)
+        ids: list[str] = []
+
+        def signed() -> Iterator[Publication]:
+            pending = iter(notifications)
+            while part := list(islice(pending, chunk)):
+                sent = []
+                for notification in part:
+                    header = Header.new(
+                        MessageKind.NOTIFICATION,
+                        self.participant,
+                        service,
+                        ttl=ttl,
+                        purpose=purpose,
+                        user_id=user_id,
+                    )
+                    sent.append((header, self.node.sign(header, encode(notification, contract.schema))))
+                inbox.sent.add_many([(h.id, hashlib.sha256(raw).hexdigest(), service) for h, raw in sent])
+                self.node.record_sent(sent)
+                for header, raw in sent:
+                    ids.append(header.id)
+                    message = OutgoingMessage(raw, message_id=header.id, expiration_ms=expiration_ms)
+                    yield Publication(exchange, routing, message)
+
+        faults = self.node.transport.publish_many(signed(), window=window)
+        failed = [fault for fault in faults if fault is not None]
+        if failed:
+            raise CallFailed(
+                failed[0].code, f"{len(failed)} of {len(faults)} notifications failed: {failed[0].reason}"
+            )
+        return ids
 
     def _declare_subscriptions(self, service: ServiceId, subscribers: list[ParticipantId]) -> None:
         if service in self._declared:

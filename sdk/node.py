@@ -180,6 +180,28 @@ class Node:
             sha256=hashlib.sha256(raw).hexdigest() if fault is not None else None,
         )
 
+    def record_sent(self, sent: list[tuple[Header, bytes]]) -> None:
+        """Log several signed outgoing messages in one log transaction (before any of them is sent)."""
+        many = getattr(self.recorder, "record_many", None)
+        if many is None:
+            for header, raw in sent:
+                self.record("out", raw, header=header, outcome="sent")
+            return
+        from bus.audit.log import RecordEntry
+
+        many([RecordEntry("out", raw, header, "sent") for header, raw in sent])
+        for header, raw in sent:
+            MESSAGES.labels(str(header.service), str(header.kind), "out", "sent").inc()
+            self.log.info(
+                "message",
+                id=header.id,
+                service=str(header.service),
+                kind=str(header.kind),
+                direction="out",
+                outcome="sent",
+                size=len(raw),
+            )
+
     def inbox(self) -> Any:
         """This participant's receipt inbox consumer, started on first use."""
         if self._inbox is None:

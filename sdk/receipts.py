@@ -96,6 +96,21 @@ class SentNotifications:
                 (message_id, digest, str(service), time.time()),
             )
 
+    def add_many(self, sent: list[tuple[str, str, ServiceId]]) -> None:
+        """``add`` for several notifications, in one transaction."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sent_notifications VALUES (?, ?, ?, ?)",
+                    [(message_id, digest, str(service), now) for message_id, digest, service in sent],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def digest(self, message_id: str) -> str | None:
         with self._lock:
             row = self._db.execute(

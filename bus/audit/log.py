@@ -12,7 +12,7 @@ import hashlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -59,6 +59,19 @@ class RecordRef:
     seq: int
     hash: str
     recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEntry:
+    """One record of ``MessageLog.record_many``: the arguments of ``MessageLog.record``."""
+
+    direction: Direction | str
+    raw: bytes
+    header: Header | None
+    outcome: Outcome | str
+    fault_code: str | None = None
+    fault_reason: str | None = None
+    mode: LogMode | str | None = None
 
 
 @dataclass(slots=True)
@@ -217,7 +230,23 @@ class MessageLog:
             Direction(direction), bytes(raw), header, Outcome(outcome), fault_code, fault_reason, mode
         )
         item = _Pending(values=values[0], raw=values[1])
-        return self._submit(item)
+        return self._submit([item])[0]
+
+    def record_many(self, entries: Iterable[RecordEntry]) -> list[RecordRef]:
+        """Append several records in one transaction (as ``record`` each), committed before returning."""
+        items = []
+        for entry in entries:
+            values, stored = self._values(
+                Direction(entry.direction),
+                bytes(entry.raw),
+                entry.header,
+                Outcome(entry.outcome),
+                entry.fault_code,
+                entry.fault_reason,
+                entry.mode,
+            )
+            items.append(_Pending(values=values, raw=stored))
+        return self._submit(items) if items else []
 
     def _values(
         self,
@@ -271,11 +300,12 @@ class MessageLog:
         }
         return values, stored
 
-    def _submit(self, item: _Pending) -> RecordRef:
+    def _submit(self, items: list[_Pending]) -> list[RecordRef]:
+        item = items[-1]  # queued together, so written in the same batch
         with self._cond:
             if self._closed:
                 raise LogClosed(f"{self.path} is closed")
-            self._queue.append(item)
+            self._queue.extend(items)
             while not item.done and self._busy:
                 self._cond.wait()
             if not item.done:
@@ -308,8 +338,7 @@ class MessageLog:
                 self._announce(checkpoint)
         if item.error is not None:
             raise item.error
-        assert item.ref is not None
-        return item.ref
+        return [pending.ref for pending in items if pending.ref is not None]
 
     def _read_head(self) -> tuple[int, str, str | None]:
         row = self._conn.execute(

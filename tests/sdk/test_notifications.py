@@ -70,3 +70,24 @@ def test_a_redelivered_notification_takes_effect_once(bus):
         time.sleep(0.05)
     time.sleep(0.5)
     assert seen == ["once"]
+
+
+def test_notify_many_publishes_signed_logged_notifications_whose_receipts_reach_the_inbox(bus):
+    received = []
+    apps = [fund(participant) for participant in FUNDS]
+    for app, _ in apps:
+        bus.start(app)
+    notifier = bus.client(NOTIFIER)
+    notifier.node.inbox().register(NOTE, lambda receipt, ctx: received.append(receipt))
+    texts = [f"deceased {n}" for n in range(5)]
+    logged_before = notifier.node.recorder.head()[0]
+    ids = notifier.notify_many(NOTE, [Ping(text=t) for t in texts], window=2, chunk=2)
+    assert len(set(ids)) == 5
+    assert notifier.node.recorder.head()[0] >= logged_before + 5  # logged before publishing
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(received) < 5 * len(FUNDS):
+        time.sleep(0.05)
+    assert sorted((str(r.subscriber), r.header.correlation_id) for r in received) == sorted(
+        (fund_id, message_id) for fund_id in FUNDS for message_id in ids
+    )
+    assert all(sorted(seen) == sorted(texts) for _, seen in apps)
