@@ -84,7 +84,14 @@ class _TracingRecorder:
         self._inner = inner
 
     def record(
-        self, direction: str, raw: bytes, *, header: Any, outcome: str, fault_code: str | None = None
+        self,
+        direction: str,
+        raw: bytes,
+        *,
+        header: Any,
+        outcome: str,
+        fault_code: str | None = None,
+        **details: Any,
     ) -> Any:
         if header is None:
             event = Event(self._participant, direction, outcome, fault_code=fault_code)
@@ -102,7 +109,9 @@ class _TracingRecorder:
             )
         self._trace.add(event)
         if self._inner is not None:
-            return self._inner.record(direction, raw, header=header, outcome=outcome, fault_code=fault_code)
+            return self._inner.record(
+                direction, raw, header=header, outcome=outcome, fault_code=fault_code, **details
+            )
         return None
 
     def close(self) -> None:
