@@ -5,6 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (no new flakiness from fresh random draws); developers' runs
+# keep exploring new ones.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 RABBITMQ_URL = os.environ.get("GOVBUS_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672/")
 

@@ -35,7 +35,7 @@ from tests.faults.test_envelope_properties import DOCUMENTED, byte_mutants
 
 SERVICE = WORK.service_of(PROVIDER)
 CRASH = "handler failed; message rejected"
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30)
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co")), min_size=1, max_size=30)
 
 
 @dataclass
@@ -47,11 +47,20 @@ class Spy:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(
-        self, direction: str, raw: bytes, *, header: Any, outcome: str, fault_code: str | None = None
+        self,
+        direction: str,
+        raw: bytes,
+        *,
+        header: Any,
+        outcome: str,
+        fault_code: str | None = None,
+        **details: Any,
     ) -> Any:
         with self.lock:
             self.records.append((direction, bytes(raw), outcome, fault_code))
-        return self.inner.record(direction, raw, header=header, outcome=outcome, fault_code=fault_code)
+        return self.inner.record(
+            direction, raw, header=header, outcome=outcome, fault_code=fault_code, **details
+        )
 
     def close(self) -> None:
         self.inner.close()
