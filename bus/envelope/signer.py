@@ -44,18 +44,25 @@ def _signature_template(certificate_der: bytes, is_rsa: bool) -> str:
     )
 
 
-def _sign(signature: etree._Element, identity: SigningIdentity) -> None:
+def _sign(signature: etree._Element, key: xmlsec.Key) -> None:
     context = xmlsec.SignatureContext()
-    context.key = identity.xmlsec_key
+    context.key = key
     context.sign(signature)
+
+
+def append_signature(
+    root: etree._Element, key: xmlsec.Key, certificate_der: bytes, *, is_rsa: bool
+) -> etree._Element:
+    """Sign any govbus document (envelope, catalogue) with this profile: a Signature appended last,
+    covering the whole document, with ``certificate_der`` in KeyInfo; return the tree."""
+    root.append(etree.fromstring(_signature_template(certificate_der, is_rsa)))
+    _sign(root[-1], key)
+    return root
 
 
 def sign_tree(root: etree._Element, identity: SigningIdentity) -> etree._Element:
     """Append a Signature to an unsigned envelope tree, signed by ``identity``; return the tree."""
-    template = _signature_template(identity.certificate_der, identity.is_rsa)
-    root.append(etree.fromstring(template))
-    _sign(root[-1], identity)
-    return root
+    return append_signature(root, identity.xmlsec_key, identity.certificate_der, is_rsa=identity.is_rsa)
 
 
 def sign_envelope(header: Header, payload: etree._Element, identity: SigningIdentity) -> bytes:
@@ -63,5 +70,5 @@ def sign_envelope(header: Header, payload: etree._Element, identity: SigningIden
     if header.client != identity.participant:
         raise ValueError(f"{identity.participant} cannot sign a message whose client is {header.client}")
     root = envelope_tree(header, payload, _signature_template(identity.certificate_der, identity.is_rsa))
-    _sign(root[-1], identity)
+    _sign(root[-1], identity.xmlsec_key)
     return etree.tostring(root, encoding="UTF-8")

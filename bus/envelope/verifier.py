@@ -132,18 +132,7 @@ class EnvelopeVerifier:
         certificate_text, method, digest = _check_signed_info(signature)
         moment = at or datetime.now(UTC)
         signer = self.trust.check(self._certificate_der(certificate_text), at=moment)
-        # libxmlsec gets the same policy, narrowed to this signature's checked algorithms.
-        context = xmlsec.SignatureContext()
-        context.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
-        context.enable_signature_transform(XMLSEC_TRANSFORM_BY_URI[method])
-        context.enable_reference_transform(xmlsec.Transform.ENVELOPED)
-        context.enable_reference_transform(xmlsec.Transform.EXCL_C14N)
-        context.enable_reference_transform(XMLSEC_TRANSFORM_BY_URI[digest])
-        context.key = self._key(signer)
-        try:
-            context.verify(signature)
-        except xmlsec.Error as error:
-            raise Fault(FaultCode.INVALID_SIGNATURE, f"signature does not verify ({error})") from None
+        verify_signature_value(signature, self._key(signer), method, digest)
         if header.client != signer.participant:
             raise Fault(
                 FaultCode.SENDER_MISMATCH,
@@ -193,6 +182,30 @@ class EnvelopeVerifier:
             raise Fault(FaultCode.ISSUED_IN_FUTURE, f"issued {header.issued.isoformat()} is in the future")
         if header.expires + skew < now:
             raise Fault(FaultCode.EXPIRED, f"message expired at {header.expires.isoformat()}")
+
+
+def check_signature_shape(root: etree._Element) -> tuple[etree._Element, bytes, str, str]:
+    """Pin the one Signature of a signed govbus document (envelope, catalogue): its place, shape and
+    algorithms. Return (signature, signer certificate DER from KeyInfo, signature method, digest method)."""
+    signature = _the_signature(root)
+    certificate_text, method, digest = _check_signed_info(signature)
+    return signature, _base64_certificate(certificate_text), method, digest
+
+
+def verify_signature_value(signature: etree._Element, key: xmlsec.Key, method: str, digest: str) -> None:
+    """Check the signature cryptographically with ``key``; libxmlsec gets the same policy, narrowed to
+    the algorithms ``check_signature_shape`` accepted. ``Client.InvalidSignature`` when it fails."""
+    context = xmlsec.SignatureContext()
+    context.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
+    context.enable_signature_transform(XMLSEC_TRANSFORM_BY_URI[method])
+    context.enable_reference_transform(xmlsec.Transform.ENVELOPED)
+    context.enable_reference_transform(xmlsec.Transform.EXCL_C14N)
+    context.enable_reference_transform(XMLSEC_TRANSFORM_BY_URI[digest])
+    context.key = key
+    try:
+        context.verify(signature)
+    except xmlsec.Error as error:
+        raise Fault(FaultCode.INVALID_SIGNATURE, f"signature does not verify ({error})") from None
 
 
 def _the_signature(root: etree._Element) -> etree._Element:

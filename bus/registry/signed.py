@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bus.envelope.model import format_timestamp, utc_now
+from bus.envelope.signer import append_signature
+from bus.envelope.verifier import check_signature_shape, verify_signature_value
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.registry.catalogue import Catalogue, Grant, Right, ServiceEntry, ServiceStyle
@@ -22,7 +24,6 @@ from bus.xml import parse_untrusted
 
 NAMESPACE = "urn:govbus:catalogue:1"
 _NS = "{" + NAMESPACE + "}"
-_DS = "{http://www.w3.org/2000/09/xmldsig#}"
 
 
 def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
@@ -80,51 +81,35 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
 
 
 def sign_catalogue(catalogue: Catalogue, ca_key_pem: bytes, ca_cert_pem: bytes) -> bytes:
-    """Serialise and sign ``catalogue`` with the CA key."""
-    root = catalogue_to_xml(catalogue)
+    """Serialise and sign ``catalogue`` with the CA key (the envelope's signature profile)."""
     certificate = x509.load_pem_x509_certificate(ca_cert_pem)
-    is_rsa = isinstance(certificate.public_key(), rsa.RSAPublicKey)
-    method = xmlsec.Transform.RSA_SHA256 if is_rsa else xmlsec.Transform.ECDSA_SHA256
-    signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, method, ns="ds")
-    root.append(signature)
-    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri="")
-    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
-    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
-    context = xmlsec.SignatureContext()
-    context.key = xmlsec.Key.from_memory(ca_key_pem, xmlsec.KeyFormat.PEM)
-    context.sign(signature)
+    key = xmlsec.Key.from_memory(ca_key_pem, xmlsec.KeyFormat.PEM)
+    root = append_signature(
+        catalogue_to_xml(catalogue),
+        key,
+        certificate.public_bytes(serialization.Encoding.DER),
+        is_rsa=isinstance(certificate.public_key(), rsa.RSAPublicKey),
+    )
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
 def load_catalogue(data: bytes, ca_certificate: x509.Certificate) -> Catalogue:
-    """Verify a signed catalogue against the CA certificate and read it; ``Server.CatalogueInvalid`` if not."""
+    """Verify a signed catalogue against the CA certificate and read it; ``Server.CatalogueInvalid`` if not.
+
+    The signature must follow the envelope's profile (one Signature, last, covering the whole document,
+    allowed algorithms only) and carry the bus CA certificate itself.
+    """
     try:
         root = parse_untrusted(data)
+        if root.tag != _NS + "Catalogue":
+            raise Fault(FaultCode.MALFORMED_MESSAGE, f"root element is {root.tag}, not a govbus Catalogue")
+        signature, certificate_der, method, digest = check_signature_shape(root)
+        ca_der = ca_certificate.public_bytes(serialization.Encoding.DER)
+        if certificate_der != ca_der:
+            raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "the catalogue is not signed by the bus CA")
+        key = xmlsec.Key.from_memory(ca_der, xmlsec.KeyFormat.CERT_DER)
+        verify_signature_value(signature, key, method, digest)
     except Fault as fault:
-        raise Fault(FaultCode.CATALOGUE_INVALID, fault.reason) from None
-    signatures = list(root.iter(_DS + "Signature"))
-    if root.tag != _NS + "Catalogue" or len(signatures) != 1 or root[-1] is not signatures[0]:
-        raise Fault(FaultCode.CATALOGUE_INVALID, "not a catalogue with exactly one signature, last")
-    references = list(signatures[0].iter(_DS + "Reference"))
-    if len(references) != 1 or references[0].get("URI") != "":
-        raise Fault(FaultCode.CATALOGUE_INVALID, "the catalogue signature must cover the whole document")
-    context = xmlsec.SignatureContext()
-    for transform in (
-        xmlsec.Transform.EXCL_C14N,
-        xmlsec.Transform.ECDSA_SHA256,
-        xmlsec.Transform.RSA_SHA256,
-    ):
-        context.enable_signature_transform(transform)
-    for transform in (xmlsec.Transform.ENVELOPED, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.SHA256):
-        context.enable_reference_transform(transform)
-    context.key = xmlsec.Key.from_memory(
-        ca_certificate.public_bytes(serialization.Encoding.DER), xmlsec.KeyFormat.CERT_DER
-    )
-    try:
-        context.verify(signatures[0])
-    except xmlsec.Error:
-        raise Fault(
-            FaultCode.CATALOGUE_INVALID, "the catalogue signature does not verify with the bus CA"
-        ) from None
-    root.remove(signatures[0])
+        raise Fault(FaultCode.CATALOGUE_INVALID, f"{fault.code}: {fault.reason}") from None
+    root.remove(signature)
     return catalogue_from_xml(root)
