@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import structlog
 
-from sdk import CallFailed, Client
+from sdk import Client
+from sdk.backoff import RecipientBackoff
 from sdk.periodic import Periodic
 from teleservices.mail_office.contract import DEPOSIT, STATUS
 from teleservices.mail_office.models import Acknowledgement, Deposit, StatusChange
@@ -85,10 +86,9 @@ class OutboxPump:
     ) -> None:
         self.office = office
         self.sink = sink
-        self.interval = interval
-        self.max_backoff = max_backoff
-        self._monotonic = monotonic
-        self._held: dict[str, tuple[float, int]] = {}
+        self.backoff = RecipientBackoff(
+            base=interval, maximum=max_backoff, event="mail_office.destination_backoff", monotonic=monotonic
+        )
         self._periodic = Periodic("mail-office-outbox", self.drain, interval=interval)
 
     def start(self) -> OutboxPump:
@@ -104,7 +104,7 @@ class OutboxPump:
 
     def drain(self) -> DrainReport:
         """One pass over the outbox, skipping destinations in backoff."""
-        report = self.office.drain(self._send, to=self._ready)
+        report = self.office.drain(self._send, to=self.backoff.ready)
         for message_id, reason in report.failed:
             log.warning(
                 "mail_office.outbox_failed", office=self.office.participant, id=message_id, error=reason
@@ -113,27 +113,14 @@ class OutboxPump:
             log.info("mail_office.outbox_sent", office=self.office.participant, count=len(report.sent))
         return report
 
-    def _ready(self, destination: str) -> bool:
-        held = self._held.get(destination)
-        return held is None or held[0] <= self._monotonic()
-
     def _send(self, message: OutboxMessage) -> Acknowledgement | None:
         try:
             result = self.sink(message)
         except Exception as error:
-            self._failed(message.destination, error)
+            self.backoff.failed(message.destination, error)
             raise
-        self._held.pop(message.destination, None)
+        self.backoff.succeeded(message.destination)
         return result
-
-    def _failed(self, destination: str, error: Exception) -> None:
-        _, failures = self._held.get(destination, (0.0, 0))
-        delay = min(self.interval * 2**failures, self.max_backoff)
-        self._held[destination] = (self._monotonic() + delay, failures + 1)
-        code = (
-            (error.service_code or str(error.code)) if isinstance(error, CallFailed) else type(error).__name__
-        )
-        log.info("mail_office.destination_backoff", destination=destination, seconds=delay, error=code)
 
 
 __all__ = ["DELIVERY_PURPOSE", "STATUS_PURPOSE", "BusSink", "OutboxPump", "StatusNotAcknowledged"]

@@ -15,7 +15,8 @@ from typing import Any
 
 import structlog
 
-from sdk import CallFailed, Client, RequestReply
+from sdk import Client, RequestReply
+from sdk.backoff import RecipientBackoff
 from sdk.periodic import Periodic
 from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
 from teleservices.signature_book.book import SignatureBook
@@ -90,11 +91,10 @@ class EventPump:
     ) -> None:
         self.book = book
         self.sink = _Watched(sink, self)
-        self.interval = interval
-        self.max_backoff = max_backoff
         self.batch = batch
-        self._monotonic = monotonic
-        self._held: dict[str, tuple[float, int]] = {}
+        self.backoff = RecipientBackoff(
+            base=interval, maximum=max_backoff, event="signature_book.recipient_backoff", monotonic=monotonic
+        )
         self._periodic = Periodic("signature-book-events", self.drain, interval=interval)
 
     def start(self) -> EventPump:
@@ -112,25 +112,17 @@ class EventPump:
         """One pass over the outbox, skipping recipients in backoff; return how many events went."""
         total = 0
         while not self._periodic.stopping:
-            now = self._monotonic()
-            held = [recipient for recipient, (until, _) in self._held.items() if until > now]
-            delivered = self.book.deliver_events(self.sink, limit=self.batch, exclude=held)
+            delivered = self.book.deliver_events(self.sink, limit=self.batch, exclude=self.backoff.held())
             total += delivered
             if delivered < self.batch:
                 return total
         return total
 
     def failed(self, recipient: str, error: Exception) -> None:
-        _, failures = self._held.get(recipient, (0.0, 0))
-        delay = min(self.interval * 2**failures, self.max_backoff)
-        self._held[recipient] = (self._monotonic() + delay, failures + 1)
-        code = (
-            error.service_code or str(error.code) if isinstance(error, CallFailed) else type(error).__name__
-        )
-        log.info("signature_book.recipient_backoff", recipient=recipient, seconds=delay, error=code)
+        self.backoff.failed(recipient, error)
 
     def succeeded(self, recipient: str) -> None:
-        self._held.pop(recipient, None)
+        self.backoff.succeeded(recipient)
 
 
 __all__ = ["BusSink", "EventNotAcknowledged", "EventPump", "event_target"]
