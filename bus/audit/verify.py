@@ -185,16 +185,34 @@ def check_envelope(
     verifier: EnvelopeVerifier, record: Record, participant: str
 ) -> tuple[Problem | None, VerifiedEnvelope | None]:
     """Verify a full-mode record's envelope at its recorded time and compare it with the record."""
-    assert record.raw is not None
-    try:
-        verified = verifier.verify(bytes(record.raw), at=parse_timestamp(record.recorded_at))
-    except Fault as fault:
+    return check_envelopes(verifier, [record], participant)[0]
+
+
+def check_envelopes(
+    verifier: EnvelopeVerifier, records: Sequence[Record], participant: str
+) -> list[tuple[Problem | None, VerifiedEnvelope | None]]:
+    """``check_envelope`` for several records, their envelopes verified as one batch."""
+    items = []
+    for record in records:
+        assert record.raw is not None
+        items.append((bytes(record.raw), parse_timestamp(record.recorded_at)))
+    return [
+        _compare(result, record, participant)
+        for record, result in zip(records, verifier.verify_many(items), strict=True)
+    ]
+
+
+def _compare(
+    result: VerifiedEnvelope | Fault, record: Record, participant: str
+) -> tuple[Problem | None, VerifiedEnvelope | None]:
+    if isinstance(result, Fault):
         return Problem(
             ProblemKind.ENVELOPE,
             f"record {record.seq}: the stored envelope does not verify at its recorded time "
-            f"{record.recorded_at}: {fault.code}: {fault.reason}",
+            f"{record.recorded_at}: {result.code}: {result.reason}",
             record.seq,
         ), None
+    verified = result
     found = []
     if record.header_origin == HeaderOrigin.ENVELOPE:
         differences = header_differences(verified, record)
@@ -225,14 +243,15 @@ def _init_worker(trust: TrustFiles) -> None:
 
 def _check_batch(records: list[Record], participant: str) -> list[Problem]:
     assert _worker_verifier is not None
-    found = (check_envelope(_worker_verifier, record, participant)[0] for record in records)
-    return [problem for problem in found if problem is not None]
+    found = check_envelopes(_worker_verifier, records, participant)
+    return [problem for problem, _ in found if problem is not None]
 
 
 class _EnvelopeChecks:
     """Envelope verification, inline or spread over worker processes (``jobs`` > 1)."""
 
-    BATCH = 256
+    BATCH = 256  # records per job sent to a worker process
+    INLINE_BATCH = 32  # records verified together in this process (see EnvelopeVerifier.verify_many)
 
     def __init__(self, trust: TrustFiles, participant: str, jobs: int, report: VerificationReport) -> None:
         self.participant = participant
@@ -251,32 +270,30 @@ class _EnvelopeChecks:
             self.report.signatures_skipped += 1
             return
         self.report.envelopes_verified += 1
-        if self.pool is None:
-            problem = check_envelope(self.verifier, record, self.participant)[0]
-            if problem is not None:
-                self.report.problems.append(problem)
-            return
         self.batch.append(record)
-        if len(self.batch) >= self.BATCH:
+        if len(self.batch) >= (self.BATCH if self.pool is not None else self.INLINE_BATCH):
             self._flush()
 
     def _flush(self) -> None:
-        assert self.pool is not None
-        if self.batch:
-            self.pending.append(self.pool.submit(_check_batch, self.batch, self.participant))
-            self.batch = []
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        if self.pool is None:
+            found = check_envelopes(self.verifier, batch, self.participant)
+            self.report.problems.extend(problem for problem, _ in found if problem is not None)
+            return
+        self.pending.append(self.pool.submit(_check_batch, batch, self.participant))
         while len(self.pending) > 4 * self.jobs:
             self.report.problems.extend(self.pending.pop(0).result())
 
     def finish(self) -> None:
-        if self.pool is None:
-            return
         try:
             self._flush()
             for future in self.pending:
                 self.report.problems.extend(future.result())
         finally:
-            self.pool.shutdown(cancel_futures=True)
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
 
 
 def verify_log(

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -91,6 +92,27 @@ class VerifiedEnvelope:
         return hashlib.sha256(self.raw).hexdigest()
 
 
+@dataclass(slots=True)
+class _Check:
+    """One envelope on its way through the rules: what each rule found, for the rules after it."""
+
+    data: bytes
+    at: datetime | None
+    moment: datetime
+    root: etree._Element | None = None
+    signature: etree._Element | None = None
+    header: Header | None = None
+    certificate_text: str = ""
+    method: str = ""
+    digest: str = ""
+    signer: TrustedSigner | None = None
+    fault: Fault | None = None
+
+    def verified(self) -> VerifiedEnvelope:
+        assert self.header is not None and self.root is not None and self.signer is not None
+        return VerifiedEnvelope(header=self.header, root=self.root, signer=self.signer, raw=bytes(self.data))
+
+
 class EnvelopeVerifier:
     """Verifies envelopes against one bus trust store; thread-safe.
 
@@ -111,6 +133,14 @@ class EnvelopeVerifier:
         self._keys: dict[bytes, xmlsec.Key] = {}
         self._certificates: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._rules: tuple[Callable[[_Check], None], ...] = (
+            self._parse,
+            self._validate,
+            self._read,
+            self._trust,
+            self._verify_signature,
+            self._accept,
+        )
 
     def verify(self, data: bytes, *, at: datetime | None = None) -> VerifiedEnvelope:
         """Return the verified envelope or raise the ``Fault`` of the first broken rule.
@@ -118,32 +148,76 @@ class EnvelopeVerifier:
         ``at`` evaluates the time rules (message window, certificate validity, revocation) at another
         moment than now, for auditors; the replay rule then does not apply.
         """
-        root = parse_untrusted(data, max_bytes=self.policy.max_bytes)
+        check = _Check(data, at, at or datetime.now(UTC))
+        for rule in self._rules:
+            rule(check)
+        return check.verified()
+
+    def verify_many(self, items: Sequence[tuple[bytes, datetime | None]]) -> list[VerifiedEnvelope | Fault]:
+        """``verify`` each (data, at) pair: the verified envelope, or the ``Fault`` of its first broken rule.
+
+        The same rules in the same order for each envelope, applied one rule to the whole batch at a
+        time: libxml2, libxmlsec and OpenSSL then stay in the CPU's caches, which makes a batch of a few
+        dozen envelopes about a quarter cheaper to verify than one envelope at a time (auditors
+        re-checking a log; see bench/audit.py).
+        """
+        now = datetime.now(UTC)
+        checks = [_Check(data, at, at or now) for data, at in items]
+        live = checks
+        for rule in self._rules:
+            passed = []
+            for check in live:
+                try:
+                    rule(check)
+                except Fault as fault:
+                    check.fault = fault
+                else:
+                    passed.append(check)
+            live = passed
+        return [check.fault if check.fault is not None else check.verified() for check in checks]
+
+    def _parse(self, check: _Check) -> None:
+        root = parse_untrusted(check.data, max_bytes=self.policy.max_bytes)
         if root.tag != ENVELOPE_TAG:
             raise Fault(FaultCode.MALFORMED_MESSAGE, f"root element is {root.tag}, not a govbus Envelope")
-        signature = _the_signature(root)
+        check.signature = _the_signature(root)
+        check.root = root
+
+    @staticmethod
+    def _validate(check: _Check) -> None:
         schema = envelope_schema()
-        if not schema.validate(root):
+        if not schema.validate(check.root):
             error = schema.error_log.last_error
             where = f"line {error.line}: {error.message}" if error is not None else "invalid"
             raise Fault(FaultCode.SCHEMA_VIOLATION, where)
+
+    @staticmethod
+    def _read(check: _Check) -> None:
         # Read now (the tree does not change), trust only once the signature over it has verified.
-        header = read_header(root)
-        certificate_text, method, digest = _check_signed_info(signature)
-        moment = at or datetime.now(UTC)
-        signer = self.trust.check(self._certificate_der(certificate_text), at=moment)
-        verify_signature_value(signature, self._key(signer), method, digest)
+        assert check.root is not None and check.signature is not None
+        check.header = read_header(check.root)
+        check.certificate_text, check.method, check.digest = _check_signed_info(check.signature)
+
+    def _trust(self, check: _Check) -> None:
+        check.signer = self.trust.check(self._certificate_der(check.certificate_text), at=check.moment)
+
+    def _verify_signature(self, check: _Check) -> None:
+        assert check.signature is not None and check.signer is not None
+        verify_signature_value(check.signature, self._key(check.signer), check.method, check.digest)
+
+    def _accept(self, check: _Check) -> None:
+        header, signer = check.header, check.signer
+        assert header is not None and signer is not None
         if header.client != signer.participant:
             raise Fault(
                 FaultCode.SENDER_MISMATCH,
                 f"client {header.client} is not the signer {signer.participant}",
             )
-        self._check_time(header, moment)
-        if self.replay_cache is not None and at is None:
+        self._check_time(header, check.moment)
+        if self.replay_cache is not None and check.at is None:
             until = header.expires + self.policy.clock_skew
             if not self.replay_cache.check_and_remember(header.id, until=until):
                 raise Fault(FaultCode.REPLAY, f"message id {header.id} was already received")
-        return VerifiedEnvelope(header=header, root=root, signer=signer, raw=bytes(data))
 
     def _certificate_der(self, text: str) -> bytes:
         """The DER of an X509Certificate text; the bytes of a certificate seen before are reused, so the
