@@ -181,6 +181,11 @@ def header_differences(verified: VerifiedEnvelope, record: Record) -> list[str]:
     return [name for name, value in header_fields(verified.header).items() if getattr(record, name) != value]
 
 
+# Envelopes verified together (``EnvelopeVerifier.verify_many``): a few dozen keep the XML and crypto
+# libraries in the CPU caches; many more spill the trees out of them.
+VERIFY_BATCH = 32
+
+
 def check_envelope(
     verifier: EnvelopeVerifier, record: Record, participant: str
 ) -> tuple[Problem | None, VerifiedEnvelope | None]:
@@ -191,15 +196,15 @@ def check_envelope(
 def check_envelopes(
     verifier: EnvelopeVerifier, records: Sequence[Record], participant: str
 ) -> list[tuple[Problem | None, VerifiedEnvelope | None]]:
-    """``check_envelope`` for several records, their envelopes verified as one batch."""
-    items = []
-    for record in records:
-        assert record.raw is not None
-        items.append((bytes(record.raw), parse_timestamp(record.recorded_at)))
-    return [
-        _compare(result, record, participant)
-        for record, result in zip(records, verifier.verify_many(items), strict=True)
-    ]
+    """``check_envelope`` for several records, their envelopes verified in batches of ``VERIFY_BATCH``."""
+    results: list[VerifiedEnvelope | Fault] = []
+    for start in range(0, len(records), VERIFY_BATCH):
+        items = []
+        for record in records[start : start + VERIFY_BATCH]:
+            assert record.raw is not None
+            items.append((bytes(record.raw), parse_timestamp(record.recorded_at)))
+        results.extend(verifier.verify_many(items))
+    return [_compare(result, record, participant) for record, result in zip(records, results, strict=True)]
 
 
 def _compare(
@@ -251,7 +256,6 @@ class _EnvelopeChecks:
     """Envelope verification, inline or spread over worker processes (``jobs`` > 1)."""
 
     BATCH = 256  # records per job sent to a worker process
-    INLINE_BATCH = 32  # records verified together in this process (see EnvelopeVerifier.verify_many)
 
     def __init__(self, trust: TrustFiles, participant: str, jobs: int, report: VerificationReport) -> None:
         self.participant = participant
@@ -271,7 +275,7 @@ class _EnvelopeChecks:
             return
         self.report.envelopes_verified += 1
         self.batch.append(record)
-        if len(self.batch) >= (self.BATCH if self.pool is not None else self.INLINE_BATCH):
+        if len(self.batch) >= (self.BATCH if self.pool is not None else VERIFY_BATCH):
             self._flush()
 
     def _flush(self) -> None:
