@@ -115,6 +115,15 @@ class SqliteIdempotencyStore:
         self, message_id: str, digest: str, redelivered: bool, keep_until: float
     ) -> tuple[Begin, Callable[[], object] | None]:
         with self._lock:
+            claimed = self._db.execute(  # one statement, one transaction: the usual case, a new id
+                "INSERT INTO handled (id, digest, state, keep_until, owner) VALUES (?, ?, 'running', ?, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                (message_id, digest, keep_until, self._owner),
+            ).rowcount
+            if claimed == 1:
+                self._running[message_id] = threading.Event()
+                self._purge_now_and_then()
+                return Begin(Claim.NEW), None
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(

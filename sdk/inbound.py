@@ -1,8 +1,9 @@
 """The receiving pipeline of providers and subscribers, one instance per consumed queue.
 
 verify -> admit (kind, service, catalogue rights) -> deduplicate -> decode -> handler -> encode -> sign
-answer -> log -> store answer -> send answer -> acknowledge. Every refusal is a signed fault to the sender
-when there is someone to tell, a log record always, and the worker serves the next message.
+answer -> log the message and its answer (one transaction) -> store answer -> send answer -> acknowledge.
+Every refusal is a signed fault to the sender when there is someone to tell, a log record always, and the
+worker serves the next message.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sdk.context import Context
 from sdk.contract import Contract, Payload, decode, encode, payload_models
 from sdk.errors import ServiceError
 from sdk.idempotency import Claim
-from sdk.node import Node
+from sdk.node import LogEntry, Node
 
 log = structlog.get_logger(__name__)
 
@@ -90,15 +91,12 @@ class Inbound:
             self.node.record("in", raw, header=header, outcome="duplicate-in-flight", started=started)
             return
         try:
-            self.node.record("in", raw, header=header, outcome="accepted", started=started)
             answer_header, answer, fault = self._run(verified, delivery.redelivered)
-            self.node.record(
-                "out",
-                answer,
-                header=answer_header,
-                outcome="fault" if fault else "sent",
-                fault=fault,
-                started=started,
+            self.node.record_many(  # the message and its answer, in one log transaction
+                [
+                    LogEntry("in", raw, header, "accepted", started=started),
+                    LogEntry("out", answer, answer_header, "fault" if fault else "sent", fault, started),
+                ]
             )
             self.node.handled.finish(header.id, answer)
         except BaseException:

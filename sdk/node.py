@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +36,27 @@ if TYPE_CHECKING:
 log = structlog.get_logger("govbus.messages")
 
 ANSWER_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One message for the participant's log: ``Node.record``'s arguments."""
+
+    direction: str
+    raw: bytes
+    header: Header | None
+    outcome: str
+    fault: Fault | None = None
+    started: float | None = None
+    service: str | None = None
+
+    @property
+    def fault_code(self) -> str | None:
+        return str(self.fault.code) if self.fault is not None else None
+
+    @property
+    def fault_reason(self) -> str | None:
+        return self.fault.reason if self.fault is not None else None
 
 
 class MessageRecorder(Protocol):
@@ -150,57 +172,63 @@ class Node:
         service: str | None = None,
     ) -> None:
         """Write the message log entry (before any acknowledgement), count it and log one line."""
-        code = str(fault.code) if fault is not None else None
-        if self.recorder is not None:
-            self.recorder.record(
-                direction,
-                raw,
-                header=header,
-                outcome=outcome,
-                fault_code=code,
-                fault_reason=fault.reason if fault is not None else None,
-            )
-        service_text = str(header.service) if header is not None else (service or "?")
+        self.record_many([LogEntry(direction, raw, header, outcome, fault, started, service)])
+
+    def record_many(self, entries: Sequence[LogEntry]) -> None:
+        """Write several message log entries in one log transaction, then count and log each."""
+        recorder = self.recorder
+        if recorder is not None:
+            many = getattr(recorder, "record_many", None)
+            if many is not None and len(entries) > 1:
+                from bus.audit.log import RecordEntry
+
+                many(
+                    [
+                        RecordEntry(e.direction, e.raw, e.header, e.outcome, e.fault_code, e.fault_reason)
+                        for e in entries
+                    ]
+                )
+            else:
+                for e in entries:
+                    recorder.record(
+                        e.direction,
+                        e.raw,
+                        header=e.header,
+                        outcome=e.outcome,
+                        fault_code=e.fault_code,
+                        fault_reason=e.fault_reason,
+                    )
+        for entry in entries:
+            self._announce(entry)
+
+    def record_sent(self, sent: list[tuple[Header, bytes]]) -> None:
+        """Log several signed outgoing messages in one log transaction (before any of them is sent)."""
+        self.record_many([LogEntry("out", raw, header, "sent") for header, raw in sent])
+
+    def _announce(self, entry: LogEntry) -> None:
+        """Count a logged message and write its JSON log line."""
+        header, fault = entry.header, entry.fault
+        service_text = str(header.service) if header is not None else (entry.service or "?")
         kind = str(header.kind) if header is not None else "?"
-        MESSAGES.labels(service_text, kind, direction, outcome).inc()
+        MESSAGES.labels(service_text, kind, entry.direction, entry.outcome).inc()
         if fault is not None:
-            FAULTS.labels(code).inc()
+            FAULTS.labels(entry.fault_code).inc()
         self.log.info(
             "message",
             id=header.id if header is not None else None,
             client=str(header.client) if header is not None else None,
             service=service_text,
             kind=kind,
-            direction=direction,
-            outcome=outcome,
-            fault=code,
-            reason=fault.reason if fault is not None else None,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3) if started is not None else None,
-            size=len(raw),
-            sha256=hashlib.sha256(raw).hexdigest() if fault is not None else None,
+            direction=entry.direction,
+            outcome=entry.outcome,
+            fault=entry.fault_code,
+            reason=entry.fault_reason,
+            duration_ms=(
+                round((time.perf_counter() - entry.started) * 1000, 3) if entry.started is not None else None
+            ),
+            size=len(entry.raw),
+            sha256=hashlib.sha256(entry.raw).hexdigest() if fault is not None else None,
         )
-
-    def record_sent(self, sent: list[tuple[Header, bytes]]) -> None:
-        """Log several signed outgoing messages in one log transaction (before any of them is sent)."""
-        many = getattr(self.recorder, "record_many", None)
-        if many is None:
-            for header, raw in sent:
-                self.record("out", raw, header=header, outcome="sent")
-            return
-        from bus.audit.log import RecordEntry
-
-        many([RecordEntry("out", raw, header, "sent") for header, raw in sent])
-        for header, raw in sent:
-            MESSAGES.labels(str(header.service), str(header.kind), "out", "sent").inc()
-            self.log.info(
-                "message",
-                id=header.id,
-                service=str(header.service),
-                kind=str(header.kind),
-                direction="out",
-                outcome="sent",
-                size=len(raw),
-            )
 
     def inbox(self) -> Any:
         """This participant's receipt inbox consumer, started on first use."""
