@@ -78,7 +78,7 @@ class ServiceId:
         _check(str(self.provider) + "/" + self.code, "service code", self.code, _CODE, _CODE_RULE)
         if _VERSION.fullmatch(self.code):
             raise _invalid(self.code, "a service code cannot look like a version")
-        if not isinstance(self.version, int) or not 1 <= self.version <= 999_999:
+        if type(self.version) is not int or not 1 <= self.version <= 999_999:
             raise _invalid(f"{self.provider}/{self.code}", f"version must be 1..999999, not {self.version!r}")
 
     @classmethod

@@ -159,7 +159,7 @@ def test_malformed_service(text):
     assert caught.value.code is FaultCode.INVALID_IDENTIFIER
 
 
-@pytest.mark.parametrize("version", [0, -1, 1_000_000, "1", 1.0])
+@pytest.mark.parametrize("version", [0, -1, 1_000_000, "1", 1.0, True])
 def test_service_version_range(version):
     with pytest.raises(Fault) as caught:
         ServiceId.of("MA/GOV/CNSS", "cert", version)
