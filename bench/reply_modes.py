@@ -16,8 +16,10 @@ Scenarios are interleaved in every round and medians reported, because the machi
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -101,6 +103,16 @@ class Result:
         self.p50s.append(statistics.median(lat) * 1000)
         self.p99s.append(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000)
 
+    def as_json(self) -> dict[str, object]:
+        rate, p50, p99 = (statistics.median(x) for x in (self.rates, self.p50s, self.p99s))
+        return {
+            "scenario": self.label,
+            "calls_per_s": round(rate, 1),
+            "range": [round(min(self.rates), 1), round(max(self.rates), 1)],
+            "p50_ms": round(p50, 3),
+            "p99_ms": round(p99, 3),
+        }
+
     def row(self) -> str:
         rate, p50, p99 = (statistics.median(x) for x in (self.rates, self.p50s, self.p99s))
         spread = f"{min(self.rates):.0f}-{max(self.rates):.0f}"
@@ -165,7 +177,9 @@ def main() -> None:
     parser.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--seconds", type=float, default=3.0, help="per scenario and round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, scenarios interleaved in each")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
+    progress = sys.stderr if args.json else sys.stdout
     prefix = "bench" + uuid.uuid4().hex[:8]
     raw_queue = f"{prefix}.raw"
     context = multiprocessing.get_context("spawn")
@@ -203,7 +217,7 @@ def main() -> None:
                     results[label].add(*measure(calls, args.seconds))
                 finally:
                     teardown()
-            print(f"round {round_ + 1}/{args.rounds} done", flush=True)
+            print(f"round {round_ + 1}/{args.rounds} done", file=progress, flush=True)
     finally:
         stop.set()
         for process in providers:
@@ -211,6 +225,10 @@ def main() -> None:
         with connect(args.broker, prefix=prefix) as admin:
             admin.delete_service(SERVICE)
             admin.delete_exchanges()
+    if args.json:
+        scenarios_json = [result.as_json() for result in results.values()]
+        print(json.dumps({"rounds": args.rounds, "seconds": args.seconds, "scenarios": scenarios_json}))
+        return
     print(f"\n2 KiB persistent requests and replies, quorum service queue; medians of {args.rounds} rounds")
     print(HEADER)
     for result in results.values():

@@ -525,11 +525,50 @@ def audit(data: dict[str, Any], charts: Path) -> Section:
     return section
 
 
+def reply_modes(data: dict[str, Any], charts: Path) -> Section:
+    """Direct reply-to against a per-client reply queue, on the bare transport, with raw pika as baseline."""
+    section = Section()
+    rows = data["scenarios"]
+    section.body += [
+        "The reply mode of the RabbitMQ transport (no envelope, no signature): direct reply-to against a "
+        f"per-client reply queue, with raw pika in the same rounds; medians of {data['rounds']} rounds of "
+        f"{data['seconds']:g} s.",
+        "",
+        *_table(
+            ["scenario", "calls/s", "range", "p50 ms", "p99 ms"],
+            [
+                [
+                    r["scenario"],
+                    f"{r['calls_per_s']:,.0f}",
+                    f"{r['range'][0]:,.0f}-{r['range'][1]:,.0f}",
+                    f"{r['p50_ms']:.2f}",
+                    f"{r['p99_ms']:.2f}",
+                ]
+                for r in rows
+            ],
+        ),
+    ]
+    by_label = {r["scenario"]: r for r in rows}
+    direct, queue = by_label.get("direct, 4 clients, 4 conn."), by_label.get("queue, 4 clients, 4 conn.")
+    if direct is not None and queue is not None:
+        section.rows.append(
+            Row(
+                "reply_modes",
+                "direct reply-to / reply queue, 4 clients",
+                f"{direct['calls_per_s']:,.0f}/s vs {queue['calls_per_s']:,.0f}/s",
+                "",
+                "reported",
+            )
+        )
+    return section
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any], Path], Section]] = {
     "envelope": envelope,
     "request_reply": request_reply,
     "notifications": notifications,
     "audit": audit,
+    "reply_modes": reply_modes,
 }
 
 

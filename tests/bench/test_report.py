@@ -74,6 +74,25 @@ AUDIT = {
     },
 }
 
+REPLY_MODES = {
+    "rounds": 3,
+    "seconds": 3.0,
+    "scenarios": [
+        {
+            "scenario": label,
+            "calls_per_s": rate,
+            "range": [rate - 50, rate + 50],
+            "p50_ms": 1.5,
+            "p99_ms": 4.0,
+        }
+        for label, rate in (
+            ("raw pika (baseline), 4 clients, 4 conn.", 1900.0),
+            ("direct, 4 clients, 4 conn.", 1650.0),
+            ("queue, 4 clients, 4 conn.", 1410.0),
+        )
+    ],
+}
+
 
 def test_report_from_canned_json(tmp_path: Path) -> None:
     results = {
@@ -102,6 +121,7 @@ def test_report_from_canned_json(tmp_path: Path) -> None:
                 "error": "bench.notifications does not exist yet",
             },
             {"name": "audit", "command": "python -m bench.audit --json", "json": AUDIT},
+            {"name": "reply_modes", "command": "python -m bench.reply_modes --json", "json": REPLY_MODES},
             {"name": "odd", "command": "python -m bench.odd --json", "json": {"x": 1}},
         ],
     }
@@ -111,6 +131,8 @@ def test_report_from_canned_json(tmp_path: Path) -> None:
     assert "not run: bench.notifications does not exist yet" in markdown
     assert "ec sign+verify ratio" in markdown and "met" in markdown
     assert "**not met**" in markdown  # request/reply and audit canned figures miss their targets
+    assert "| reply_modes | direct reply-to / reply queue, 4 clients | 1,650/s vs 1,410/s |" in markdown
+    assert "| queue, 4 clients, 4 conn. | 1,410 | 1,360-1,460 | 1.50 | 4.00 |" in markdown
     pngs = sorted(p.name for p in (tmp_path / "benchmarks").glob("*.png"))
     assert "request_reply_throughput.png" in pngs and "envelope.png" in pngs
     assert (tmp_path / "benchmarks" / "request_reply_throughput.png").read_bytes().startswith(b"\x89PNG")
