@@ -265,25 +265,22 @@ class MailOffice:
     ) -> MailRecord:
         """Give a letter to a service (and optionally one of its agents)."""
         _checked(Assign, registration_number=number, service=service, agent=agent, comment=comment)
-        _check(_ACTOR, actor, "actor")
-        self.config.check_service(service)
-        with self._store.write() as conn:
-            row = self._row(conn, number)
-            self._transition(
-                conn, row, Action.ASSIGN, actor=actor, comment=comment, service=service, agent=agent
-            )
-            return self._record(conn, row["id"])
+        return self._route(number, Action.ASSIGN, service=service, agent=agent, comment=comment, actor=actor)
 
     def redirect(self, number: str, *, service: str, reason: str, actor: str) -> MailRecord:
         """Send a letter on to the competent service; its agent, if any, is unassigned."""
         _checked(Redirect, registration_number=number, service=service, reason=reason)
+        return self._route(number, Action.REDIRECT, service=service, agent=None, comment=reason, actor=actor)
+
+    def _route(
+        self, number: str, action: Action, *, service: str, agent: str | None, comment: str | None, actor: str
+    ) -> MailRecord:
+        """Assign or redirect: hand the letter to ``service`` (and ``agent``) through the desk's state machine."""
         _check(_ACTOR, actor, "actor")
         self.config.check_service(service)
         with self._store.write() as conn:
             row = self._row(conn, number)
-            self._transition(
-                conn, row, Action.REDIRECT, actor=actor, comment=reason, service=service, agent=None
-            )
+            self._transition(conn, row, action, actor=actor, comment=comment, service=service, agent=agent)
             return self._record(conn, row["id"])
 
     def request_opinion(self, number: str, *, consulted: str, question: str, actor: str) -> MailRecord:
