@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 import lxml.etree as etree
 
-from bus.cli.options import home_option
+from bus.cli.errors import group
+from bus.cli.options import as_option, home_option
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, sign_envelope
 from bus.envelope.codec import ENVELOPE_TAG, HEADER_TAG, payload_of
-from bus.envelope.model import parse_timestamp
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import SigningIdentity, TrustStore
@@ -28,14 +28,14 @@ def read_input(source: str) -> bytes:
         return handle.read()
 
 
-@click.group()
+@group()
 def envelope() -> None:
     """Sign, verify and inspect govbus envelopes."""
 
 
 @envelope.command()
 @home_option
-@click.option("--as", "sender", required=True, metavar="PARTICIPANT_ID", help="the signing participant")
+@as_option(help="the signing participant")
 @click.option(
     "--service", required=True, metavar="SERVICE_ID", help="e.g. MA/GOV/CNSS/attestations/cnss.attestation/v1"
 )
@@ -76,13 +76,26 @@ def sign(
     sys.stdout.buffer.write(b"\n")
 
 
-def _moment(value: str | None) -> str | datetime | None:
+def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> str | datetime | None:
+    """``--at``: 'issued', or an ISO 8601 time with its zone, in UTC (a usage error otherwise)."""
     if value is None or value == "issued":
         return value
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter("give an ISO 8601 time such as 2026-11-21T10:00:00Z, or 'issued'") from None
+        raise click.BadParameter(
+            "give an ISO 8601 time such as 2026-11-21T10:00:00Z, or 'issued'", ctx=ctx, param=param
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            f"{value!r} has no time zone: add Z for UTC or an offset such as +01:00", ctx=ctx, param=param
+        )
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise click.BadParameter(
+            f"{value!r} is outside the calendar once taken to UTC", ctx=ctx, param=param
+        ) from None
 
 
 @envelope.command()
@@ -90,31 +103,40 @@ def _moment(value: str | None) -> str | datetime | None:
 @click.option(
     "--at",
     metavar="TIME|issued",
+    callback=_moment,
     help="judge time rules (window, certificate validity, revocation) at this moment instead of now; "
     "'issued' = the envelope's own issue time, as its sender claims it",
 )
 @click.argument("file", metavar="FILE")
-def verify(home: BusHome, at: str | None, file: str) -> None:
+def verify(home: BusHome, at: str | datetime | None, file: str) -> None:
     """Verify FILE (or - for stdin) fully except replay; print its verified header as JSON.
 
-    Exit 0 when valid; exit 1 with the fault code and reason on stderr otherwise.
+    Exit 0 when valid; exit 1 with the fault code and reason on stderr otherwise; exit 2 on a bad --at.
     """
     data = read_input(file)
-    moment = _moment(at)
     verifier = EnvelopeVerifier(TrustStore.from_home(home))
-    if moment == "issued":
-        moment = _issued_of(data)
+    moment = _issued_of(data) if at == "issued" else at
     verified = verifier.verify(data, at=moment if isinstance(moment, datetime) else None)
     click.echo(json.dumps(verified.header.as_json()))
 
 
 def _issued_of(data: bytes) -> datetime:
+    """The envelope's claimed issue time in UTC; a fault when it is missing, unreadable or off the calendar."""
     root = parse_untrusted(data)
     issued = root.find(f"{HEADER_TAG}/{{urn:govbus:envelope:1}}issued")
+    text = whole_text(issued) if issued is not None else ""
     try:
-        return parse_timestamp(whole_text(issued) or "")
+        moment = datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
     except ValueError:
         raise Fault(FaultCode.SCHEMA_VIOLATION, "the envelope has no readable issued time") from None
+    if moment.tzinfo is None:
+        raise Fault(FaultCode.SCHEMA_VIOLATION, f"the envelope's issued time {text!r} has no time zone")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise Fault(
+            FaultCode.SCHEMA_VIOLATION, f"the envelope's issued time {text!r} is outside the calendar in UTC"
+        ) from None
 
 
 @envelope.command()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
-from bus.cli.errors import FaultAwareGroup
+from bus.cli.errors import GovbusGroup
+from bus.cli.options import config_option
 
 
-@click.group(cls=FaultAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GovbusGroup)
 @click.version_option(package_name="govbus")
+@config_option
 def cli() -> None:
     """govbus: signed, auditable message exchange between administrations."""
 
