@@ -114,7 +114,7 @@ def _dead_letters(
 
 
 def _take_all(transport: Transport, queue: str, limit: int) -> list[Delivery]:
-    taken = []
+    taken: list[Delivery] = []
     while len(taken) < limit and (delivery := transport.get(queue)) is not None:
         taken.append(delivery)
     return taken

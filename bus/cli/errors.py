@@ -19,7 +19,7 @@ import errno
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -152,7 +152,9 @@ class GovbusGroup(click.Group):
             return super().invoke(ctx)
 
 
-def group(*, refusals: Sequence[type[Exception]] = (), **attrs: Any) -> Any:
+def group(
+    *, refusals: Sequence[type[Exception]] = (), **attrs: Any
+) -> Callable[[Callable[..., Any]], GovbusGroup]:
     """``@click.group`` with ``GovbusGroup``: ``@group()`` above a command-group function."""
     return click.group(cls=GovbusGroup, refusals=refusals, **attrs)
 

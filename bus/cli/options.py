@@ -9,7 +9,7 @@ settings are read once per command run and kept in the click context.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -26,7 +26,6 @@ from bus.ids import ParticipantId
 from bus.pki.home import HOME_ENV, BusHome
 
 F = TypeVar("F", bound=Callable[..., Any])
-Decorator = Callable[[F], F]
 
 _CONFIG_KEY = "govbus.config_file"
 _SETTINGS_KEY = "govbus.settings"
@@ -69,6 +68,10 @@ def config_option(function: F) -> F:
     )(function)
 
 
+@overload
+def home_option(function: F) -> F: ...
+@overload
+def home_option(*, required: bool = True, help: str | None = None) -> Callable[[F], F]: ...
 def home_option(function: F | None = None, *, required: bool = True, help: str | None = None) -> Any:
     """``--home DIR`` passed as a ``BusHome`` (None when not ``required`` and given nowhere).
 
@@ -117,6 +120,17 @@ def prefix_option(function: F) -> F:
     )(function)
 
 
+@overload
+def as_option(function: F) -> F: ...
+@overload
+def as_option(
+    *,
+    name: str = "sender",
+    required: bool = True,
+    parse: bool = False,
+    envvar: str | None = None,
+    help: str = "the participant acting, whose key is in --home",
+) -> Callable[[F], F]: ...
 def as_option(
     function: F | None = None,
     *,
@@ -159,6 +173,10 @@ def as_option(
     return decorator(function) if function is not None else decorator
 
 
+@overload
+def bus_options(function: F) -> F: ...
+@overload
+def bus_options(*, as_required: bool = True) -> Callable[[F], F]: ...
 def bus_options(function: F | None = None, *, as_required: bool = True) -> Any:
     """``--home``, ``--as`` (as ``sender``), ``--broker`` and ``--prefix``: everything a bus call needs."""
 
@@ -166,7 +184,7 @@ def bus_options(function: F | None = None, *, as_required: bool = True) -> Any:
         target = prefix_option(target)
         target = broker_option(target)
         target = as_option(required=as_required)(target)
-        return home_option(target)  # type: ignore[no-any-return]
+        return home_option(target)
 
     return decorate(function) if function is not None else decorate
 
