@@ -1,6 +1,11 @@
-"""The SDK's commands, registered into ``govbus`` through the ``govbus.cli`` entry points.
+"""The SDK's commands, registered into ``govbus`` through the ``govbus.cli`` entry points, and the CLI kit
+for the command groups of teleservices.
 
-``govbus run MODULE:APP`` runs a provider or subscriber; ``govbus call`` is the bus's curl.
+``govbus run MODULE:APP`` runs a provider or subscriber; ``govbus call`` is the bus's curl. A teleservice's
+command group uses the same kit as every govbus command (``group``: one error line and the documented exit
+codes; ``bus_options``, ``home_option``, ``as_option``, ...: the shared options, resolved from the command
+line, the environment and ``govbus.toml``), imported from here since teleservices reach ``bus/`` only
+through ``sdk``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import lxml.etree as etree
 import structlog
 
 from bus.cli.envelope import read_input
+from bus.cli.errors import EXIT_FAULT, GovbusGroup, fail, group, refusal_line
 from bus.cli.options import (
+    as_option,
     broker_option,
     bus_options,
     home_option,
@@ -261,3 +268,23 @@ def describe(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool
     click.echo(f"{description.id}  [{description.style}]  {description.description}")
     click.echo(f"contract: {description.schema_name}")
     click.echo(description.schema_text)
+
+
+__all__ = [
+    "EXIT_FAULT",
+    "GovbusGroup",
+    "as_option",
+    "broker_option",
+    "bus_options",
+    "call",
+    "describe",
+    "fail",
+    "group",
+    "home_option",
+    "load_app",
+    "prefix_option",
+    "refusal_line",
+    "run",
+    "services",
+    "settings",
+]

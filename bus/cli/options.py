@@ -184,7 +184,7 @@ def bus_options(function: F | None = None, *, as_required: bool = True) -> Any:
         target = prefix_option(target)
         target = broker_option(target)
         target = as_option(required=as_required)(target)
-        return home_option(target)
+        return home_option(required=as_required)(target)
 
     return decorate(function) if function is not None else decorate
 
