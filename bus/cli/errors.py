@@ -10,7 +10,7 @@ quietly, as any Unix tool.
 A command group above ``bus/`` adds its own refusal exceptions with ``refusals=``: any exception class
 whose instances carry a ``code`` (and a ``reason``, else their text is the reason)::
 
-    @click.group(cls=GovbusGroup, refusals=(MailOfficeError,))
+    @group(refusals=(MailOfficeError,))
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bus.cli import audit, broker, envelope, pki, registry
+    from bus.cli import audit, broker, config, envelope, pki, registry
     from bus.cli.lazy import entry_point_commands
 
     cli.add_command(pki.pki)
@@ -24,6 +24,7 @@ def _register() -> None:
     cli.add_command(registry.registry)
     cli.add_command(broker.broker)
     cli.add_command(audit.audit)
+    cli.add_command(config.config)
     for command in entry_point_commands():
         if command.name not in cli.commands:
             cli.add_command(command)

@@ -27,7 +27,7 @@ from bus.pki.home import HOME_ENV, BusHome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_CONFIG_KEY = "govbus.config_file"
+CONFIG_KEY = "govbus.config_file"
 _SETTINGS_KEY = "govbus.settings"
 _FROM = f"else govbus.toml ({CONFIG_FILENAME}, --config or ${CONFIG_ENV})"
 
@@ -37,7 +37,7 @@ def settings(ctx: click.Context | None = None) -> GovbusSettings:
     ctx = ctx or click.get_current_context()
     cached = ctx.meta.get(_SETTINGS_KEY)
     if not isinstance(cached, GovbusSettings):
-        cached = load_settings(ctx.meta.get(_CONFIG_KEY))
+        cached = load_settings(ctx.meta.get(CONFIG_KEY))
         ctx.meta[_SETTINGS_KEY] = cached
     return cached
 
@@ -51,7 +51,7 @@ def _from_settings(name: str) -> Callable[[click.Context, click.Parameter, Any],
 
 def _remember_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
-        ctx.meta[_CONFIG_KEY] = value
+        ctx.meta[CONFIG_KEY] = value
         ctx.meta.pop(_SETTINGS_KEY, None)
 
 
