@@ -19,7 +19,11 @@ def shown(result) -> dict:
 def test_defaults_when_nothing_is_configured(govbus) -> None:
     values = shown(govbus("config", "show", "--json"))
     assert values["config_file"] is None
-    assert (values["broker"], values["prefix"], values["log_level"]) == (mask_url(DEFAULT_BROKER), "govbus", "INFO")
+    assert (values["broker"], values["prefix"], values["log_level"]) == (
+        mask_url(DEFAULT_BROKER),
+        "govbus",
+        "INFO",
+    )
     assert values["home"] is None and values["participant"] is None and values["metrics_port"] is None
 
 
@@ -43,7 +47,11 @@ def test_each_level_overrides_the_one_below(govbus, tmp_path: Path) -> None:
 
     env = {"GOVBUS_PREFIX": "from-env", "GOVBUS_METRICS_PORT": "9500", "GOVBUS_PARTICIPANT": "MA/GOV/X/y"}
     from_env = shown(govbus("config", "show", "--json", env=env))
-    assert (from_env["prefix"], from_env["metrics_port"], from_env["participant"]) == ("from-env", 9500, "MA/GOV/X/y")
+    assert (from_env["prefix"], from_env["metrics_port"], from_env["participant"]) == (
+        "from-env",
+        9500,
+        "MA/GOV/X/y",
+    )
     assert from_env["broker"] == "memory://from-file"  # not overridden: the file's value stays
 
     options = ["--prefix", "from-cli", "--metrics-port", "9600", "--as", "MA/GOV/Z/z", "--log-level", "debug"]
@@ -73,7 +81,7 @@ def test_the_file_is_chosen_by_option_then_variable_then_working_directory(govbu
 
 def test_the_message_log_table_and_its_variables(govbus, tmp_path: Path) -> None:
     (tmp_path / "govbus.toml").write_text(
-        "[message_log]\ncheckpoint_seconds = 5\nsynchronous = \"full\"\n"
+        '[message_log]\ncheckpoint_seconds = 5\nsynchronous = "full"\n'
         'service_modes = { "MA/GOV/CNSS/attestations/cnss.attestation/v1" = "metadata" }\n'
     )
     log = shown(govbus("config", "show", "--json"))["message_log"]
@@ -84,7 +92,11 @@ def test_the_message_log_table_and_its_variables(govbus, tmp_path: Path) -> None
     }
     env = {"GOVBUS_CHECKPOINT_SECONDS": "0", "GOVBUS_LOG_SERVICE_MODES": "MA/GOV/A/b/s/v1=full"}
     log = shown(govbus("config", "show", "--json", env=env))["message_log"]
-    assert log == {"checkpoint_seconds": 0.0, "synchronous": "full", "service_modes": {"MA/GOV/A/b/s/v1": "full"}}
+    assert log == {
+        "checkpoint_seconds": 0.0,
+        "synchronous": "full",
+        "service_modes": {"MA/GOV/A/b/s/v1": "full"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -117,5 +129,7 @@ def test_commands_read_the_home_from_the_file(govbus, tmp_path: Path, pki) -> No
     (tmp_path / "govbus.toml").write_text(f'home = "{pki.home.root}"\n')
     listed = govbus("pki", "list", "--json")
     assert listed.exit_code == 0, listed.output
-    assert {json.loads(line)["participant"] for line in listed.stdout.splitlines()} >= {"MA/GOV/MEF/tresorerie"}
+    assert {json.loads(line)["participant"] for line in listed.stdout.splitlines()} >= {
+        "MA/GOV/MEF/tresorerie"
+    }
     assert govbus("pki", "list", "--home", tmp_path / "nowhere").exit_code == 1

@@ -17,7 +17,9 @@ SERVICE = f"{PROVIDER}/cnss.attestation/v1"
 def envelope(govbus, fresh_pki, tmp_path: Path) -> Path:
     payload = tmp_path / "payload.xml"
     payload.write_text('<p:x xmlns:p="urn:t">hello</p:x>')
-    signed = govbus("envelope", "sign", "--home", fresh_pki.home.root, "--as", CLIENT, "--service", SERVICE, payload)
+    signed = govbus(
+        "envelope", "sign", "--home", fresh_pki.home.root, "--as", CLIENT, "--service", SERVICE, payload
+    )
     assert signed.exit_code == 0, signed.output
     path = tmp_path / "envelope.xml"
     path.write_bytes(signed.stdout_bytes)
@@ -34,10 +36,14 @@ def test_a_time_with_a_zone_is_accepted(govbus, fresh_pki, envelope: Path) -> No
     for at in ("2026-11-21T10:00:00Z", "2026-11-21T11:00:00+01:00", "issued"):
         result = govbus("envelope", "verify", "--home", fresh_pki.home.root, "--at", at, envelope)
         assert result.exit_code in (0, 1), result.output  # valid, or a time-rule fault: never 2 or 3
-    assert govbus("envelope", "verify", "--home", fresh_pki.home.root, "--at", "issued", envelope).exit_code == 0
+    assert (
+        govbus("envelope", "verify", "--home", fresh_pki.home.root, "--at", "issued", envelope).exit_code == 0
+    )
 
 
-@pytest.mark.parametrize("at", ["2026-11-21T10:00:00", "2026-11-21", "9999-12-31T23:59:59-01:00", "yesterday"])
+@pytest.mark.parametrize(
+    "at", ["2026-11-21T10:00:00", "2026-11-21", "9999-12-31T23:59:59-01:00", "yesterday"]
+)
 def test_a_time_without_a_zone_or_off_the_calendar_is_a_usage_error(govbus, fresh_pki, envelope, at) -> None:
     result = govbus("envelope", "verify", "--home", fresh_pki.home.root, "--at", at, envelope)
     assert result.exit_code == 2, result.output
@@ -55,7 +61,9 @@ def test_a_time_without_a_zone_or_off_the_calendar_is_a_usage_error(govbus, fres
         "not a time",
     ],
 )
-def test_issued_at_the_edge_of_the_calendar_is_a_fault(govbus, fresh_pki, envelope: Path, issued: str) -> None:
+def test_issued_at_the_edge_of_the_calendar_is_a_fault(
+    govbus, fresh_pki, envelope: Path, issued: str
+) -> None:
     edge = _with_issued(envelope, issued)
     result = govbus("envelope", "verify", "--home", fresh_pki.home.root, "--at", "issued", edge)
     assert result.exit_code == 1, result.output

@@ -46,7 +46,11 @@ def _group_raising(error: BaseException) -> click.Group:
         ),
         (Refused("not today"), "Test.Refused: not today", 1),
         (FileNotFoundError("no file x"), "govbus: no file x", 1),
-        (RuntimeError("bug"), "govbus: internal error: RuntimeError: bug (set GOVBUS_DEBUG=1 for details)", 3),
+        (
+            RuntimeError("bug"),
+            "govbus: internal error: RuntimeError: bug (set GOVBUS_DEBUG=1 for details)",
+            3,
+        ),
     ],
 )
 def test_every_error_is_one_line_with_its_exit_code(error: BaseException, line: str, code: int) -> None:
