@@ -15,7 +15,7 @@ from bus.metrics import serve_metrics
 from sdk.cli import Worker
 from sdk.node import Node
 from sdk.testing import TestBus
-from tests.sdk.echo import CLIENT, ECHO, PROVIDER, EchoService
+from tests.sdk.echo import CLIENT, PROVIDER, EchoService
 
 SERVICE = f"{PROVIDER}/echo/v1"
 
@@ -27,7 +27,9 @@ def _call(bus: TestBus, tmp_path: Path, text: str):
     return CliRunner().invoke(cli, ["call", *map(str, where), SERVICE, str(payload)], catch_exceptions=False)
 
 
-def test_call_prints_the_answer_or_the_services_refusal_code_beside_the_fault_code(bus: TestBus, tmp_path) -> None:
+def test_call_prints_the_answer_or_the_services_refusal_code_beside_the_fault_code(
+    bus: TestBus, tmp_path
+) -> None:
     bus.start(EchoService().app)
     answered = _call(bus, tmp_path, "hello")
     assert answered.exit_code == 0, answered.output
