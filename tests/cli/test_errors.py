@@ -93,3 +93,14 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == EXIT_BROKEN_PIPE == 128 + signal.SIGPIPE
     assert stderr == b""
+
+
+def test_docs_faults_lists_every_exit_code() -> None:
+    from bus.cli import errors
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "faults.md").read_text(encoding="utf-8")
+    codes = {
+        value for name, value in vars(errors).items() if name.startswith("EXIT_") and isinstance(value, int)
+    }
+    assert codes == {0, 1, 2, 3, 4, 141}
+    assert [code for code in sorted(codes) if f"| `{code}` |" not in doc] == []
