@@ -29,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CONFIG_KEY = "govbus.config_file"
 _SETTINGS_KEY = "govbus.settings"
-_FROM = f"else govbus.toml ({CONFIG_FILENAME}, --config or ${CONFIG_ENV})"
+_FROM = "else govbus.toml"
 
 
 def settings(ctx: click.Context | None = None) -> GovbusSettings:
