@@ -178,7 +178,10 @@ def bus_options(function: F) -> F: ...
 @overload
 def bus_options(*, as_required: bool = True) -> Callable[[F], F]: ...
 def bus_options(function: F | None = None, *, as_required: bool = True) -> Any:
-    """``--home``, ``--as`` (as ``sender``), ``--broker`` and ``--prefix``: everything a bus call needs."""
+    """``--home``, ``--as`` (as ``sender``), ``--broker`` and ``--prefix``: everything a bus call needs.
+
+    With ``as_required=False`` neither ``--home`` nor ``--as`` is required (both may then be None).
+    """
 
     def decorate(target: F) -> F:
         target = prefix_option(target)
