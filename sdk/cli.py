@@ -42,6 +42,7 @@ from bus.pki.home import BusHome
 from bus.xml import parse_untrusted
 from sdk.app import App, Running
 from sdk.client import Client
+from sdk.compose import open_node
 from sdk.node import Node
 
 log = structlog.get_logger("govbus.run")
@@ -114,7 +115,7 @@ def run(
         serve_metrics(metrics_port, health=worker.health)
     log.info("worker.starting", app=target, participant=str(app.participant), pid=os.getpid())
     config = settings()
-    node = Node(
+    node = open_node(
         app.participant,
         home=home,
         broker=broker,

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bus.cli.main import cli
 from bus.metrics import serve_metrics
 from sdk.cli import Worker
-from sdk.node import Node
+from sdk.compose import open_node
 from sdk.testing import TestBus
 from tests.sdk.echo import CLIENT, PROVIDER, EchoService
 
@@ -66,7 +66,7 @@ def test_healthz_follows_the_workers_connection_and_consumers(bus: TestBus) -> N
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         assert _get(f"{base}/healthz")[0] == 503  # not started yet
-        node = Node(PROVIDER, home=bus.home, broker=bus.broker, prefix=bus.prefix)
+        node = open_node(PROVIDER, home=bus.home, broker=bus.broker, prefix=bus.prefix)
         serving = threading.Thread(
             target=worker.serve, args=(EchoService().app, node), kwargs={"concurrency": 2, "prefetch": 4}
         )
