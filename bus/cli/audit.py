@@ -34,6 +34,7 @@ from bus.audit.trustfiles import TrustFiles
 from bus.audit.verify import VerificationReport, count_records, verify_log
 from bus.cli import options
 from bus.cli.errors import EXIT_FAULT, EXIT_INCOMPLETE, EXIT_OK, group
+from bus.cli.text import printable
 from bus.envelope import EnvelopeVerifier, MessageKind
 from bus.envelope.model import format_timestamp
 from bus.ids import ParticipantId
@@ -337,8 +338,8 @@ def _line(record: Record) -> str:
         fault += "  (header as claimed, unverified)"
     return (
         f"{record.seq:>8}  {record.recorded_at:<24}  {record.direction:<3}  {record.outcome:<19}  "
-        f"{record.kind or '?':<12}  {record.message_id or '?':<36}  {record.client or '?'} -> "
-        f"{record.service or '?'}{fault}"
+        f"{printable(record.kind or '?'):<12}  {printable(record.message_id or '?'):<36}  "
+        f"{printable(record.client or '?')} -> {printable(record.service or '?')}{printable(fault)}"
     )
 
 

@@ -11,6 +11,7 @@ import lxml.etree as etree
 
 from bus.cli.errors import group
 from bus.cli.options import as_option, home_option
+from bus.cli.text import printable
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, sign_envelope
 from bus.envelope.codec import ENVELOPE_TAG, HEADER_TAG, payload_of
 from bus.faults import Fault, FaultCode
@@ -142,7 +143,10 @@ def _issued_of(data: bytes) -> datetime:
 @envelope.command()
 @click.argument("file", metavar="FILE")
 def show(file: str) -> None:
-    """Print the header and payload of FILE readably, WITHOUT verifying anything."""
+    """Print the header and payload of FILE readably, WITHOUT verifying anything.
+
+    Control and invisible characters are printed escaped (``\\x9b``, ``\\u202e``), never raw.
+    """
     root = parse_untrusted(read_input(file))
     if root.tag != ENVELOPE_TAG or len(root) < 2:
         raise Fault(FaultCode.MALFORMED_MESSAGE, f"root element is {root.tag}, not a govbus Envelope")
@@ -152,7 +156,7 @@ def show(file: str) -> None:
     for field in header if header is not None else []:
         if isinstance(field.tag, str):
             name = etree.QName(field).localname
-            click.echo(f"  {name + ':':<17}{whole_text(field)}")
+            click.echo(f"  {printable(name) + ':':<17}{printable(whole_text(field) or '')}")
     signature = root[-1]
     signed = isinstance(signature.tag, str) and etree.QName(signature).localname == "Signature"
     click.echo(f"  {'signature:':<17}{'present (unchecked)' if signed else 'absent'}")
@@ -165,4 +169,4 @@ def show(file: str) -> None:
     shown = etree.fromstring(etree.tostring(body))
     etree.cleanup_namespaces(shown)
     etree.indent(shown)
-    click.echo(etree.tostring(shown, encoding="unicode"))
+    click.echo("\n".join(printable(line) for line in etree.tostring(shown, encoding="unicode").splitlines()))

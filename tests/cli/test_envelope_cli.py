@@ -68,3 +68,17 @@ def test_issued_at_the_edge_of_the_calendar_is_a_fault(
     result = govbus("envelope", "verify", "--home", fresh_pki.home.root, "--at", "issued", edge)
     assert result.exit_code == 1, result.output
     assert re.match(r"Client\.[A-Za-z]+: ", result.stderr), result.stderr
+
+
+def test_show_escapes_control_and_invisible_characters(govbus, tmp_path: Path) -> None:
+    """What an unverified file claims reaches the terminal inert: C1 controls (CSI) and bidi overrides too."""
+    path = tmp_path / "claims.xml"
+    path.write_text(
+        '<Envelope xmlns="urn:govbus:envelope:1"><Header><id>a\u009b31mb\u202e</id></Header>'
+        '<Body><p:x xmlns:p="urn:t">evil\u009b2J\u200btext</p:x></Body></Envelope>',
+        encoding="utf-8",
+    )
+    shown = govbus("envelope", "show", path)
+    assert shown.exit_code == 0, shown.output
+    assert not {"\u009b", "\u202e", "\u200b"} & set(shown.stdout)
+    assert "a\\x9b31mb\\u202e" in shown.stdout and "evil\\x9b2J\\u200btext" in shown.stdout
