@@ -154,6 +154,7 @@ class Worker:
         if running is None:
             return False, {"reason": "not consuming (starting or stopping)"}
         transport = running.node.transport
+        # RabbitMQ says whether its connection is open; the in-process broker is connected until closed.
         connected = bool(getattr(transport, "connected", not getattr(transport, "_closed", False)))
         consumers = list(running.consumers)
         down = [consumer.queue for consumer in consumers if not consumer.active]
