@@ -255,6 +255,28 @@ class WorkerPool:
             pending = list(self._pending)
         wait(pending, timeout)
 
+    def then(self, timeout: float, after: Callable[[], None]) -> None:
+        """Wait up to ``timeout`` s for running handlers, then call ``after``.
+
+        Called from one of this pool's own handlers, both happen on another thread (a handler cannot wait
+        for itself), and this returns at once.
+        """
+
+        def finish() -> None:
+            self.wait(timeout)
+            after()
+
+        if self.inside:
+            threading.Thread(target=finish, name="govbus-consumer-close", daemon=True).start()
+        else:
+            finish()
+
+
+def check_consume_arguments(prefetch: int, concurrency: int) -> None:
+    """``consume``'s argument rules, the same for every transport."""
+    if prefetch < 1 or concurrency < 1:
+        raise ValueError("prefetch and concurrency must be >= 1")
+
 
 @dataclass(frozen=True, slots=True)
 class Publication:
@@ -470,6 +492,7 @@ __all__ = [
     "TopologyError",
     "Transport",
     "WorkerPool",
+    "check_consume_arguments",
     "effective_mandatory",
     "run_handler",
 ]
