@@ -76,6 +76,7 @@ class OutgoingMessage:
     headers: Mapping[str, Any] = field(default_factory=dict)
     expiration_ms: int | None = None
     content_type: str | None = None
+    content_encoding: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.body, bytes | bytearray | memoryview):
@@ -92,6 +93,10 @@ class Message:
 
     ``delivery_count`` is the quorum queue's ``x-delivery-count``: how many times this message was
     returned to its queue before this delivery (0 on a first delivery).
+
+    Properties and headers are checked on receipt (``bus.transport.properties``): ``anomalies`` names
+    those treated as absent because of their type or size; ``refusal``, when set, is the fault the
+    receiver must record before dead-lettering the message (its body may be dropped).
     """
 
     body: bytes
@@ -104,6 +109,8 @@ class Message:
     redelivered: bool
     delivery_count: int
     content_type: str | None = None
+    anomalies: tuple[str, ...] = ()
+    refusal: Fault | None = None
 
     def as_outgoing(self) -> OutgoingMessage:
         """The same message, ready to publish again (for replays); the broker's delivery count is dropped.
@@ -163,6 +170,11 @@ class Delivery:
     @property
     def delivery_count(self) -> int:
         return self.message.delivery_count
+
+    @property
+    def refusal(self) -> Fault | None:
+        """The fault to record before dead-lettering this message, when its properties refuse it."""
+        return self.message.refusal
 
     @property
     def settlement(self) -> Settlement | None:

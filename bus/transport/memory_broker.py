@@ -365,9 +365,9 @@ class MemoryBroker:
         return Delivery(self._message(queue, stored), queue.name, partial(self._settle, queue.name, tag))
 
     def _message(self, queue: _Queue, stored: _Stored) -> Message:
-        headers = dict(stored.headers)
-        if queue.quorum:
-            headers["x-delivery-count"] = stored.delivery_count
+        headers = stored.headers
+        if queue.quorum and stored.delivery_count:  # as RabbitMQ 3.10: set from the first return on
+            headers = {**headers, "x-delivery-count": stored.delivery_count}
         return _received(
             stored.message, stored.exchange, stored.routing_key, stored.body, headers, stored.redelivered
         )
@@ -476,6 +476,7 @@ def _received(
         correlation_id=message.correlation_id,
         reply_to=message.reply_to,
         content_type=message.content_type,
+        content_encoding=message.content_encoding,
         headers=headers,
         exchange=exchange,
         routing_key=routing_key,

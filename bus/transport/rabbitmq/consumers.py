@@ -198,8 +198,8 @@ class Consumers:
     ) -> None:
         try:
             message = from_pika(method, properties, body)
-        except Exception:
-            log.exception("undecodable delivery rejected", queue=consumer.queue)
+        except Exception as error:  # never a traceback: its frames hold the body
+            log.error("undecodable delivery rejected", queue=consumer.queue, error=type(error).__name__)
             channel.basic_reject(method.delivery_tag, requeue=False)
             return
         settler = partial(self._settle_threadsafe, channel, method.delivery_tag)

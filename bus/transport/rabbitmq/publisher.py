@@ -73,6 +73,7 @@ def prepare(exchange: str, routing_key: str, message: OutgoingMessage, mandatory
         headers=dict(message.headers) if message.headers else None,
         expiration=None if message.expiration_ms is None else str(message.expiration_ms),
         content_type=message.content_type,
+        content_encoding=message.content_encoding,
     )
     return Pending(
         exchange,
