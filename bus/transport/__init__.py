@@ -36,7 +36,8 @@ def connect(
 ) -> Transport:
     """Open a transport for ``url``; ``prefix`` names this bus's exchanges and queues.
 
-    Options for both schemes: ``reply_mode`` (``"direct"`` or ``"queue"``). For RabbitMQ, see
+    Options for both schemes: ``reply_mode`` (``"direct"`` or ``"queue"``), ``max_message_bytes`` (a
+    consumer refuses a larger body on arrival, OVERSIZED_MESSAGE; default 10 MiB). For RabbitMQ, see
     ``RabbitMQTransport`` (``heartbeat``, ``publish_timeout``, ``connect_attempts``, ...).
     Raises ``Fault(BROKER_UNAVAILABLE)`` naming the URL (password masked) when the broker is unreachable,
     ``ValueError`` for an unknown scheme.

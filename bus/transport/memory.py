@@ -30,6 +30,7 @@ from bus.transport.base import (
     effective_mandatory,
 )
 from bus.transport.memory_broker import MemoryBroker, MemoryConsumer, topic_matches
+from bus.transport.properties import DEFAULT_MAX_MESSAGE_BYTES
 from bus.transport.topology import DIRECT_REPLY_TO, Topology
 from bus.transport.waiters import ReplyWaiters, timeout_fault
 
@@ -40,7 +41,7 @@ class _Call:
 
 
 class MemoryTransport(Transport):
-    """A connection to a ``MemoryBroker``."""
+    """A connection to a ``MemoryBroker``; ``max_message_bytes`` as for ``RabbitMQTransport``."""
 
     def __init__(
         self,
@@ -49,8 +50,10 @@ class MemoryTransport(Transport):
         *,
         reply_mode: ReplyMode | str = ReplyMode.DIRECT,
         url: str | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.broker = broker
+        self.max_message_bytes = max_message_bytes
         self.topology = topology or Topology()
         self.reply_mode = ReplyMode(reply_mode)
         self.url = url or f"memory://{broker.name}"
@@ -133,7 +136,13 @@ class MemoryTransport(Transport):
         self._check_open()
         check_consume_arguments(prefetch, concurrency)
         consumer = MemoryConsumer(
-            self.broker, self._id, queue, handler=handler, prefetch=prefetch, concurrency=concurrency
+            self.broker,
+            self._id,
+            queue,
+            handler=handler,
+            prefetch=prefetch,
+            concurrency=concurrency,
+            max_bytes=self.max_message_bytes,
         )
         try:
             self.broker.add_consumer(consumer)

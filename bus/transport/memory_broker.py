@@ -362,14 +362,22 @@ class MemoryBroker:
     ) -> Delivery:
         tag = next(self._tags)
         queue.unacked[tag] = _Unacked(stored, owner, consumer)
-        return Delivery(self._message(queue, stored), queue.name, partial(self._settle, queue.name, tag))
+        max_bytes = consumer.max_bytes if consumer is not None else None
+        message = self._message(queue, stored, max_bytes)
+        return Delivery(message, queue.name, partial(self._settle, queue.name, tag))
 
-    def _message(self, queue: _Queue, stored: _Stored) -> Message:
+    def _message(self, queue: _Queue, stored: _Stored, max_bytes: int | None = None) -> Message:
         headers = stored.headers
         if queue.quorum and stored.delivery_count:  # as RabbitMQ 3.10: set from the first return on
             headers = {**headers, "x-delivery-count": stored.delivery_count}
         return _received(
-            stored.message, stored.exchange, stored.routing_key, stored.body, headers, stored.redelivered
+            stored.message,
+            stored.exchange,
+            stored.routing_key,
+            stored.body,
+            headers,
+            stored.redelivered,
+            max_bytes,
         )
 
     def _settle(self, name: str, tag: int, outcome: Settlement) -> None:
@@ -469,6 +477,7 @@ def _received(
     body: bytes,
     headers: dict[str, Any],
     redelivered: bool = False,
+    max_bytes: int | None = None,
 ) -> Message:
     return received(
         body,
@@ -481,6 +490,7 @@ def _received(
         exchange=exchange,
         routing_key=routing_key,
         redelivered=redelivered,
+        max_bytes=max_bytes,
     )
 
 
@@ -497,8 +507,10 @@ class MemoryConsumer(ConsumerHandle):
         callback: Callable[[Message], None] | None = None,
         prefetch: int = 1,
         concurrency: int = 1,
+        max_bytes: int | None = None,
     ) -> None:
         self.queue = queue
+        self.max_bytes = max_bytes
         self.owner = owner
         self.prefetch = prefetch
         self.in_flight = 0

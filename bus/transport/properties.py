@@ -32,6 +32,8 @@ from bus.transport.base import Message
 
 log = structlog.get_logger(__name__)
 
+DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+"""A consumer's per-message limit: the envelope's (``bus.xml.DEFAULT_MAX_BYTES``), checked on arrival."""
 MAX_SHORT_TEXT = 255
 MAX_DELIVERY_COUNT = 2**31 - 1
 IDENTITY_ENCODINGS = frozenset({"identity", "binary", "utf-8", "utf8"})

@@ -78,3 +78,15 @@ def test_a_request_with_a_foreign_content_encoding_is_refused_logged_and_dead_le
     assert _eventually(lambda: bus.transport.queue_depth(dead_letters) == 1)
     assert _eventually(lambda: ("in", raw, "rejected", "Client.MalformedMessage") in spy.records), spy.records
     assert service.seen == []
+
+
+def test_an_oversized_request_is_refused_on_arrival_logged_and_dead_lettered(bus: Any) -> None:
+    from bus.xml import DEFAULT_MAX_BYTES
+
+    service, spy, queue, _raw, _header = _serve(bus)
+    huge = b"<Envelope>" + b"x" * DEFAULT_MAX_BYTES + b"</Envelope>"
+    forge(bus.transport, bus.broker, queue, huge, message_id="huge")
+    dead_letters = bus.transport.topology.dead_letter_queue(queue)
+    assert _eventually(lambda: bus.transport.queue_depth(dead_letters) == 1)
+    assert _eventually(lambda: ("in", b"", "rejected", "Client.OversizedMessage") in spy.records), spy.records
+    assert service.seen == []

@@ -175,3 +175,39 @@ def test_an_oversized_body_is_refused_and_not_kept() -> None:
     )
     assert message.body == b""
     assert message.refusal is not None and message.refusal.code is FaultCode.OVERSIZED_MESSAGE
+
+
+def test_the_consumer_limit_is_the_envelope_limit() -> None:
+    from bus.transport.properties import DEFAULT_MAX_MESSAGE_BYTES
+    from bus.xml import DEFAULT_MAX_BYTES
+
+    assert DEFAULT_MAX_MESSAGE_BYTES == DEFAULT_MAX_BYTES
+
+
+def test_a_consumer_refuses_an_oversized_body_on_arrival_without_keeping_it(bus: Bus) -> None:
+    transport = bus.connect(max_message_bytes=1000)
+    queue = bus.service(transport)
+    got: dict[str, Delivery] = {}
+
+    def handler(delivery: Delivery) -> None:
+        assert delivery.message_id is not None
+        got[delivery.message_id] = delivery
+        if delivery.refusal is not None:
+            delivery.reject()
+
+    sizes = {"fits": 1000, "over": 1001, "far-over": 200_000}
+    with transport.consume(queue, handler, prefetch=8, concurrency=2):
+        for message_id, size in sizes.items():
+            forge(transport, bus.url, queue, b"x" * size, message_id=message_id)
+        wait_for(lambda: len(got) == 3, what="three deliveries")
+        dead_letters = transport.topology.dead_letter_queue(queue)
+        wait_for(lambda: transport.queue_depth(dead_letters) == 2, what="two dead letters")
+    assert got["fits"].body == b"x" * 1000 and got["fits"].refusal is None
+    for message_id in ("over", "far-over"):
+        refusal = got[message_id].refusal
+        assert got[message_id].body == b""
+        assert refusal is not None and refusal.code is FaultCode.OVERSIZED_MESSAGE
+        assert str(sizes[message_id]) in refusal.reason
+    kept = transport.get(dead_letters)
+    assert kept is not None and len(kept.body) in (1001, 200_000)  # get() has no limit: the DLQ keeps all
+    kept.requeue()

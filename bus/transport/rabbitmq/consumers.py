@@ -1,5 +1,11 @@
 """Consuming on RabbitMQ: one channel per consumer (its own prefetch), resumed after every loss.
 
+Memory: a consumer holds at most ``prefetch`` deliveries, each at most ``max_message_bytes`` (a larger
+body is dropped on arrival, on the I/O thread, and its delivery refused with OVERSIZED_MESSAGE), so at
+most ``prefetch * max_message_bytes`` bytes of bodies. RabbitMQ 3.10 has no byte-based prefetch
+(``prefetch_size`` is NOT_IMPLEMENTED) and no per-queue message size limit (only the broker-wide
+``max_message_size``, 128 MiB by default): this limit is the consumer's own.
+
 Invariants: deliveries arrive on the I/O thread and go to the consumer's worker pool without blocking;
 ``ack``/``reject``/``requeue`` come back through ``AmqpConnection.submit`` (no other hop, no other lock).
 A settlement for a channel that has closed is dropped: the broker redelivers. A consumer whose channel
@@ -59,10 +65,13 @@ class Consumer(ConsumerHandle):
 class Consumers:
     """Every consumer of one transport."""
 
-    def __init__(self, connection: AmqpConnection, *, operation_timeout: float) -> None:
+    def __init__(
+        self, connection: AmqpConnection, *, operation_timeout: float, max_message_bytes: int
+    ) -> None:
         self._io = connection
         self.url = connection.url
         self._operation_timeout = operation_timeout
+        self._max_message_bytes = max_message_bytes
         self._lock = threading.Lock()
         self._handles: set[Consumer] = set()  # guarded by _lock: what ``close`` cancels
         self._running: dict[str, Consumer] = {}  # I/O thread only
@@ -197,7 +206,7 @@ class Consumers:
         self, consumer: Consumer, channel: Channel, method: Any, properties: pika.BasicProperties, body: bytes
     ) -> None:
         try:
-            message = from_pika(method, properties, body)
+            message = from_pika(method, properties, body, max_bytes=self._max_message_bytes)
         except Exception as error:  # never a traceback: its frames hold the body
             log.error("undecodable delivery rejected", queue=consumer.queue, error=type(error).__name__)
             channel.basic_reject(method.delivery_tag, requeue=False)

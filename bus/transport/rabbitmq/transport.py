@@ -42,6 +42,7 @@ from bus.transport.base import (
     check_consume_arguments,
     closed_fault,
 )
+from bus.transport.properties import DEFAULT_MAX_MESSAGE_BYTES
 from bus.transport.rabbitmq.connection import AmqpConnection
 from bus.transport.rabbitmq.consumers import Consumers
 from bus.transport.rabbitmq.operations import Operations
@@ -83,7 +84,9 @@ class RabbitMQTransport(Transport):
     BROKER_UNAVAILABLE; ``operation_timeout``: the same for topology operations, ``get`` and ``consume``;
     ``connect_attempts``: tries of the first connection before ``connect`` fails, each bounded by
     ``connect_timeout`` (TCP, TLS and AMQP handshakes; default: the URL's ``stack_timeout`` and
-    ``socket_timeout``, else 10 s); ``max_backoff``: cap of the delay between reconnection attempts.
+    ``socket_timeout``, else 10 s); ``max_backoff``: cap of the delay between reconnection attempts;
+    ``max_message_bytes``: a consumer refuses a larger body on arrival (OVERSIZED_MESSAGE) without
+    keeping it, so one consumer buffers at most ``prefetch * max_message_bytes``.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class RabbitMQTransport(Transport):
         connect_timeout: float | None = None,
         max_backoff: float = 10.0,
         connection_name: str | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.url = mask_url(url)
         self.topology = topology or Topology()
@@ -116,7 +120,9 @@ class RabbitMQTransport(Transport):
             reply_queue=self.topology.reply_queue(uuid.uuid4().hex),
             publish_timeout=publish_timeout,
         )
-        self._consumers = Consumers(self._io, operation_timeout=operation_timeout)
+        self._consumers = Consumers(
+            self._io, operation_timeout=operation_timeout, max_message_bytes=max_message_bytes
+        )
         self._operations = Operations(
             self._io, self.topology, self._consumers.settler, operation_timeout=operation_timeout
         )
