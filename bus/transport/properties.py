@@ -48,6 +48,16 @@ def short_text(value: object) -> str | None:
     return None
 
 
+def _text(value: object, name: str, anomalies: list[str]) -> str | None:
+    """``short_text(value)``; a value present but refused is named in ``anomalies``."""
+    if value is None:
+        return None
+    if isinstance(value, str) and 0 < len(value) <= MAX_SHORT_TEXT and value.isprintable():
+        return value
+    anomalies.append(name)
+    return None
+
+
 def count(value: object, limit: int = MAX_DELIVERY_COUNT) -> int | None:
     """``value`` when it is an integer (not a bool) from 0 to ``limit``, else None."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit:
@@ -140,18 +150,13 @@ def received(
     """
     anomalies: list[str] = []
     checked_headers, delivery_count = _headers(headers, anomalies)
-    fields: dict[str, str | None] = {}
-    for name, value in (
-        ("message_id", message_id),
-        ("correlation_id", correlation_id),
-        ("reply_to", reply_to),
-        ("content_type", content_type),
-    ):
-        text = short_text(value)
-        if text is None and value is not None:
-            anomalies.append(name)
-        fields[name] = text
-    refusal = _refusal(fields["content_type"], content_encoding)
+    checked_id = _text(message_id, "message_id", anomalies)
+    checked_correlation = _text(correlation_id, "correlation_id", anomalies)
+    checked_reply_to = _text(reply_to, "reply_to", anomalies)
+    checked_type = _text(content_type, "content_type", anomalies)
+    refusal = None
+    if checked_type is not None or content_encoding is not None:
+        refusal = _refusal(checked_type, content_encoding)
     if max_bytes is not None and len(body) > max_bytes:
         refusal = Fault(
             FaultCode.OVERSIZED_MESSAGE, f"{len(body)} bytes is over this consumer's {max_bytes}-byte limit"
@@ -159,16 +164,16 @@ def received(
         body = b""
     message = Message(
         body=body,
-        message_id=fields["message_id"],
-        correlation_id=fields["correlation_id"],
-        reply_to=fields["reply_to"],
+        message_id=checked_id,
+        correlation_id=checked_correlation,
+        reply_to=checked_reply_to,
         headers=checked_headers,
         exchange=exchange,
         routing_key=routing_key,
         redelivered=redelivered,
         delivery_count=delivery_count,
-        content_type=fields["content_type"],
-        anomalies=tuple(anomalies),
+        content_type=checked_type,
+        anomalies=tuple(anomalies) if anomalies else (),
         refusal=refusal,
     )
     if anomalies or refusal is not None:

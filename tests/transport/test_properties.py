@@ -211,3 +211,21 @@ def test_a_consumer_refuses_an_oversized_body_on_arrival_without_keeping_it(bus:
     kept = transport.get(dead_letters)
     assert kept is not None and len(kept.body) in (1001, 200_000)  # get() has no limit: the DLQ keeps all
     kept.requeue()
+
+
+@pytest.mark.parametrize("value", ["x" * 256, "", 7, ["id"], b"id"])
+def test_ids_longer_than_a_short_string_or_not_text_are_treated_as_absent(value: object) -> None:
+    """What RabbitMQ cannot carry (over 255 bytes) the embedded broker could: both are refused alike."""
+    message = received(
+        b"",
+        message_id=value,
+        correlation_id=value,
+        reply_to=value,
+        content_type=None,
+        headers=None,
+        exchange="",
+        routing_key="q",
+        redelivered=False,
+    )
+    assert (message.message_id, message.correlation_id, message.reply_to) == (None, None, None)
+    assert message.anomalies == ("message_id", "correlation_id", "reply_to")
