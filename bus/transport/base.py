@@ -290,6 +290,12 @@ def check_consume_arguments(prefetch: int, concurrency: int) -> None:
         raise ValueError("prefetch and concurrency must be >= 1")
 
 
+def check_window(window: int) -> None:
+    """``publish_many``'s argument rule, the same for every transport."""
+    if window < 1:
+        raise ValueError("window must be >= 1")
+
+
 @dataclass(frozen=True, slots=True)
 class Publication:
     """One message of a ``publish_many`` batch."""
@@ -338,6 +344,13 @@ class Transport(ABC):
 
     topology: Topology
     reply_mode: ReplyMode
+    url: str
+    _closed: bool = False  # set once by ``close``; every operation checks it first
+
+    def _check_open(self) -> None:
+        """Raise ``Fault(BROKER_UNAVAILABLE)`` once ``close`` has begun."""
+        if self._closed:
+            raise closed_fault(self.url)
 
     # -- topology ---------------------------------------------------------------------------------
 
@@ -505,6 +518,7 @@ __all__ = [
     "Transport",
     "WorkerPool",
     "check_consume_arguments",
+    "check_window",
     "effective_mandatory",
     "run_handler",
 ]

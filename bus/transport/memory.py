@@ -26,6 +26,7 @@ from bus.transport.base import (
     TopologyError,
     Transport,
     check_consume_arguments,
+    check_window,
     closed_fault,
     effective_mandatory,
 )
@@ -69,10 +70,6 @@ class MemoryTransport(Transport):
             broker.declare_queue(self._reply_queue, {}, owner=self._id)
             consumer = MemoryConsumer(broker, self._id, self._reply_queue, callback=self._on_reply)
             broker.add_consumer(consumer)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise closed_fault(self.url)
 
     # -- topology ---------------------------------------------------------------------------------
 
@@ -118,8 +115,7 @@ class MemoryTransport(Transport):
         )
 
     def publish_many(self, publications: Iterable[Publication], *, window: int = 256) -> list[Fault | None]:
-        if window < 1:
-            raise ValueError("window must be >= 1")
+        check_window(window)
         results: list[Fault | None] = []
         for item in publications:
             try:

@@ -40,6 +40,7 @@ from bus.transport.base import (
     ReplyMode,
     Transport,
     check_consume_arguments,
+    check_window,
     closed_fault,
 )
 from bus.transport.properties import DEFAULT_MAX_MESSAGE_BYTES
@@ -141,10 +142,6 @@ class RabbitMQTransport(Transport):
     def __repr__(self) -> str:
         return f"<RabbitMQTransport {self.url} prefix={self.topology.prefix}>"
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise closed_fault(self.url)
-
     # -- topology ---------------------------------------------------------------------------------
 
     def declare_exchanges(self) -> None:
@@ -182,8 +179,7 @@ class RabbitMQTransport(Transport):
         self._publisher.publish(exchange, routing_key, message, mandatory)
 
     def publish_many(self, publications: Iterable[Publication], *, window: int = 256) -> list[Fault | None]:
-        if window < 1:
-            raise ValueError("window must be >= 1")
+        check_window(window)
         self._check_open()
         return self._publisher.publish_many(publications, window)
 
