@@ -367,9 +367,9 @@ class MemoryBroker:
         return Delivery(message, queue.name, partial(self._settle, queue.name, tag))
 
     def _message(self, queue: _Queue, stored: _Stored, max_bytes: int | None = None) -> Message:
-        headers = stored.headers
+        headers = dict(stored.headers)  # each delivery its own copy, as off the wire
         if queue.quorum and stored.delivery_count:  # as RabbitMQ 3.10: set from the first return on
-            headers = {**headers, "x-delivery-count": stored.delivery_count}
+            headers["x-delivery-count"] = stored.delivery_count
         return _received(
             stored.message,
             stored.exchange,
