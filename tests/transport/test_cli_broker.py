@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import lxml.etree as etree
 import pytest
@@ -15,6 +16,7 @@ from bus.transport import OutgoingMessage
 from tests.helpers.fixtures import fresh_pki
 from tests.helpers.pki import CLIENT
 from tests.transport.conftest import NOTICE, SERVICE, Bus, wait_for
+from tests.transport.forge import forge
 
 __all__ = ["fresh_pki"]
 
@@ -102,12 +104,17 @@ def _dead_letter(bus: Bus, message: OutgoingMessage) -> str:
 EVIL = "evil\x1b]0;pwned\x07\x1b[2J\u202e\r\n"
 
 
-def test_listing_never_prints_control_characters_from_message_properties(bus: Bus) -> None:
-    _dead_letter(bus, OutgoingMessage(b"<x/>", message_id=EVIL, headers={"x-note": EVIL}))
-    for output in (run(bus, "dlq", "list", SERVICE), run(bus, "dlq", "show", SERVICE, EVIL)):
+def test_listing_and_showing_never_print_control_characters_from_message_properties(bus: Bus) -> None:
+    """Ids with control characters are dropped on receipt (bus.transport.properties); every other property
+    and header is printed escaped."""
+    _dead_letter(bus, OutgoingMessage(b"<x/>", message_id="evil-1", headers={"x-note": EVIL, EVIL: "key"}))
+    listing = run(bus, "dlq", "list", SERVICE)
+    shown = run(bus, "dlq", "show", SERVICE, "evil-1")
+    for output in (listing, shown):
         assert not any(ord(char) < 0x20 and char != "\n" for char in output), output
         assert "\x7f" not in output and "\u202e" not in output
-        assert "evil\\x1b]0;pwned\\x07\\x1b[2J\\u202e\\x0d\\x0a" in output
+    escaped = "evil\\x1b]0;pwned\\x07\\x1b[2J\\u202e\\x0d\\x0a"
+    assert f"x-note = {escaped}" in shown and f"{escaped} = key" in shown
 
 
 def test_show_prints_one_dead_letter_and_its_verified_header_and_keeps_it(bus: Bus, fresh_pki) -> None:
@@ -161,3 +168,24 @@ def test_a_wrong_prefix_is_a_clear_error(bus: Bus, command: str) -> None:
         and "check --prefix (now wrongprefix)" in result.stderr
     )
     assert "internal error" not in result.stderr and "TopologyError" not in result.stderr
+
+
+def test_dead_letters_with_forged_headers_and_ids_are_listed_safely(bus: Bus) -> None:
+    """A dead-letter queue is readable whatever a publisher put in the headers govbus reads."""
+    run(bus, "setup", "--service", SERVICE)
+    transport = bus.connect()
+    queue = bus.service(transport)
+    dead_letters = transport.topology.dead_letter_queue(queue)
+    forged: list[dict[str, Any]] = [
+        {"message_id": "f-1", "headers": {"x-death": "abc", "x-first-death-reason": 7}},
+        {"message_id": "f-2", "headers": {"x-death": [{"count": "many", "queue": dead_letters}]}},
+        {"message_id": "\x1b[2J\x1b]0;owned\x07", "headers": {"x-first-death-queue": ["q"]}},
+    ]
+    for properties in forged:
+        forge(transport, bus.url, dead_letters, b"<x/>", **properties)
+    wait_for(lambda: transport.queue_depth(dead_letters) == 3, what="three forged dead letters")
+    listing = run(bus, "dlq", "list", SERVICE)
+    assert "\x1b" not in listing and "\x07" not in listing
+    lines = [line for line in listing.splitlines() if "malformed properties" not in line]  # the log lines
+    rows = [line.split() for line in lines[1:4]]
+    assert [row[:3] for row in rows] == [["f-1", "?", "1"], ["f-2", "?", "1"], ["-", "?", "1"]]
