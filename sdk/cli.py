@@ -154,8 +154,9 @@ class Worker:
         if running is None:
             return False, {"reason": "not consuming (starting or stopping)"}
         transport = running.node.transport
-        # RabbitMQ says whether its connection is open; the in-process broker is connected until closed.
-        connected = bool(getattr(transport, "connected", not getattr(transport, "_closed", False)))
+        # Every transport is closed for good once ``close`` ran; RabbitMQ also says whether its connection
+        # is open right now (it is re-established in the background).
+        connected = not getattr(transport, "_closed", False) and bool(getattr(transport, "connected", True))
         consumers = list(running.consumers)
         down = [consumer.queue for consumer in consumers if not consumer.active]
         healthy = connected and bool(consumers) and not down
