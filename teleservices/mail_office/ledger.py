@@ -16,7 +16,7 @@ from teleservices.mail_office.clock import Clock, utc_millis
 from teleservices.mail_office.config import OfficeConfig
 from teleservices.mail_office.models import StatusChange
 from teleservices.mail_office.outbox import OutboxKind
-from teleservices.mail_office.store import MailRow, NewMail, Step, Store, Tx
+from teleservices.mail_office.store import MailRow, NewMail, OfficeStore, Step, Tx
 from teleservices.mail_office.workflow import Action, Direction, Status, next_status
 
 Handler = tuple[str | None, str | None]
@@ -27,7 +27,7 @@ Handler = tuple[str | None, str | None]
 class Ledger:
     """One office's shared state; its parts (intake, desk, outgoing, registers, handover) hold one each."""
 
-    store: Store
+    store: OfficeStore
     config: OfficeConfig
     attachments: AttachmentStore
     clock: Clock

@@ -9,7 +9,7 @@ one ``Ledger`` (store, configuration, clock, attachments):
 - ``Outgoing`` (``outgoing``): letters sent and replies in register ``D``, their delivery and news;
 - ``Handover`` (``handover``): the outbox handed to a sink;
 - ``Registers`` (``registers``): registers, late letters, deadline alerts, CSV export;
-- ``Store`` (``store``): the database, the only place that holds SQL.
+- ``OfficeStore`` (``store``): the database on the SDK's store base, the only place that holds SQL.
 
 An office lives in one directory::
 
@@ -36,7 +36,7 @@ from teleservices.mail_office.intake import Intake
 from teleservices.mail_office.ledger import Ledger
 from teleservices.mail_office.outgoing import Outgoing
 from teleservices.mail_office.registers import Registers
-from teleservices.mail_office.store import DATABASE_FILE, Store
+from teleservices.mail_office.store import OfficeStore
 
 ATTACHMENTS_DIR = "attachments"
 
@@ -54,8 +54,7 @@ class MailOffice:
         """Open the office in ``directory``, with its saved configuration unless ``config`` is given."""
         self.directory = Path(directory)
         self.config = config if config is not None else OfficeConfig.load(self.directory)
-        store = Store(self.directory / DATABASE_FILE)
-        store.initialise()
+        store = OfficeStore.open(self.directory)
         self.attachments = AttachmentStore(self.directory / ATTACHMENTS_DIR)
         self.ledger = Ledger(store, self.config, self.attachments, clock)
         self.intake = Intake(self.ledger)

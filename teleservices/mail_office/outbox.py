@@ -42,6 +42,11 @@ class OutboxMessage:
     attempts: int
     last_error: str | None
 
+    @property
+    def recipient(self) -> str:
+        """The destination, as the SDK's outbox pump names it."""
+        return self.destination
+
 
 Sink = Callable[[OutboxMessage], Acknowledgement | None]
 """Sends one message; returns the recipient's acknowledgement for a letter; raises when sending failed."""

@@ -1,17 +1,20 @@
-"""The office's SQLite database: connections and transactions, each one handing out the office's statements.
+"""The office's database on the SDK's store base: a versioned schema, and transactions handing out a ``Tx``.
 
-One connection per operation, so threads and worker processes can share an office directory. Writes run
-in ``BEGIN IMMEDIATE`` transactions: SQLite serialises them, which is what makes registration numbers
-gap-free under concurrent deposits. Reads run in one deferred transaction: one consistent snapshot.
+``sdk.store`` opens one connection per transaction (so threads and worker processes can share an office
+directory) and runs writes in ``BEGIN IMMEDIATE``: SQLite serialises them, which is what makes
+registration numbers gap-free under concurrent deposits. Reads see one consistent snapshot. The schema
+is created in the first write transaction and its version checked on every open.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
+from sdk.store import Store, scalar
 from teleservices.mail_office.errors import ConfigurationError
 from teleservices.mail_office.store.mails import Mails
 from teleservices.mail_office.store.outbox import OutboxRows
@@ -19,7 +22,6 @@ from teleservices.mail_office.store.registers import RegisterRows
 from teleservices.mail_office.store.schema import SCHEMA, SCHEMA_VERSION, statements
 
 DATABASE_FILE = "mail-office.sqlite3"
-BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def _casefold(value: str | None) -> str | None:
@@ -35,58 +37,41 @@ class Tx:
         self.registers = RegisterRows(conn)
 
 
-class Store:
-    """The database file of one office."""
+class OfficeStore(Store):
+    """The database file of one office (``mail-office.sqlite3`` in its directory)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    FILE_NAME = DATABASE_FILE
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    @staticmethod
+    def configure(conn: sqlite3.Connection) -> None:
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
         conn.create_function("casefold", 1, _casefold, deterministic=True)
-        return conn
 
-    def initialise(self) -> None:
-        """Create the schema in a new database; check the version of an existing one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version == 0:
-                    for statement in statements(SCHEMA):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                elif version != SCHEMA_VERSION:
-                    raise ConfigurationError(
-                        f"{self.path} has schema version {version}; this govbus reads version {SCHEMA_VERSION}"
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+    @classmethod
+    def open(cls, directory: Path) -> Self:
+        """Open the office database in ``directory``: created on first use, its version checked."""
+        store = super().open(directory)
+        with store.transaction() as conn:
+            version = scalar(conn, "PRAGMA user_version")
+            if version == 0:
+                for statement in statements(SCHEMA):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version != SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"{Path(directory) / cls.FILE_NAME} has schema version {version}; "
+                    f"this govbus reads version {SCHEMA_VERSION}"
+                )
+        return store
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """A write transaction (``BEGIN IMMEDIATE``), committed on success, rolled back on any error."""
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """A write transaction, committed on success, rolled back on any error."""
+        with self.transaction() as conn:
+            yield Tx(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read transaction: one consistent snapshot for several queries."""
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN")
-            try:
-                yield Tx(conn)
-            finally:
-                conn.execute("ROLLBACK")
+        with self.reading() as conn:
+            yield Tx(conn)

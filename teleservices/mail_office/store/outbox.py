@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 
 from teleservices.mail_office.models import StatusChange, format_utc_millis
@@ -33,11 +35,13 @@ class OutboxRows:
         )
         return int(cursor.lastrowid or 0)
 
-    def pending(self) -> list[OutboxMessage]:
-        """Unsent messages, oldest first; a letter's payload is left out (``None``) until it is sent."""
+    def pending(self, limit: int | None = None, exclude: Collection[str] = ()) -> list[OutboxMessage]:
+        """Unsent messages, oldest first, except those to ``exclude``; a letter's payload is left out
+        (``None``) until it is sent."""
         rows = self._conn.execute(
-            "SELECT o.*, m.number FROM outbox o JOIN mails m ON m.id = o.mail_id "
-            "WHERE o.sent_at IS NULL ORDER BY o.id"
+            "SELECT o.*, m.number FROM outbox o JOIN mails m ON m.id = o.mail_id WHERE o.sent_at IS NULL "
+            "AND o.destination NOT IN (SELECT value FROM json_each(?)) ORDER BY o.id LIMIT ?",
+            (json.dumps(sorted(exclude)), -1 if limit is None else limit),
         ).fetchall()
         return [_message(row) for row in rows]
 
