@@ -79,8 +79,8 @@ class Client:
     ) -> R:
         """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
 
-        A timed-out attempt is retried with the same signed message (same id), which the provider answers
-        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and
+        The request is published once and waits in the provider's queue; ``retries`` re-sends it (same
+        signed message, same id, answered idempotently) only after the broker was unavailable. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and
         ``CallFailed`` (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD.
         """
         return exchange.call(

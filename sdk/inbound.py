@@ -95,6 +95,13 @@ class Inbound:
             delivery.reject()  # kept in the dead-letter queue, with the log record naming the fault
             return
         header = verified.header
+        with structlog.contextvars.bound_contextvars(  # on every log line written while handling it
+            message_id=header.id, correlation_id=header.correlation_id, peer=str(header.client)
+        ):
+            self._handle(delivery, verified, started)
+
+    def _handle(self, delivery: Delivery, verified: VerifiedEnvelope, started: float) -> None:
+        header, raw = verified.header, delivery.body
         try:
             self._admit(header)
             begin = self.node.handled.begin(
