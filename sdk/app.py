@@ -211,19 +211,19 @@ class App:
                 transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
             )
         catalogue = node.catalogue
-        for contract, function in self.subscriptions.items():
-            for entry in catalogue.providers_of(contract.code, contract.version):
+        for subscribed, function in self.subscriptions.items():
+            for entry in catalogue.providers_of(subscribed.code, subscribed.version):
                 if not catalogue.allows(self.participant, entry.service, Right.SUBSCRIBE):
                     continue
                 queue, _ = transport.declare_subscription(str(self.participant), str(entry.service))
-                handler = Inbound(node, contract, function, entry.service, self.refusals)
+                handler = Inbound(node, subscribed, function, entry.service, self.refusals)
                 running.consumers.append(
                     transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
                 )
         if self.receipt_handlers:
             inbox = node.inbox()
-            for contract, receipt_handler in self.receipt_handlers.items():
-                inbox.register(contract, receipt_handler)
+            for notified, receipt_handler in self.receipt_handlers.items():
+                inbox.register(notified, receipt_handler)
 
     def run(
         self,

@@ -125,7 +125,7 @@ class Inbound:
             self.node.record("in", raw, header=header, outcome="duplicate-in-flight", started=started)
             return
         try:
-            answer_header, answer, fault = self._run(verified, delivery.redelivered)
+            answer_header, answer, outcome = self._run(verified, delivery.redelivered)
             self.node.record_many(  # the message and its answer, in one log transaction
                 [
                     LogEntry("in", raw, header, "accepted", started=started),
@@ -133,8 +133,8 @@ class Inbound:
                         "out",
                         answer,
                         answer_header,
-                        "fault" if fault else "sent",
-                        fault,
+                        "fault" if outcome else "sent",
+                        outcome,
                         started,
                         peer=str(header.client),
                     ),
@@ -166,6 +166,7 @@ class Inbound:
 
     def _run(self, verified: VerifiedEnvelope, redelivered: bool) -> tuple[Header, bytes, Fault | None]:
         header = verified.header
+        fault: Fault
         try:
             request = decode(verified.payload, self.inbound_model, self.contract.schema)
             ctx = Context(header, self.node.scope, redelivered)
