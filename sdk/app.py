@@ -51,6 +51,7 @@ class Running:
     environment: Environment
     consumers: list[ConsumerHandle] = field(default_factory=list)
     resources: ExitStack = field(default_factory=ExitStack)
+    hooks_ran: bool = False
     stopped: bool = False
 
     @property
@@ -68,7 +69,7 @@ class Running:
         if not self.stopped:
             self.stopped = True
             try:
-                for hook in self.app.shutdown:
+                for hook in self.app.shutdown if self.hooks_ran else ():
                     hook(self.environment)
             finally:
                 self.resources.close()
@@ -200,6 +201,7 @@ class App:
             value = running.resources.enter_context(needed.setup(environment))
             node.resources.add(needed, value)
             running.resources.callback(node.resources.remove, needed)
+        running.hooks_ran = True
         for hook in self.startup:
             hook(environment)
         transport = node.transport
