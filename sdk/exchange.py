@@ -39,15 +39,24 @@ def call(
 ) -> R:
     """``provider``'s typed response to ``request``; ``CallFailed`` on a fault, a bad reply or no reply."""
     service = contract.service_of(provider)
-    try:
-        payload = encode(request, contract.schema)
-    except Fault as fault:  # our own request breaks the contract: nothing was sent
-        raise CallFailed(fault.code, fault.reason) from None
+    payload = outgoing(request, contract.schema)
     verified = exchange(node, service, payload, purpose, user_id, timeout, retries)
     try:
         return decode(verified.payload, contract.response, contract.schema)
     except Fault as fault:
         raise CallFailed(fault.code, fault.reason) from None
+
+
+def outgoing(payload: Payload, schema: str) -> etree._Element:
+    """``payload`` encoded and checked against ``schema``; ``CallFailed`` (nothing sent) when it breaks it."""
+    try:
+        return encode(payload, schema)
+    except Fault as fault:
+        raise CallFailed(fault.code, fault.reason) from None
+    except ValueError as error:  # text XML cannot carry (a NUL byte, a control character)
+        raise CallFailed(
+            FaultCode.PAYLOAD_SCHEMA_VIOLATION, f"outgoing payload is not XML: {error}"
+        ) from None
 
 
 def exchange(

@@ -196,4 +196,7 @@ def test_a_request_that_breaks_the_xsd_is_a_call_failure_and_nothing_is_sent(bus
         bus.client(CLIENT).call(PROVIDER, ECHO, Stray(text="x"))  # type: ignore[arg-type]
     assert failure.value.code is FaultCode.PAYLOAD_SCHEMA_VIOLATION
     assert "outgoing payload violates" in failure.value.reason
+    with pytest.raises(CallFailed) as failure:
+        bus.client(CLIENT).call(PROVIDER, ECHO, Ping(text="a\x00b"))
+    assert failure.value.code is FaultCode.PAYLOAD_SCHEMA_VIOLATION
     assert service.seen == []
