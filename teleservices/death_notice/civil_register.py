@@ -24,9 +24,9 @@ from teleservices.fake_data import CITIES, person, rng
 SEED = "civil-register-v1"
 SEEDED_ACTS = 40
 
-NOTICE = "notice"
-CANCELLATION = "cancellation"
 Kind = Literal["notice", "cancellation"]
+NOTICE: Kind = "notice"
+CANCELLATION: Kind = "cancellation"
 
 
 @dataclass(frozen=True, slots=True)

@@ -327,9 +327,9 @@ class BookStore(Store):
     def enqueue(self, conn: sqlite3.Connection, recipient: str, event: BookEvent) -> None:
         """Queue ``event`` for ``recipient`` in the transaction of the change it reports."""
         kind = event.kind if isinstance(event, FolderEvent) else "delegation"
-        Outbox.enqueue(
-            conn, message_id=event.event_id, recipient=recipient, kind=str(kind), body=event.to_xml()
-        )
+        body = event.to_xml()
+        body = body.encode("utf-8") if isinstance(body, str) else body
+        Outbox.enqueue(conn, message_id=event.event_id, recipient=recipient, kind=str(kind), body=body)
 
     def outbox_size(self) -> int:
         """How many events still wait for delivery."""
