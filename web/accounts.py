@@ -1,0 +1,160 @@
+"""Citizen and company accounts: registration and password sign-in, passwords hashed with argon2.
+
+A citizen is known by their CIN, a company by its ICE; a company's account is its legal
+representative's (whose name it records). Identifiers are unique: one account per CIN or ICE.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from web.db import Database
+
+CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,7}")
+"""Carte nationale d'identité électronique: one or two capital letters, then digits."""
+ICE = re.compile(r"[0-9]{15}")
+"""Identifiant commun de l'entreprise: fifteen digits."""
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+MAX_NAME = 200
+
+
+class AccountKind(StrEnum):
+    CITIZEN = "citizen"
+    COMPANY = "company"
+
+
+class FormError(ValueError):
+    """Bad input in a form: ``message`` is an English msgid the page translates, ``field`` the input."""
+
+    def __init__(self, message: str, field: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.values = values
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    kind: AccountKind
+    identifier: str
+    name: str
+    representative: str | None
+    email: str
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        row["id"], AccountKind(row["kind"]), row["identifier"], row["name"], row["representative"], row["email"]
+    )
+
+
+def normalise_identifier(value: str) -> str:
+    """A CIN or ICE as typed, without spaces and in capitals."""
+    return "".join(value.split()).upper()
+
+
+def _text(value: str, field: str, *, required: bool = True) -> str:
+    value = " ".join(value.split())
+    if required and not value:
+        raise FormError("This field is required.", field)
+    if len(value) > MAX_NAME:
+        raise FormError("This field is too long.", field)
+    return value
+
+
+class Accounts:
+    """The accounts table; password hashing and checking happen here and nowhere else."""
+
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
+        self.db = db
+        self.hasher = hasher or PasswordHasher()
+        self._dummy = self.hasher.hash("not a password of anyone")
+
+    def register(
+        self,
+        *,
+        kind: str,
+        identifier: str,
+        name: str,
+        email: str,
+        password: str,
+        confirm: str,
+        representative: str = "",
+    ) -> User:
+        """Create an account, or raise ``FormError`` naming the field at fault."""
+        try:
+            account_kind = AccountKind(kind)
+        except ValueError:
+            raise FormError("Choose a citizen or a company account.", "kind") from None
+        identifier = normalise_identifier(identifier)
+        if account_kind is AccountKind.CITIZEN and not CIN.fullmatch(identifier):
+            raise FormError("A CIN is one or two capital letters followed by digits, e.g. AB123456.", "identifier")
+        if account_kind is AccountKind.COMPANY and not ICE.fullmatch(identifier):
+            raise FormError("An ICE is 15 digits.", "identifier")
+        name = _text(name, "name")
+        representative = _text(representative, "representative", required=account_kind is AccountKind.COMPANY)
+        email = email.strip()
+        if not EMAIL.fullmatch(email):
+            raise FormError("Give a valid e-mail address.", "email")
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise FormError("A password has at least 10 characters.", "password")
+        if password != confirm:
+            raise FormError("The two passwords differ.", "confirm")
+        hashed = self.hasher.hash(password)
+        try:
+            with self.db.transaction() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO users (kind, identifier, name, representative, email, password, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        account_kind.value,
+                        identifier,
+                        name,
+                        representative or None,
+                        email,
+                        hashed,
+                        datetime.now(UTC).isoformat(),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise FormError("An account already exists for this identifier.", "identifier") from None
+        user = self.get(int(cursor.lastrowid or 0))
+        assert user is not None
+        return user
+
+    def authenticate(self, identifier: str, password: str) -> User | None:
+        """The account when the password is right; None otherwise (same work whether or not it exists)."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM users WHERE identifier = ?", (normalise_identifier(identifier),)
+            ).fetchone()
+        try:
+            self.hasher.verify(row["password"] if row else self._dummy, password[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if self.hasher.check_needs_rehash(row["password"]):
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), row["id"]))
+        return _user(row)
+
+    def get(self, user_id: int) -> User | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return _user(row) if row else None
+
+    def by_identifier(self, identifier: str) -> User | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM users WHERE identifier = ?", (identifier,)).fetchone()
+        return _user(row) if row else None

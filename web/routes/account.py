@@ -1,0 +1,103 @@
+"""Home, registration, sign-in (rate-limited), sign-out, language choice."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from web.accounts import FormError
+from web.i18n import LANGUAGES
+from web.pages import LANG_COOKIE, visit
+from web.security import checked_form
+
+REGISTER_FIELDS = ("kind", "identifier", "name", "representative", "email")
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def home(request: Request) -> Response:
+    page = visit(request)
+    if page.user is not None:
+        return page.finish(redirect("/letters"))
+    return page.render("home.html")
+
+
+async def register(request: Request) -> Response:
+    page = visit(request)
+    values = {"kind": request.query_params.get("kind", "citizen")}
+    if request.method == "POST":
+        form = await checked_form(request, page.session)
+        values = {name: str(form.get(name, "")) for name in REGISTER_FIELDS}
+        try:
+            user = await run_in_threadpool(
+                page.portal.accounts.register,
+                password=str(form.get("password", "")),
+                confirm=str(form.get("confirm", "")),
+                **values,
+            )
+        except FormError as error:
+            return page.render("register.html", 400, values=values, error=error)
+        page.sign_in(user)
+        return page.finish(redirect("/letters"))
+    return page.render("register.html", values=values, error=None)
+
+
+async def login(request: Request) -> Response:
+    page = visit(request)
+    if request.method == "POST":
+        form = await checked_form(request, page.session)
+        identifier = str(form.get("identifier", ""))[:100]
+        keys = (f"id:{identifier.strip().upper()}",)
+        address = f"ip:{request.client.host if request.client else '?'}"
+        portal = page.portal
+        if portal.throttle.blocked(*keys) or portal.address_throttle.blocked(address):
+            error = FormError("Too many failed attempts. Wait 15 minutes before trying again.")
+            return page.render("login.html", 429, identifier=identifier, error=error)
+        user = await run_in_threadpool(portal.accounts.authenticate, identifier, str(form.get("password", "")))
+        if user is None:
+            portal.throttle.failed(*keys)
+            portal.address_throttle.failed(address)
+            error = FormError("Wrong identifier or password.")
+            return page.render("login.html", 400, identifier=identifier, error=error)
+        portal.throttle.succeeded(*keys)
+        page.sign_in(user)
+        return page.finish(redirect("/letters"))
+    return page.render("login.html", identifier="", error=None)
+
+
+async def logout(request: Request) -> Response:
+    page = visit(request)
+    await checked_form(request, page.session)
+    page.sign_out()
+    return page.finish(redirect("/"))
+
+
+def local_path(target: str | None) -> str:
+    """``target`` when it is a path on this site, else ``/`` (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
+
+
+async def choose_language(request: Request) -> Response:
+    code = request.path_params["code"]
+    response = redirect(local_path(request.query_params.get("next")))
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, path="/", samesite="lax", httponly=True)
+    return response
+
+
+routes = [
+    Route("/", home),
+    Route("/register", register, methods=["GET", "POST"]),
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/lang/{code}", choose_language),
+]
