@@ -54,7 +54,12 @@ class User:
 
 def _user(row: sqlite3.Row) -> User:
     return User(
-        row["id"], AccountKind(row["kind"]), row["identifier"], row["name"], row["representative"], row["email"]
+        row["id"],
+        AccountKind(row["kind"]),
+        row["identifier"],
+        row["name"],
+        row["representative"],
+        row["email"],
     )
 
 
@@ -98,7 +103,9 @@ class Accounts:
             raise FormError("Choose a citizen or a company account.", "kind") from None
         identifier = normalise_identifier(identifier)
         if account_kind is AccountKind.CITIZEN and not CIN.fullmatch(identifier):
-            raise FormError("A CIN is one or two capital letters followed by digits, e.g. AB123456.", "identifier")
+            raise FormError(
+                "A CIN is one or two capital letters followed by digits, e.g. AB123456.", "identifier"
+            )
         if account_kind is AccountKind.COMPANY and not ICE.fullmatch(identifier):
             raise FormError("An ICE is 15 digits.", "identifier")
         name = _text(name, "name")
@@ -146,7 +153,9 @@ class Accounts:
             return None
         if self.hasher.check_needs_rehash(row["password"]):
             with self.db.transaction() as conn:
-                conn.execute("UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), row["id"]))
+                conn.execute(
+                    "UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), row["id"])
+                )
         return _user(row)
 
     def get(self, user_id: int) -> User | None:

@@ -19,8 +19,8 @@ from teleservices.mail_office import Deposit, StatusChange
 from web.accounts import Accounts
 from web.db import Database
 from web.directory import DIRECTORY_FILE, OfficeDirectory
-from web.i18n import N_
 from web.events import EventHub, ReplyEvent, StatusEvent
+from web.i18n import N_
 from web.letters import Letters
 from web.pages import visit
 from web.participant import DEFAULT_PORTAL_ID, PortalParticipant
@@ -54,9 +54,7 @@ class Portal:
         self.letters = Letters(self.db)
 
     @classmethod
-    def open(
-        cls, data_dir: Path, *, participant: str = DEFAULT_PORTAL_ID, **options: object
-    ) -> Portal:
+    def open(cls, data_dir: Path, *, participant: str = DEFAULT_PORTAL_ID, **options: object) -> Portal:
         """A portal keeping its files in ``data_dir``, with its bus participant wired to the live events.
 
         Start the participant on a node (``portal.participant.start(node)``) before serving pages.
@@ -113,7 +111,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
         return redirect("/login")
     page = visit(request)
-    return page.render("error.html", status, status=status, message=ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
+    return page.render(
+        "error.html", status, status=status, message=ERROR_MESSAGES.get(status, ERROR_MESSAGES[400])
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -24,18 +24,39 @@ PORTAL_DIRECTORY = "portal"
 
 @click.command()
 @click.option("--broker", default="memory://", show_default=True, help="memory:// (demo world) or amqp://...")
-@click.option("--home", envvar=HOME_ENV, metavar="DIR", help=f"bus home (RabbitMQ mode; default ${HOME_ENV}); "
-              "in demo mode the demo bus is built (and kept) there")
+@click.option(
+    "--home",
+    envvar=HOME_ENV,
+    metavar="DIR",
+    help=f"bus home (RabbitMQ mode; default ${HOME_ENV}); "
+    "in demo mode the demo bus is built (and kept) there",
+)
 @click.option("--prefix", default="govbus", show_default=True, help="exchange and queue prefix on RabbitMQ")
-@click.option("--as", "participant", default=DEFAULT_PORTAL_ID, show_default=True, help="the portal's participant id")
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path),
-              help="the portal's files (accounts, letters); default: <participant directory>/portal")
+@click.option(
+    "--as", "participant", default=DEFAULT_PORTAL_ID, show_default=True, help="the portal's participant id"
+)
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="the portal's files (accounts, letters); default: <participant directory>/portal",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--secure-cookies", is_flag=True, help="mark cookies Secure even when served over plain http "
-              "(behind a TLS proxy); always on over https")
-def web(broker: str, home: str | None, prefix: str, participant: str, data: Path | None, host: str,
-        port: int, secure_cookies: bool) -> None:
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="mark cookies Secure even when served over plain http (behind a TLS proxy); always on over https",
+)
+def web(
+    broker: str,
+    home: str | None,
+    prefix: str,
+    participant: str,
+    data: Path | None,
+    host: str,
+    port: int,
+    secure_cookies: bool,
+) -> None:
     """Serve the citizen and company web portal."""
     import uvicorn
 
@@ -60,17 +81,32 @@ def web(broker: str, home: str | None, prefix: str, participant: str, data: Path
     portal.participant.start(node)
     click.echo(f"govbus web: the portal {participant} on {broker}")
     if world is not None:
-        click.echo(f"demo bus in {world.bus.root}; offices: " + ", ".join(o.participant for o in portal.participant.offices()))
+        click.echo(
+            f"demo bus in {world.bus.root}; offices: "
+            + ", ".join(o.participant for o in portal.participant.offices())
+        )
         for account in DEMO_ACCOUNTS:
             if portal.accounts.by_identifier(account.identifier) is None:
-                portal.accounts.register(kind=account.kind, identifier=account.identifier, name=account.name,
-                                         email=account.email, password=account.password, confirm=account.password,
-                                         representative=account.representative)
+                portal.accounts.register(
+                    kind=account.kind,
+                    identifier=account.identifier,
+                    name=account.name,
+                    email=account.email,
+                    password=account.password,
+                    confirm=account.password,
+                    representative=account.representative,
+                )
             click.echo(f"demo account ({account.kind}): {account.identifier} / {account.password}")
     click.echo(f"open http://{host}:{port}/")
     try:
-        uvicorn.run(create_app(portal), host=host, port=port, log_level="warning", proxy_headers=True,
-                    timeout_graceful_shutdown=3)
+        uvicorn.run(
+            create_app(portal),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+            timeout_graceful_shutdown=3,
+        )
     finally:
         portal.close()
         if world is not None:

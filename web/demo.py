@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sdk import Client, Node
+from sdk import Client, Node, RequestReply, Running
 from sdk.testing import TestBus
 from teleservices.demo.world import World as PilotWorld
 from teleservices.mail_office import (
@@ -41,7 +41,19 @@ from web.participant import DEFAULT_PORTAL_ID
 MEF_OFFICE = "MA/GOV/MEF/bureau-ordre"
 CNSS_OFFICE = "MA/GOV/CNSS/bureau-ordre"
 DESKS = {MEF_OFFICE: "MA/GOV/MEF/desk", CNSS_OFFICE: "MA/GOV/CNSS/desk"}
-DESK_CONTRACTS = (ASSIGN, REDIRECT, REQUEST_OPINION, GIVE_OPINION, VALIDATE, REPLY, CLOSE, SEND, SHOW, REGISTER, ALERTS)
+DESK_CONTRACTS = (
+    ASSIGN,
+    REDIRECT,
+    REQUEST_OPINION,
+    GIVE_OPINION,
+    VALIDATE,
+    REPLY,
+    CLOSE,
+    SEND,
+    SHOW,
+    REGISTER,
+    ALERTS,
+)
 
 OFFICES = {
     MEF_OFFICE: (
@@ -107,14 +119,17 @@ DEMO_ACCOUNTS = (
 )
 
 
-def grant_mail_office(bus: TestBus, office: str, *, desk: str, depositors: list[str], offices: list[str]) -> None:
+def grant_mail_office(
+    bus: TestBus, office: str, *, desk: str, depositors: list[str], offices: list[str]
+) -> None:
     """The grants an office needs (docs/mail_office.md, "Grants")."""
     for contract in DESK_CONTRACTS:
         bus.publish(contract, provider=office, clients=[desk])
     bus.publish(DEPOSIT, provider=office, clients=[*depositors, *offices], description="mail office: deposit")
     bus.publish(STATUS, provider=office, clients=offices)
+    correspondence: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
     for correspondent in (*depositors, *offices):
-        for contract in (DEPOSIT, STATUS):
+        for contract in correspondence:
             bus.publish(contract, provider=correspondent, clients=[office])
 
 
@@ -125,11 +140,16 @@ class DemoWorld:
     portal_id: str
     offices: dict[str, MailOfficeService] = field(default_factory=dict)
     nodes: dict[str, Node] = field(default_factory=dict)
+    running: dict[str, Running] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
 
     @classmethod
     def build(
-        cls, root: Path | None = None, *, broker: str | None = None, portal_id: str = DEFAULT_PORTAL_ID,
+        cls,
+        root: Path | None = None,
+        *,
+        broker: str | None = None,
+        portal_id: str = DEFAULT_PORTAL_ID,
         **office_options: Any,
     ) -> DemoWorld:
         """Build the bus, start the pilots and both offices; the portal's node is ``portal_node()``."""
@@ -138,7 +158,11 @@ class DemoWorld:
         names[portal_id] = "Portail national du courrier administratif"
         for office in OFFICES:
             grant_mail_office(
-                bus, office, desk=DESKS[office], depositors=[portal_id], offices=[o for o in OFFICES if o != office]
+                bus,
+                office,
+                desk=DESKS[office],
+                depositors=[portal_id],
+                offices=[o for o in OFFICES if o != office],
             )
         for participant, name in names.items():
             bus.catalogue = bus.catalogue.with_participant(bus.participant(participant), name)
@@ -151,7 +175,8 @@ class DemoWorld:
                 MailOffice.create(directory, config)
             service = MailOfficeService(office, **options)
             world.offices[office] = service
-            world.nodes[office] = bus.start(service.app).node
+            world.running[office] = bus.start(service.app)
+            world.nodes[office] = world.running[office].node
         return world
 
     @staticmethod
@@ -170,6 +195,15 @@ class DemoWorld:
             self.clients[desk] = self.bus.client(desk)
         return self.clients[desk]
 
+    def stop_office(self, office: str) -> None:
+        """Stop serving ``office`` (its queue keeps what arrives meanwhile)."""
+        self.running.pop(office).stop()
+
+    def restart_office(self, office: str) -> None:
+        self.running[office] = self.offices[office].app.start(self.nodes[office], concurrency=2, prefetch=16)
+
     def close(self) -> None:
+        for running in self.running.values():
+            running.stop()
         self.pilots.close()
         self.bus.close()

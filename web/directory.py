@@ -49,6 +49,8 @@ class OfficeDirectory:
 
     def save(self, path: Path) -> None:
         path.write_text(
-            json.dumps({office: asdict(c) for office, c in self.contacts.items()}, ensure_ascii=False, indent=2),
+            json.dumps(
+                {office: asdict(c) for office, c in self.contacts.items()}, ensure_ascii=False, indent=2
+            ),
             "utf-8",
         )

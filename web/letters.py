@@ -82,7 +82,9 @@ class Letters:
     def of_owner(self, owner_id: int) -> list[StoredLetter]:
         """An account's letters, newest first."""
         with self.db.read() as conn:
-            rows = conn.execute("SELECT * FROM letters WHERE owner_id = ? ORDER BY id DESC", (owner_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT * FROM letters WHERE owner_id = ? ORDER BY id DESC", (owner_id,)
+            ).fetchall()
         return [_letter(row) for row in rows]
 
     def get(self, owner_id: int, public_id: str) -> StoredLetter | None:

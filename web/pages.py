@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from web.accounts import User
-from web.i18n import LANGUAGES, Language, N_, choose
+from web.i18n import LANGUAGES, N_, Language, choose
 from web.sessions import Session
 
 if TYPE_CHECKING:
@@ -108,7 +108,9 @@ class Visit:
                 samesite="lax",
             )
         if self.session is None and self.request.cookies.get(SESSION_COOKIE):
-            response.delete_cookie(SESSION_COOKIE, path="/", secure=self.secure, httponly=True, samesite="lax")
+            response.delete_cookie(
+                SESSION_COOKIE, path="/", secure=self.secure, httponly=True, samesite="lax"
+            )
         return response
 
     # Formatting for templates, in the page's language and the administration's time zone.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bus.registry.catalogue import Right
 from sdk import CallFailed, Client, FaultCode, Node, ParticipantId, Provider, Running
-from sdk.contract import decode
+from sdk.contract import decode, encode
 from teleservices.mail_office import (
     DEPOSIT,
     SCHEMA,
@@ -101,7 +101,7 @@ class PortalParticipant:
         assert self._client is not None, "the portal participant is not started"
         verified = self._client.call_raw(
             DEPOSIT.service_of(office),
-            letter.to_xml_tree(skip_empty=True),
+            encode(letter, SCHEMA),
             purpose=DEPOSIT_PURPOSE,
             user_id=user_id,
             timeout=self.timeout,
@@ -109,7 +109,8 @@ class PortalParticipant:
         acknowledgement = decode(verified.payload, Acknowledgement, SCHEMA)
         if acknowledgement.office != office or acknowledgement.deposit_digest != deposit_digest(letter):
             raise CallFailed(
-                FaultCode.RESPONSE_MISMATCH, "the acknowledgement does not acknowledge this letter from this office"
+                FaultCode.RESPONSE_MISMATCH,
+                "the acknowledgement does not acknowledge this letter from this office",
             )
         return Deposited(acknowledgement, verified.raw)
 

@@ -45,7 +45,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"cache-control" or static]
+                headers = [
+                    h for h in message.get("headers", []) if h[0].lower() != b"cache-control" or static
+                ]
                 headers += HEADERS
                 if https:
                     headers.append(HSTS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-import filetype
+import filetype  # type: ignore[import-untyped]
 
 from teleservices.mail_office import Attachment
 from web.accounts import FormError
@@ -62,13 +62,26 @@ def attachments_of(files: list[tuple[str, bytes]], limits: UploadLimits) -> list
         if not content:
             raise FormError("%(name)s is empty.", "attachments", name=clean_name(name))
         if len(content) > limits.max_file_bytes:
-            raise FormError("%(name)s is larger than %(limit)s.", "attachments", name=clean_name(name), limit=_mib(limits.max_file_bytes))
+            raise FormError(
+                "%(name)s is larger than %(limit)s.",
+                "attachments",
+                name=clean_name(name),
+                limit=_mib(limits.max_file_bytes),
+            )
         total += len(content)
         if total > limits.max_total_bytes:
-            raise FormError("The files together are larger than %(limit)s.", "attachments", limit=_mib(limits.max_total_bytes))
+            raise FormError(
+                "The files together are larger than %(limit)s.",
+                "attachments",
+                limit=_mib(limits.max_total_bytes),
+            )
         media_type = sniff(content)
         if media_type is None:
-            raise FormError("%(name)s: only PDF, PNG, JPEG and plain text files are accepted.", "attachments", name=clean_name(name))
+            raise FormError(
+                "%(name)s: only PDF, PNG, JPEG and plain text files are accepted.",
+                "attachments",
+                name=clean_name(name),
+            )
         attachments.append(Attachment.of(clean_name(name), media_type, content))
     return attachments
 

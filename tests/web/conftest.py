@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,17 +37,27 @@ class PortalWorld:
 
 @pytest.fixture(scope="session")
 def portal_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalWorld]:
-    root = tmp_path_factory.mktemp("portal-bus")
-    world = DemoWorld.build(root, drain_interval=0.1, max_backoff=1.0)
-    node = world.portal_node()
-    data = node.data_dir / "portal"
-    data.mkdir(parents=True, exist_ok=True)
-    world.directory().save(data / DIRECTORY_FILE)
-    portal = Portal.open(data)
-    portal.participant.start(node)
-    yield PortalWorld(world, portal)
-    portal.close()
-    world.close()
+    with demo_portal(tmp_path_factory.mktemp("portal-bus")) as world:
+        yield world
+
+
+@contextmanager
+def demo_portal(root: Path, broker: str | None = None) -> Iterator[PortalWorld]:
+    """The demo world in ``root`` and the portal started on it, as ``govbus web`` starts them."""
+    world = DemoWorld.build(root, broker=broker, drain_interval=0.1, max_backoff=1.0)
+    try:
+        node = world.portal_node()
+        data = node.data_dir / "portal"
+        data.mkdir(parents=True, exist_ok=True)
+        world.directory().save(data / DIRECTORY_FILE)
+        portal = Portal.open(data)
+        portal.participant.start(node)
+        try:
+            yield PortalWorld(world, portal)
+        finally:
+            portal.close()
+    finally:
+        world.close()
 
 
 @pytest.fixture
@@ -71,7 +82,9 @@ def new_ice() -> str:
     return str(uuid.uuid4().int % 10**15).zfill(15)
 
 
-def register(client: TestClient, identifier: str | None = None, *, kind: str = "citizen", name: str = "Salma Bennani") -> str:
+def register(
+    client: TestClient, identifier: str | None = None, *, kind: str = "citizen", name: str = "Salma Bennani"
+) -> str:
     identifier = identifier or (new_cin() if kind == "citizen" else new_ice())
     response = client.post(
         "/register",
@@ -100,8 +113,13 @@ def deposit(
 ):  # type: ignore[no-untyped-def]
     return client.post(
         "/letters/new",
-        data={"csrf": csrf_of(client, "/letters/new"), "office": office, "mail_type": "request",
-              "subject": subject, "body": body},
+        data={
+            "csrf": csrf_of(client, "/letters/new"),
+            "office": office,
+            "mail_type": "request",
+            "subject": subject,
+            "body": body,
+        },
         files=[("attachments", f) for f in files] or None,
     )
 
@@ -131,7 +149,9 @@ class LiveServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1)
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -6,7 +6,9 @@ import hashlib
 
 from teleservices.mail_office import ASSIGN, Assign
 
-from .conftest import PDF, csrf_of, deposit, register, wait_until
+from starlette.testclient import TestClient
+
+from .conftest import PDF, csrf_of, demo_portal, deposit, register, wait_until
 
 
 def test_home_page_in_french_by_default(client):
@@ -23,7 +25,12 @@ def test_register_sign_out_and_sign_in_again(client):
     client.post("/logout", data={"csrf": csrf_of(client, "/letters")})
     assert client.get("/letters").headers["location"] == "/login"
     response = client.post(
-        "/login", data={"csrf": csrf_of(client, "/login"), "identifier": identifier.lower(), "password": "correct horse battery"}
+        "/login",
+        data={
+            "csrf": csrf_of(client, "/login"),
+            "identifier": identifier.lower(),
+            "password": "correct horse battery",
+        },
     )
     assert response.status_code == 303 and response.headers["location"] == "/letters"
 
@@ -37,8 +44,15 @@ def test_company_account_is_its_representatives(client, portal_world):
 def test_registration_errors_are_readable_and_keep_the_input(client):
     response = client.post(
         "/register",
-        data={"csrf": csrf_of(client, "/register"), "kind": "citizen", "identifier": "123", "name": "Nadia <b>",
-              "email": "nadia@example.ma", "password": "x" * 12, "confirm": "x" * 12},
+        data={
+            "csrf": csrf_of(client, "/register"),
+            "kind": "citizen",
+            "identifier": "123",
+            "name": "Nadia <b>",
+            "email": "nadia@example.ma",
+            "password": "x" * 12,
+            "confirm": "x" * 12,
+        },
     )
     assert response.status_code == 400
     assert "Une CIN est composée" in response.text
@@ -52,8 +66,15 @@ def test_deposit_gives_the_signed_acknowledgement_at_once(client, portal_world):
     ack_page = client.get(response.headers["location"])
     assert ack_page.status_code == 200
     text = ack_page.text
-    for legal in ("Numéro d&#39;enregistrement", "Date et heure de réception", "Service chargé du dossier",
-                  "Délai de traitement", "Coordonnées du bureau d&#39;ordre", "Pièces reçues", "Voies de recours"):
+    for legal in (
+        "Numéro d&#39;enregistrement",
+        "Date et heure de réception",
+        "Service chargé du dossier",
+        "Délai de traitement",
+        "Coordonnées du bureau d&#39;ordre",
+        "Pièces reçues",
+        "Voies de recours",
+    ):
         assert legal in text, legal
     assert "MEF/2026/A/" in text or "MEF/" in text
     assert hashlib.sha256(PDF).hexdigest() in text
@@ -68,14 +89,20 @@ def test_verify_page_accepts_the_acknowledgement_and_refuses_a_tampered_one(clie
     register(client)
     location = deposit(client).headers["location"]
     signed = client.get(location + ".xml").content
-    valid = client.post("/verify", data={"csrf": csrf_of(client, "/verify")}, files={"acknowledgement": ("a.xml", signed)})
+    valid = client.post(
+        "/verify", data={"csrf": csrf_of(client, "/verify")}, files={"acknowledgement": ("a.xml", signed)}
+    )
     assert valid.status_code == 200 and "Accusé de réception valide" in valid.text
     number = signed.split(b"registrationNumber>")[1].split(b"<")[0]
     tampered = signed.replace(number, number[:-1] + b"9" if not number.endswith(b"9") else number[:-1] + b"8")
-    refused = client.post("/verify", data={"csrf": csrf_of(client, "/verify")}, files={"acknowledgement": ("a.xml", tampered)})
+    refused = client.post(
+        "/verify", data={"csrf": csrf_of(client, "/verify")}, files={"acknowledgement": ("a.xml", tampered)}
+    )
     assert refused.status_code == 422 and "non valide" in refused.text
     assert "Client.InvalidSignature" in refused.text
-    garbage = client.post("/verify", data={"csrf": csrf_of(client, "/verify")}, files={"acknowledgement": ("a.xml", b"<x/>")})
+    garbage = client.post(
+        "/verify", data={"csrf": csrf_of(client, "/verify")}, files={"acknowledgement": ("a.xml", b"<x/>")}
+    )
     assert garbage.status_code == 422 and "non valide" in garbage.text
 
 
@@ -83,9 +110,40 @@ def test_status_step_from_the_office_reaches_the_letter_page(client, portal_worl
     identifier = register(client)
     location = deposit(client).headers["location"]
     letter_path = location.removesuffix("/acknowledgement")
-    letter = portal_world.portal.letters.of_owner(portal_world.portal.accounts.by_identifier(identifier).id)[0]
+    letter = portal_world.portal.letters.of_owner(portal_world.portal.accounts.by_identifier(identifier).id)[
+        0
+    ]
     office = "MA/GOV/MEF/bureau-ordre"
-    portal_world.world.desk(office).call(office, ASSIGN, Assign(registration_number=letter.registration_number, service="rh"))
-    wait_until(lambda: portal_world.portal.participant.steps(office, letter.registration_number), what="status step")
+    portal_world.world.desk(office).call(
+        office, ASSIGN, Assign(registration_number=letter.registration_number, service="rh")
+    )
+    wait_until(
+        lambda: portal_world.portal.participant.steps(office, letter.registration_number), what="status step"
+    )
     page = client.get(letter_path)
     assert "Affecté à un service" in page.text and "Affectation" in page.text
+
+
+def test_an_office_that_does_not_answer_loses_nothing(tmp_path):
+    """The office is down: the form comes back with the text; once it is back, depositing again gives
+    the acknowledgement of the one registration (the office deduplicates by the deposit's digest)."""
+    office = "MA/GOV/CNSS/bureau-ordre"
+    with demo_portal(tmp_path) as world, TestClient(world.app(), follow_redirects=False) as client:
+        world.portal.participant.timeout = 1.0
+        identifier = register(client)
+        world.world.stop_office(office)
+        down = deposit(client, office=office, subject="Attestation d'affiliation", body="Texte conservé")
+        assert down.status_code == 502
+        assert "pas répondu à temps" in down.text and "Server.Timeout" in down.text
+        assert 'value="Attestation d&#39;affiliation"' in down.text and "Texte conservé" in down.text
+        world.world.restart_office(office)
+        world.portal.participant.timeout = 10.0
+        again = deposit(client, office=office, subject="Attestation d'affiliation", body="Texte conservé")
+        assert again.status_code == 303
+        user = world.portal.accounts.by_identifier(identifier)
+        letters = world.portal.letters.of_owner(user.id)
+        assert len(letters) == 1 and letters[0].registration_number.endswith("-00001")
+        record = (
+            world.world.offices[office].office(world.world.nodes[office]).show(letters[0].registration_number)
+        )
+        assert record.subject == "Attestation d'affiliation"

@@ -18,7 +18,9 @@ TEMPLATES = Path(__file__).parents[2] / "web" / "templates"
 
 
 def post_routes(app) -> list[str]:
-    return [route.path for route in app.routes if isinstance(route, Route) and "POST" in (route.methods or ())]
+    return [
+        route.path for route in app.routes if isinstance(route, Route) and "POST" in (route.methods or ())
+    ]
 
 
 def test_every_post_without_a_csrf_token_is_refused(client, portal_world):
@@ -78,9 +80,14 @@ def test_sign_in_is_rate_limited(client):
     identifier = register(client)
     client.post("/logout", data={"csrf": csrf_of(client, "/letters")})
     for _ in range(5):
-        bad = client.post("/login", data={"csrf": csrf_of(client, "/login"), "identifier": identifier, "password": "wrong password"})
+        bad = client.post(
+            "/login",
+            data={"csrf": csrf_of(client, "/login"), "identifier": identifier, "password": "wrong password"},
+        )
         assert bad.status_code == 400 and "incorrect" in bad.text
-    blocked = client.post("/login", data={"csrf": csrf_of(client, "/login"), "identifier": identifier, "password": PASSWORD})
+    blocked = client.post(
+        "/login", data={"csrf": csrf_of(client, "/login"), "identifier": identifier, "password": PASSWORD}
+    )
     assert blocked.status_code == 429 and "15 minutes" in blocked.text
 
 
@@ -101,7 +108,9 @@ def test_security_headers_and_csp_without_inline_code(client):
 
 def test_letter_text_is_escaped(client):
     register(client)
-    location = deposit(client, subject="<script>alert(1)</script>", body="<img src=x onerror=alert(1)>").headers["location"]
+    location = deposit(
+        client, subject="<script>alert(1)</script>", body="<img src=x onerror=alert(1)>"
+    ).headers["location"]
     page = client.get(location.removesuffix("/acknowledgement"))
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
@@ -110,11 +119,17 @@ def test_letter_text_is_escaped(client):
 
 def test_attachment_type_is_sniffed_and_refusal_keeps_the_text(client):
     register(client)
-    refused = deposit(client, subject="Avec un exécutable", files=[("facture.pdf", b"\x7fELF\x02\x01\x01" + b"\0" * 64, "application/pdf")])
+    refused = deposit(
+        client,
+        subject="Avec un exécutable",
+        files=[("facture.pdf", b"\x7fELF\x02\x01\x01" + b"\0" * 64, "application/pdf")],
+    )
     assert refused.status_code == 400
     assert "seuls les fichiers PDF, PNG, JPEG et texte brut" in refused.text
     assert 'value="Avec un exécutable"' in refused.text
-    accepted = deposit(client, files=[("scan.png", PNG, "application/octet-stream"), ("note.txt", "Bonjour".encode(), "text/plain")])
+    accepted = deposit(
+        client, files=[("scan.png", PNG, "application/octet-stream"), ("note.txt", b"Bonjour", "text/plain")]
+    )
     assert accepted.status_code == 303
     ack = client.get(accepted.headers["location"]).text
     assert "image/png" in ack and "text/plain" in ack
@@ -123,13 +138,23 @@ def test_attachment_type_is_sniffed_and_refusal_keeps_the_text(client):
 def test_upload_limits(client, portal_world):
     register(client)
     limits = portal_world.portal.limits
-    too_many = deposit(client, subject="Trop de pièces", files=[(f"p{i}.pdf", PDF, "application/pdf") for i in range(limits.max_files + 1)])
-    assert too_many.status_code == 400 and "Trop de fichiers" in too_many.text and "Trop de pièces" in too_many.text
+    too_many = deposit(
+        client,
+        subject="Trop de pièces",
+        files=[(f"p{i}.pdf", PDF, "application/pdf") for i in range(limits.max_files + 1)],
+    )
+    assert (
+        too_many.status_code == 400
+        and "Trop de fichiers" in too_many.text
+        and "Trop de pièces" in too_many.text
+    )
     big = PDF + b"0" * limits.max_file_bytes
     too_big = deposit(client, subject="Pièce lourde", files=[("gros.pdf", big, "application/pdf")])
     assert too_big.status_code == 400 and "dépasse" in too_big.text and "Pièce lourde" in too_big.text
     huge = b"0" * (limits.max_request_bytes + 1)
-    response = client.post("/letters/new", content=huge, headers={"content-type": "multipart/form-data; boundary=xyz"})
+    response = client.post(
+        "/letters/new", content=huge, headers={"content-type": "multipart/form-data; boundary=xyz"}
+    )
     assert response.status_code == 413 and "dépasse la taille" in response.text
 
 

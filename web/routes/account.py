@@ -59,7 +59,9 @@ async def login(request: Request) -> Response:
         if portal.throttle.blocked(*keys) or portal.address_throttle.blocked(address):
             error = FormError("Too many failed attempts. Wait 15 minutes before trying again.")
             return page.render("login.html", 429, identifier=identifier, error=error)
-        user = await run_in_threadpool(portal.accounts.authenticate, identifier, str(form.get("password", "")))
+        user = await run_in_threadpool(
+            portal.accounts.authenticate, identifier, str(form.get("password", ""))
+        )
         if user is None:
             portal.throttle.failed(*keys)
             portal.address_throttle.failed(address)

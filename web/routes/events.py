@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from web.events import Event, ReplyEvent, StatusEvent
+from web.events import Event, StatusEvent
 from web.pages import Visit, visit
 from web.routes.letters import signed_in
 
@@ -66,9 +66,7 @@ async def events(request: Request) -> Response:
                     continue
                 yield message(page, event)
 
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"}
-    )
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"})
 
 
 routes = [Route("/events", events)]

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sdk import Fault
+from sdk import Fault, FaultCode
 from teleservices.mail_office import Deposit, Party, PartyKind, StatusChange
 from web.accounts import FormError, User
 from web.i18n import N_
@@ -33,6 +33,15 @@ MAIL_TYPES = {
     "information": N_("Request for information"),
 }
 FORM_FIELDS = ("office", "mail_type", "subject", "body")
+REFUSED = N_(
+    "The administration did not accept the letter (%(code)s: %(reason)s). Nothing was registered; "
+    "your text is kept below, attach your files again and retry."
+)
+UNANSWERED = N_(
+    "The administration did not answer in time (%(code)s). Your text is kept below: attach your files again "
+    "and retry. If the letter reached it meanwhile, depositing it again returns the same acknowledgement, "
+    "never a second registration."
+)
 MAX_SUBJECT = 500
 MAX_BODY = 100_000
 
@@ -81,7 +90,9 @@ def _deposit_of(user: User, values: dict[str, str], office_name: str, attachment
         return Deposit(
             subject=subject,
             sender=Party(kind=kind, identifier=user.identifier, name=user.name),
-            recipient=Party(kind=PartyKind.ADMINISTRATION, identifier=values["office"], name=office_name[:300]),
+            recipient=Party(
+                kind=PartyKind.ADMINISTRATION, identifier=values["office"], name=office_name[:300]
+            ),
             mail_type=values["mail_type"],
             body=body or None,
             attachments=attachments,
@@ -96,7 +107,12 @@ async def new_letter(request: Request) -> Response:
     user = signed_in(page)
     portal = page.portal
     offices = await run_in_threadpool(portal.participant.offices)
-    values = {"office": request.query_params.get("office", ""), "mail_type": "request", "subject": "", "body": ""}
+    values = {
+        "office": request.query_params.get("office", ""),
+        "mail_type": "request",
+        "subject": "",
+        "body": "",
+    }
     if request.method == "GET":
         return page.render("deposit.html", offices=offices, values=values, error=None, mail_types=MAIL_TYPES)
     form = await checked_form(
@@ -109,23 +125,31 @@ async def new_letter(request: Request) -> Response:
         if office is None:
             raise FormError("Choose the administration you write to.", "office")
         files = [(upload.filename or "", await upload.read()) for upload in uploads]
-        letter = _deposit_of(user, values, office.name or office.participant, attachments_of(files, portal.limits))
+        letter = _deposit_of(
+            user, values, office.name or office.participant, attachments_of(files, portal.limits)
+        )
     except FormError as error:
         return page.render(
             "deposit.html", 400, offices=offices, values=values, error=error, mail_types=MAIL_TYPES
         )
     try:
-        deposited = await run_in_threadpool(portal.participant.deposit, office.participant, letter, user_id=user.identifier)
+        deposited = await run_in_threadpool(
+            portal.participant.deposit, office.participant, letter, user_id=user.identifier
+        )
     except Fault as failure:
-        error = FormError(
-            "The administration did not accept the letter (%(code)s: %(reason)s). Nothing was registered; "
-            "your text is kept below, attach your files again and retry.",
+        message = (
+            UNANSWERED
+            if failure.code in (FaultCode.TIMEOUT, FaultCode.UNROUTABLE, FaultCode.BROKER_UNAVAILABLE)
+            else REFUSED
+        )
+        refusal = FormError(
+            message,
             None,
             code=str(getattr(failure, "service_code", None) or failure.code),
             reason=failure.reason,
         )
         return page.render(
-            "deposit.html", 502, offices=offices, values=values, error=error, mail_types=MAIL_TYPES
+            "deposit.html", 502, offices=offices, values=values, error=refusal, mail_types=MAIL_TYPES
         )
     stored = portal.letters.add(user.id, letter, deposited.acknowledgement, deposited.envelope)
     return page.finish(redirect(f"/letters/{stored.public_id}/acknowledgement"))
