@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from teleservices.mail_office import ASSIGN, Assign
-
 from starlette.testclient import TestClient
+
+from teleservices.mail_office import ASSIGN, Assign
 
 from .conftest import PDF, csrf_of, demo_portal, deposit, register, wait_until
 
