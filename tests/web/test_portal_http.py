@@ -6,7 +6,7 @@ import hashlib
 
 from starlette.testclient import TestClient
 
-from teleservices.mail_office import ASSIGN, Assign
+from teleservices.mail_office import ASSIGN, REPLY, VALIDATE, Assign, Reply, Validate
 
 from .conftest import PDF, csrf_of, demo_portal, deposit, register, wait_until
 
@@ -147,3 +147,21 @@ def test_an_office_that_does_not_answer_loses_nothing(tmp_path):
             world.world.offices[office].office(world.world.nodes[office]).show(letters[0].registration_number)
         )
         assert record.subject == "Attestation d'affiliation"
+
+
+def test_the_offices_reply_appears_with_the_letter(client, portal_world):
+    identifier = register(client)
+    letter_path = deposit(client, subject="Demande de duplicata").headers["location"].removesuffix("/acknowledgement")
+    portal = portal_world.portal
+    letter = portal.letters.of_owner(portal.accounts.by_identifier(identifier).id)[0]
+    office = "MA/GOV/MEF/bureau-ordre"
+    desk = portal_world.world.desk(office)
+    number = letter.registration_number
+    desk.call(office, ASSIGN, Assign(registration_number=number, service="rh"))
+    desk.call(office, VALIDATE, Validate(registration_number=number))
+    desk.call(office, REPLY, Reply(registration_number=number, subject="Votre duplicata", body="Il est prêt."))
+    wait_until(lambda: portal.participant.replies(identifier), what="the reply")
+    wait_until(lambda: len(portal.participant.steps(office, number)) >= 3, what="the replied step")
+    page = client.get(letter_path)
+    assert "Votre duplicata" in page.text and "Il est prêt." in page.text and "Répondu" in page.text
+    assert "Votre duplicata" in client.get("/letters").text
