@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from bus.pki.home import HOME_ENV
-from sdk import Node, configure_logging
+from sdk import configure_logging, open_node
 from web.app import Portal, create_app
 from web.directory import DIRECTORY_FILE
 from web.participant import DEFAULT_PORTAL_ID
@@ -72,7 +72,7 @@ def web(
     else:
         if not home:
             raise click.BadParameter(f"give --home DIR or set {HOME_ENV}", param_hint="--home")
-        node = Node(participant, home=home, broker=broker, prefix=prefix)
+        node = open_node(participant, home=home, broker=broker, prefix=prefix)
     data_dir = data or node.data_dir / PORTAL_DIRECTORY
     if world is not None and not (data_dir / DIRECTORY_FILE).exists():
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from teleservices.mail_office import Acknowledgement, Deposit
 from web.db import Database
+from web.verification import payload_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +45,6 @@ def _letter(row: sqlite3.Row, acknowledgement: Acknowledgement | None = None) ->
 
 def _acknowledgement_of(envelope: bytes) -> Acknowledgement:
     """The Acknowledgement inside a stored (already verified) response envelope."""
-    from web.verification import payload_bytes
-
     return Acknowledgement.from_xml(payload_bytes(envelope))
 
 
