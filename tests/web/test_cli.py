@@ -29,7 +29,9 @@ def wait_for_http(url: str, process: subprocess.Popen[str], deadline: float = 60
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         if process.poll() is not None:
-            raise AssertionError(f"govbus web exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}")
+            raise AssertionError(
+                f"govbus web exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
+            )
         try:
             httpx.get(url, timeout=1.0)
             return

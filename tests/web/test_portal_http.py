@@ -151,7 +151,9 @@ def test_an_office_that_does_not_answer_loses_nothing(tmp_path):
 
 def test_the_offices_reply_appears_with_the_letter(client, portal_world):
     identifier = register(client)
-    letter_path = deposit(client, subject="Demande de duplicata").headers["location"].removesuffix("/acknowledgement")
+    letter_path = (
+        deposit(client, subject="Demande de duplicata").headers["location"].removesuffix("/acknowledgement")
+    )
     portal = portal_world.portal
     letter = portal.letters.of_owner(portal.accounts.by_identifier(identifier).id)[0]
     office = "MA/GOV/MEF/bureau-ordre"
@@ -159,7 +161,9 @@ def test_the_offices_reply_appears_with_the_letter(client, portal_world):
     number = letter.registration_number
     desk.call(office, ASSIGN, Assign(registration_number=number, service="rh"))
     desk.call(office, VALIDATE, Validate(registration_number=number))
-    desk.call(office, REPLY, Reply(registration_number=number, subject="Votre duplicata", body="Il est prêt."))
+    desk.call(
+        office, REPLY, Reply(registration_number=number, subject="Votre duplicata", body="Il est prêt.")
+    )
     wait_until(lambda: portal.participant.replies(identifier), what="the reply")
     wait_until(lambda: len(portal.participant.steps(office, number)) >= 3, what="the replied step")
     page = client.get(letter_path)
