@@ -6,12 +6,15 @@ representative's (whose name it records). Identifiers are unique: one account pe
 
 from __future__ import annotations
 
+import hmac
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -25,6 +28,7 @@ EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 MAX_NAME = 200
+TOTP_ISSUER = "govbus portal"
 
 
 class AccountKind(StrEnum):
@@ -50,6 +54,8 @@ class User:
     name: str
     representative: str | None
     email: str
+    totp: bool = False
+    """Whether signing in asks for a TOTP code after the password."""
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -60,6 +66,7 @@ def _user(row: sqlite3.Row) -> User:
         row["name"],
         row["representative"],
         row["email"],
+        row["totp_secret"] is not None,
     )
 
 
@@ -167,3 +174,64 @@ class Accounts:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM users WHERE identifier = ?", (identifier,)).fetchone()
         return _user(row) if row else None
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, user: User) -> str:
+    """The ``otpauth://`` address an authenticator application takes."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.identifier, issuer_name=TOTP_ISSUER)
+
+
+def _matching_step(secret: str, code: str, now: float) -> int | None:
+    """The 30-second step whose code is ``code`` (this one, the one before or after), or None."""
+    code = "".join(code.split())
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(datetime.fromtimestamp(now, UTC))
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+class SecondFactor:
+    """TOTP (RFC 6238) for accounts that turn it on; each code is accepted once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def enable(self, user_id: int, secret: str, code: str) -> bool:
+        """Turn TOTP on when ``code`` proves the authenticator holds ``secret``."""
+        step = _matching_step(secret, code, time.time())
+        if step is None:
+            return False
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?", (secret, step, user_id)
+            )
+        return True
+
+    def check(self, user_id: int, code: str) -> bool:
+        """Whether ``code`` is the account's current code, not used before (then it is used up)."""
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT totp_secret, totp_last_step FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+            if row is None or row["totp_secret"] is None:
+                return False
+            step = _matching_step(row["totp_secret"], code, time.time())
+            if step is None or step <= row["totp_last_step"]:
+                return False
+            conn.execute("UPDATE users SET totp_last_step = ? WHERE id = ?", (step, user_id))
+        return True
+
+    def disable(self, user_id: int, code: str) -> bool:
+        if not self.check(user_id, code):
+            return False
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE id = ?", (user_id,))
+        return True

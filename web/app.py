@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from teleservices.mail_office import Deposit, StatusChange
-from web.accounts import Accounts
+from web.accounts import Accounts, SecondFactor
 from web.db import Database
 from web.directory import DIRECTORY_FILE, OfficeDirectory
 from web.events import EventHub, ReplyEvent, StatusEvent
@@ -48,6 +48,7 @@ class Portal:
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self.db)
+        self.second_factor = SecondFactor(self.db)
         self.sessions = Sessions(self.db)
         self.throttle = LoginThrottle(self.db, limit=5)
         self.address_throttle = LoginThrottle(self.db, limit=30)

@@ -21,11 +21,14 @@ CREATE TABLE IF NOT EXISTS users (
     representative TEXT,
     email TEXT NOT NULL,
     password TEXT NOT NULL,
+    totp_secret TEXT,
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,
     user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    pending_user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,
     csrf TEXT NOT NULL,
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL

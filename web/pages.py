@@ -91,6 +91,10 @@ class Visit:
         self.user = user
         self.cookies.append(self.session)
 
+    def await_second_factor(self, user: User) -> None:
+        self.session = self.portal.sessions.await_second_factor(self.session, user.id)
+        self.cookies.append(self.session)
+
     def sign_out(self) -> None:
         self.portal.sessions.end(self.session)
         self.session, self.user = None, None

@@ -1,7 +1,8 @@
 """Server-side sessions and the sign-in throttle.
 
-The cookie holds a random token; the database keeps only its SHA-256, the account (none before sign-in)
-and the session's CSRF token. Signing in replaces the session (new token, new CSRF token), signing out
+The cookie holds a random token; the database keeps only its SHA-256, the account (none before sign-in),
+the account waiting for its second factor (``pending_user_id``, after a right password when the
+account has TOTP) and the session's CSRF token. Signing in replaces the session (new token, new CSRF token), signing out
 deletes it, and a session expires after ``lifetime`` seconds of its creation.
 """
 
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 from web.db import Database
 
+PENDING_LIFETIME = 300.0
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -25,6 +28,7 @@ class Session:
     token: str
     user_id: int | None
     csrf: str
+    pending_user_id: int | None = None
 
     def csrf_matches(self, candidate: str | None) -> bool:
         return candidate is not None and hmac.compare_digest(self.csrf.encode(), candidate.encode())
@@ -35,15 +39,17 @@ class Sessions:
         self.db = db
         self.lifetime = lifetime
 
-    def create(self, user_id: int | None = None) -> Session:
+    def create(self, user_id: int | None = None, *, pending_user_id: int | None = None) -> Session:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
+        lifetime = self.lifetime if pending_user_id is None else min(self.lifetime, PENDING_LIFETIME)
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
             conn.execute(
-                "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (_digest(token), user_id, csrf, now, now + self.lifetime),
+                "INSERT INTO sessions (token_hash, user_id, pending_user_id, csrf, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (_digest(token), user_id, pending_user_id, csrf, now, now + lifetime),
             )
-        return Session(token, user_id, csrf)
+        return Session(token, user_id, csrf, pending_user_id)
 
     def get(self, token: str | None) -> Session | None:
         """The live session of this cookie value, or None."""
@@ -51,16 +57,22 @@ class Sessions:
             return None
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ?", (_digest(token),)
+                "SELECT user_id, pending_user_id, csrf, expires_at FROM sessions WHERE token_hash = ?",
+                (_digest(token),),
             ).fetchone()
         if row is None or row["expires_at"] < time.time():
             return None
-        return Session(token, row["user_id"], row["csrf"])
+        return Session(token, row["user_id"], row["csrf"], row["pending_user_id"])
 
     def renew(self, old: Session | None, user_id: int) -> Session:
         """Sign in: the old session ends and a new one (new token and CSRF token) belongs to ``user_id``."""
         self.end(old)
         return self.create(user_id)
+
+    def await_second_factor(self, old: Session | None, user_id: int) -> Session:
+        """Right password, TOTP to come: a new session that belongs to nobody yet, for a few minutes."""
+        self.end(old)
+        return self.create(pending_user_id=user_id)
 
     def end(self, session: Session | None) -> None:
         if session is not None:

@@ -26,7 +26,10 @@ def post_routes(app) -> list[str]:
 def test_every_post_without_a_csrf_token_is_refused(client, portal_world):
     register(client)
     paths = post_routes(client.app)
-    assert set(paths) == {"/register", "/login", "/logout", "/letters/new", "/verify"}
+    assert set(paths) == {
+        "/register", "/login", "/login/totp", "/logout", "/letters/new", "/verify",
+        "/account/totp/enable", "/account/totp/disable",
+    }  # fmt: skip
     for path in paths:
         response = client.post(path, data={"subject": "x", "identifier": "AB1", "password": "p"})
         assert response.status_code == 403, path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -9,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.accounts import FormError
+from web.accounts import FormError, new_totp_secret, totp_uri
 from web.i18n import LANGUAGES
 from web.pages import LANG_COOKIE, visit
 from web.security import checked_form
 
+BASE32 = re.compile(r"[A-Z2-7]{16,64}")
 REGISTER_FIELDS = ("kind", "identifier", "name", "representative", "email")
 
 
@@ -67,10 +69,72 @@ async def login(request: Request) -> Response:
             portal.address_throttle.failed(address)
             error = FormError("Wrong identifier or password.")
             return page.render("login.html", 400, identifier=identifier, error=error)
+        if user.totp:
+            page.await_second_factor(user)
+            return page.finish(redirect("/login/totp"))
         portal.throttle.succeeded(*keys)
         page.sign_in(user)
         return page.finish(redirect("/letters"))
     return page.render("login.html", identifier="", error=None)
+
+
+async def login_totp(request: Request) -> Response:
+    """The second step of signing in for accounts with TOTP: the code of the authenticator."""
+    page = visit(request)
+    form = await checked_form(request, page.session) if request.method == "POST" else None
+    pending = page.session.pending_user_id if page.session else None
+    user = page.portal.accounts.get(pending) if pending is not None else None
+    if user is None:
+        return page.finish(redirect("/login"))
+    if form is not None:
+        portal = page.portal
+        keys = (f"id:{user.identifier}",)
+        if portal.throttle.blocked(*keys):
+            error = FormError("Too many failed attempts. Wait 15 minutes before trying again.")
+            return page.render("login_totp.html", 429, error=error)
+        if not portal.second_factor.check(user.id, str(form.get("code", ""))):
+            portal.throttle.failed(*keys)
+            return page.render("login_totp.html", 400, error=FormError("Wrong or already used code.", "code"))
+        portal.throttle.succeeded(*keys)
+        page.sign_in(user)
+        return page.finish(redirect("/letters"))
+    return page.render("login_totp.html", error=None)
+
+
+async def my_account(request: Request) -> Response:
+    page = visit(request)
+    if page.user is None:
+        return page.finish(redirect("/login"))
+    secret = new_totp_secret()
+    return page.render(
+        "account.html", secret=secret, uri=totp_uri(secret, page.user), error=None, changed=None
+    )
+
+
+async def totp_setting(request: Request) -> Response:
+    """Turn TOTP on (with the new secret and a code from the authenticator) or off (with a code)."""
+    page = visit(request)
+    form = await checked_form(request, page.session)
+    if page.user is None:
+        return page.finish(redirect("/login"))
+    code = str(form.get("code", ""))
+    second_factor = page.portal.second_factor
+    if request.url.path.endswith("/enable"):
+        secret = str(form.get("secret", ""))
+        done = bool(BASE32.fullmatch(secret)) and second_factor.enable(page.user.id, secret, code)
+    else:
+        secret = new_totp_secret()
+        done = second_factor.disable(page.user.id, code)
+    if not done:
+        error = FormError("Wrong or already used code.", "code")
+        return page.render(
+            "account.html", 400, secret=secret, uri=totp_uri(secret, page.user), error=error, changed=None
+        )
+    user = page.portal.accounts.get(page.user.id)
+    assert user is not None
+    page.user = user
+    secret = new_totp_secret()
+    return page.render("account.html", secret=secret, uri=totp_uri(secret, user), error=None, changed=True)
 
 
 async def logout(request: Request) -> Response:
@@ -100,6 +164,10 @@ routes = [
     Route("/", home),
     Route("/register", register, methods=["GET", "POST"]),
     Route("/login", login, methods=["GET", "POST"]),
+    Route("/login/totp", login_totp, methods=["GET", "POST"]),
+    Route("/account", my_account),
+    Route("/account/totp/enable", totp_setting, methods=["POST"]),
+    Route("/account/totp/disable", totp_setting, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/lang/{code}", choose_language),
 ]
