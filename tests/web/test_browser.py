@@ -100,6 +100,7 @@ def test_register_sign_in_deposit_print_and_verify(page: Page, tmp_path: Path, s
     number = ack.locator(".number").inner_text()
     assert re.fullmatch(r"MEF/\d{4}/A/\d+", number)
     page.screenshot(path=shots / "acknowledgement.png", full_page=True)
+    acknowledgement_url = page.url
 
     # Printable: the print button (JavaScript) shows; the print rendering keeps only the acknowledgement.
     expect(page.get_by_role("button", name="Imprimer")).to_be_visible()
@@ -134,6 +135,12 @@ def test_register_sign_in_deposit_print_and_verify(page: Page, tmp_path: Path, s
     page.get_by_role("button", name="Vérifier").click()
     expect(page.locator("section.verdict.invalid")).to_contain_text("Client.InvalidSignature")
     page.screenshot(path=shots / "verify-tampered.png", full_page=True)
+
+    page.goto("/lang/ar?next=" + acknowledgement_url.removeprefix(page.url.split("/verify")[0]))
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("وصل الاستلام")
+    expect(page.locator(".acknowledgement .number")).to_have_text(number)
+    page.screenshot(path=shots / "acknowledgement-ar.png", full_page=True)
 
 
 def test_status_change_arrives_live_when_the_office_assigns_the_letter(
