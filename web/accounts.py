@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -143,6 +144,33 @@ class Accounts:
         except sqlite3.IntegrityError:
             raise FormError("An account already exists for this identifier.", "identifier") from None
         user = self.get(int(cursor.lastrowid or 0))
+        assert user is not None
+        return user
+
+    def from_identity_provider(self, identifier: str, name: str, email: str) -> User:
+        """The citizen account of a CIN an identity provider vouched for, created on first sign-in.
+
+        Such an account has no usable password (a hash of a random secret nobody knows).
+        """
+        identifier = normalise_identifier(identifier)
+        if not CIN.fullmatch(identifier):
+            raise FormError("The identity service did not give a CIN.")
+        existing = self.by_identifier(identifier)
+        if existing is not None:
+            return existing
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO users (kind, identifier, name, representative, email, password, created_at) "
+                "VALUES ('citizen', ?, ?, NULL, ?, ?, ?)",
+                (
+                    identifier,
+                    " ".join(name.split())[:MAX_NAME] or identifier,
+                    email[:320],
+                    self.hasher.hash(secrets.token_urlsafe(32)),
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+        user = self.by_identifier(identifier)
         assert user is not None
         return user
 

@@ -22,6 +22,7 @@ from web.directory import DIRECTORY_FILE, OfficeDirectory
 from web.events import EventHub, ReplyEvent, StatusEvent
 from web.i18n import N_
 from web.letters import Letters
+from web.oidc import OidcLogin, OidcSettings
 from web.pages import visit
 from web.participant import DEFAULT_PORTAL_ID, PortalParticipant
 from web.routes import account, events, letters, verify
@@ -43,6 +44,7 @@ class Portal:
     participant: PortalParticipant
     limits: UploadLimits = field(default_factory=UploadLimits)
     secure_cookies: bool = False
+    oidc_settings: OidcSettings | None = None
     hub: EventHub = field(default_factory=EventHub)
     closing: threading.Event = field(default_factory=threading.Event)
 
@@ -53,6 +55,7 @@ class Portal:
         self.throttle = LoginThrottle(self.db, limit=5)
         self.address_throttle = LoginThrottle(self.db, limit=30)
         self.letters = Letters(self.db)
+        self.oidc = OidcLogin(self.oidc_settings, self.db) if self.oidc_settings is not None else None
 
     @classmethod
     def open(cls, data_dir: Path, *, participant: str = DEFAULT_PORTAL_ID, **options: object) -> Portal:

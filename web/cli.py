@@ -17,6 +17,7 @@ from bus.pki.home import HOME_ENV
 from sdk import configure_logging, open_node
 from web.app import Portal, create_app
 from web.directory import DIRECTORY_FILE
+from web.oidc import OidcSettings
 from web.participant import DEFAULT_PORTAL_ID
 
 PORTAL_DIRECTORY = "portal"
@@ -47,6 +48,21 @@ PORTAL_DIRECTORY = "portal"
     is_flag=True,
     help="mark cookies Secure even when served over plain http (behind a TLS proxy); always on over https",
 )
+@click.option(
+    "--oidc-issuer",
+    envvar="GOVBUS_OIDC_ISSUER",
+    metavar="URL",
+    help="sign-in through this OpenID Connect provider too (its issuer URL)",
+)
+@click.option("--oidc-client-id", envvar="GOVBUS_OIDC_CLIENT_ID", metavar="ID")
+@click.option("--oidc-client-secret", envvar="GOVBUS_OIDC_CLIENT_SECRET", metavar="SECRET")
+@click.option(
+    "--oidc-cin-claim",
+    envvar="GOVBUS_OIDC_CIN_CLAIM",
+    default="cin",
+    show_default=True,
+    help="the ID token claim carrying the citizen's CIN",
+)
 def web(
     broker: str,
     home: str | None,
@@ -56,6 +72,10 @@ def web(
     host: str,
     port: int,
     secure_cookies: bool,
+    oidc_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_client_secret: str | None,
+    oidc_cin_claim: str,
 ) -> None:
     """Serve the citizen and company web portal."""
     import uvicorn
@@ -77,7 +97,12 @@ def web(
     if world is not None and not (data_dir / DIRECTORY_FILE).exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         world.directory().save(data_dir / DIRECTORY_FILE)
-    portal = Portal.open(data_dir, participant=participant, secure_cookies=secure_cookies)
+    oidc = None
+    if oidc_issuer:
+        if not (oidc_client_id and oidc_client_secret):
+            raise click.BadParameter("give --oidc-client-id and --oidc-client-secret with --oidc-issuer")
+        oidc = OidcSettings(oidc_issuer, oidc_client_id, oidc_client_secret, identifier_claim=oidc_cin_claim)
+    portal = Portal.open(data_dir, participant=participant, secure_cookies=secure_cookies, oidc_settings=oidc)
     portal.participant.start(node)
     click.echo(f"govbus web: the portal {participant} on {broker}")
     if world is not None:

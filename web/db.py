@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS login_failures (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at);
+CREATE TABLE IF NOT EXISTS oidc_requests (
+    state TEXT PRIMARY KEY,
+    session_hash TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    verifier TEXT NOT NULL,
+    created_at REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS letters (
     id INTEGER PRIMARY KEY,
     public_id TEXT NOT NULL UNIQUE,

@@ -30,6 +30,11 @@ class Session:
     csrf: str
     pending_user_id: int | None = None
 
+    @property
+    def key(self) -> str:
+        """The session's name in the database (the SHA-256 of its token)."""
+        return _digest(self.token)
+
     def csrf_matches(self, candidate: str | None) -> bool:
         return candidate is not None and hmac.compare_digest(self.csrf.encode(), candidate.encode())
 

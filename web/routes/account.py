@@ -5,16 +5,21 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import structlog
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from web.accounts import FormError, new_totp_secret, totp_uri
-from web.i18n import LANGUAGES
+from web.i18n import LANGUAGES, N_
+from web.oidc import OidcError
 from web.pages import LANG_COOKIE, visit
 from web.security import checked_form
 
+log = structlog.get_logger("govbus.web")
+OIDC_FAILED = N_("The identity service could not sign you in. Try again, or sign in with your password.")
 BASE32 = re.compile(r"[A-Z2-7]{16,64}")
 REGISTER_FIELDS = ("kind", "identifier", "name", "representative", "email")
 
@@ -76,6 +81,51 @@ async def login(request: Request) -> Response:
         page.sign_in(user)
         return page.finish(redirect("/letters"))
     return page.render("login.html", identifier="", error=None)
+
+
+async def login_oidc(request: Request) -> Response:
+    """Send the visitor to the identity provider (when one is configured)."""
+    page = visit(request)
+    oidc = page.portal.oidc
+    if oidc is None:
+        raise HTTPException(404)
+    session = page.ensure_session()
+    try:
+        url = await run_in_threadpool(oidc.start, session.key, str(request.url_for("oidc_callback")))
+    except OidcError as error:
+        log.warning("web.oidc_refused", reason=str(error))
+        return page.render("login.html", 502, identifier="", error=FormError(OIDC_FAILED))
+    return page.finish(RedirectResponse(url, status_code=303))
+
+
+async def oidc_callback(request: Request) -> Response:
+    """The provider sends the visitor back: verify, then sign in (second factor first when the account has one)."""
+    page = visit(request)
+    oidc = page.portal.oidc
+    if oidc is None:
+        raise HTTPException(404)
+    params = request.query_params
+    try:
+        if page.session is None or "error" in params or not params.get("state") or not params.get("code"):
+            raise OidcError(f"callback without a usable answer: {params.get('error', 'no code')}")
+        identity = await run_in_threadpool(
+            oidc.finish,
+            page.session.key,
+            str(request.url_for("oidc_callback")),
+            params["state"],
+            params["code"],
+        )
+        user = page.portal.accounts.from_identity_provider(identity.identifier, identity.name, identity.email)
+    except OidcError as error:
+        log.warning("web.oidc_refused", reason=str(error))
+        return page.render("login.html", 400, identifier="", error=FormError(OIDC_FAILED))
+    except FormError as error:
+        return page.render("login.html", 400, identifier="", error=error)
+    if user.totp:
+        page.await_second_factor(user)
+        return page.finish(redirect("/login/totp"))
+    page.sign_in(user)
+    return page.finish(redirect("/letters"))
 
 
 async def login_totp(request: Request) -> Response:
@@ -165,6 +215,8 @@ routes = [
     Route("/register", register, methods=["GET", "POST"]),
     Route("/login", login, methods=["GET", "POST"]),
     Route("/login/totp", login_totp, methods=["GET", "POST"]),
+    Route("/login/oidc", login_oidc),
+    Route("/login/oidc/callback", oidc_callback, name="oidc_callback"),
     Route("/account", my_account),
     Route("/account/totp/enable", totp_setting, methods=["POST"]),
     Route("/account/totp/disable", totp_setting, methods=["POST"]),
