@@ -58,7 +58,14 @@ class Portal:
         self.oidc = OidcLogin(self.oidc_settings, self.db) if self.oidc_settings is not None else None
 
     @classmethod
-    def open(cls, data_dir: Path, *, participant: str = DEFAULT_PORTAL_ID, **options: object) -> Portal:
+    def open(
+        cls,
+        data_dir: Path,
+        *,
+        participant: str = DEFAULT_PORTAL_ID,
+        secure_cookies: bool = False,
+        oidc_settings: OidcSettings | None = None,
+    ) -> Portal:
         """A portal keeping its files in ``data_dir``, with its bus participant wired to the live events.
 
         Start the participant on a node (``portal.participant.start(node)``) before serving pages.
@@ -73,7 +80,8 @@ class Portal:
             Database(data_dir / DATABASE_FILE),
             OfficeDirectory.load(data_dir / DIRECTORY_FILE),
             bus_side,
-            **options,  # type: ignore[arg-type]
+            secure_cookies=secure_cookies,
+            oidc_settings=oidc_settings,
         )
         holder.append(portal)
         return portal

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sdk import Fault, FaultCode
-from teleservices.mail_office import Deposit, Party, PartyKind, StatusChange
+from teleservices.mail_office import Attachment, Deposit, Party, PartyKind, StatusChange
 from web.accounts import FormError, User
 from web.i18n import N_
 from web.letters import StoredLetter
@@ -74,7 +74,9 @@ async def my_letters(request: Request) -> Response:
     return page.render("letters.html", rows=rows, replies=portal.participant.replies(user.identifier))
 
 
-def _deposit_of(user: User, values: dict[str, str], office_name: str, attachments: list) -> Deposit:  # type: ignore[type-arg]
+def _deposit_of(
+    user: User, values: dict[str, str], office_name: str, attachments: list[Attachment]
+) -> Deposit:
     subject = " ".join(values["subject"].split())
     if not subject:
         raise FormError("Give the subject of your letter.", "subject")
