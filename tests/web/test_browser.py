@@ -223,3 +223,18 @@ def test_forms_work_from_the_keyboard(page: Page):
     page.keyboard.type("not the password")
     page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Identifiant ou mot de passe incorrect")
+
+
+def test_the_portal_works_without_javascript(browser: Browser, live_server, tmp_path: Path):
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        register(page)
+        deposit(page, tmp_path, subject="Sans JavaScript")
+        expect(page.locator("article.acknowledgement .number")).to_be_visible()
+        expect(page.get_by_role("button", name="Imprimer")).to_be_hidden()  # shown only by the script
+        page.goto("/letters")
+        expect(page.locator(".nojs-hint")).to_be_visible()
+        expect(page.locator("tbody tr")).to_have_count(1)
+    finally:
+        context.close()
