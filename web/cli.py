@@ -30,7 +30,7 @@ PORTAL_DIRECTORY = "portal"
     envvar=HOME_ENV,
     metavar="DIR",
     help=f"bus home (RabbitMQ mode; default ${HOME_ENV}); "
-    "in demo mode the demo bus is built (and kept) there",
+    "in demo mode the demo bus is built (and kept) there: a new or empty directory",
 )
 @click.option("--prefix", default="govbus", show_default=True, help="exchange and queue prefix on RabbitMQ")
 @click.option(
@@ -87,6 +87,12 @@ def web(
         from web.demo import DEMO_ACCOUNTS, DemoWorld
 
         root = Path(home) if home else Path(tempfile.mkdtemp(prefix="govbus-web-"))
+        if root.exists() and any(root.iterdir()):
+            raise click.BadParameter(
+                f"{root} is not empty: the demo world builds a new bus (new CA); give a new or empty "
+                "directory, or --broker amqp://... to join the bus already there",
+                param_hint="--home",
+            )
         world = DemoWorld.build(root, portal_id=participant)
         node = world.portal_node()
     else:

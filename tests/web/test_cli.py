@@ -111,3 +111,12 @@ def test_on_rabbitmq_with_the_offices_in_another_process(tmp_path: Path):
         output = stop(process)
         world.close()
     assert "Traceback" not in output
+
+
+def test_demo_mode_refuses_a_home_that_holds_a_bus_already(tmp_path: Path):
+    (tmp_path / "ca").mkdir()
+    result = subprocess.run(
+        [GOVBUS, "web", "--home", str(tmp_path), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "is not empty" in result.stderr and "Traceback" not in result.stderr
