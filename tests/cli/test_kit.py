@@ -14,6 +14,7 @@ SHARED = {"--home", "--broker", "--prefix", "--as"}
 NOT_YET_ON_THE_KIT = {
     "registry",  # converted when its rework lands (registry apply, diff, remove-service)
     "demo",  # builds its own throwaway bus, in memory unless --broker names a RabbitMQ
+    "web",  # the portal: a demo world in memory unless --broker names a RabbitMQ (converted with its owner)
 }
 
 
