@@ -11,11 +11,13 @@ from bus.cli.lazy import LazyCommand
 from bus.cli.main import cli
 
 SHARED = {"--home", "--broker", "--prefix", "--as"}
-NOT_YET_ON_THE_KIT = {
-    "registry",  # converted when its rework lands (registry apply, diff, remove-service)
+OWN_OPTIONS = {
     "demo",  # builds its own throwaway bus, in memory unless --broker names a RabbitMQ
     "web",  # the portal: a demo world in memory unless --broker names a RabbitMQ (converted with its owner)
 }
+GROUP_NOT_YET_ON_THE_KIT = {
+    "govbus registry"
+}  # converted when its rework lands (apply, diff, remove-service)
 
 
 def _walk(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
@@ -24,7 +26,7 @@ def _walk(command: click.Command, path: str) -> Iterator[tuple[str, click.Comman
     yield path, command
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
-            if path == "govbus" and name in NOT_YET_ON_THE_KIT:
+            if path == "govbus" and name in OWN_OPTIONS:
                 continue
             yield from _walk(sub, f"{path} {name}")
 
@@ -35,7 +37,9 @@ def test_every_group_reports_errors_through_the_one_error_group() -> None:
     wrong = [
         path
         for path, command in _walk(cli, "govbus")
-        if isinstance(command, click.Group) and not isinstance(command, GovbusGroup)
+        if isinstance(command, click.Group)
+        and not isinstance(command, GovbusGroup)
+        and path not in GROUP_NOT_YET_ON_THE_KIT
     ]
     assert wrong == []
 
@@ -60,5 +64,6 @@ def test_every_shared_option_resolves_through_the_configuration() -> None:
         "govbus mail deposit",
         "govbus sign approve",
         "govbus broker setup",
+        "govbus registry sign",
     } <= seen
     assert others == []
