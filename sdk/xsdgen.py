@@ -51,9 +51,9 @@ def _local(qualified: str) -> tuple[str | None, str]:
 
 
 def _namespace_of(payload: type[BaseXmlModel]) -> str | None:
-    prefix = payload.__xml_ns__  # type: ignore[attr-defined]
-    nsmap: dict[str | None, str] = payload.__xml_nsmap__ or {}  # type: ignore[attr-defined]
-    return nsmap.get(prefix) if prefix is not None else nsmap.get(None)
+    prefix: str | None = payload.__xml_ns__
+    nsmap: dict[str, str] = dict(payload.__xml_nsmap__ or {})
+    return nsmap.get(prefix if prefix is not None else "")
 
 
 def xsd_pattern(pattern: str, where: str) -> str:
@@ -93,7 +93,7 @@ class _Generator:
         for payload in self._roots:
             if _namespace_of(payload) != self._namespace:
                 raise SchemaGenerationError(f"{payload.__name__} is not in {self._namespace}")
-            tag = payload.__xml_tag__  # type: ignore[attr-defined]
+            tag = payload.__xml_tag__ or payload.__name__
             elements.append(etree.Element(_XS + "element", name=tag, type=self._complex_type(payload)))
         root.extend(elements)
         root.extend(self._types.values())
@@ -118,7 +118,7 @@ class _Generator:
         self._defs.update(schema.get("$defs", {}))
         if schema.get("description"):
             _document(node, schema["description"])
-        serializer = payload.__xml_serializer__  # type: ignore[attr-defined]
+        serializer: Any = payload.__xml_serializer__
         if serializer is None:
             raise SchemaGenerationError(f"{name} is not a complete pydantic-xml model")
         fields: dict[str, Any] = serializer._field_serializers
@@ -283,7 +283,8 @@ def _with_choice(
         raise SchemaGenerationError(f"{owner}: {CHOICE_KEY} must name consecutive elements: {choice}")
     node = etree.Element(_XS + "choice")
     for particle in particles[start : start + len(choice)]:
-        particle.attrib.pop("minOccurs", None)
+        if "minOccurs" in particle.attrib:
+            del particle.attrib["minOccurs"]
         node.append(particle)
     return [*particles[:start], node, *particles[start + len(choice) :]]
 
