@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import lxml.etree as etree
@@ -32,6 +33,28 @@ JsonSchema = dict[str, Any]
 CHOICE_KEY = "xsdChoice"
 """A model whose ``json_schema_extra`` holds ``{"xsdChoice": [FIELD, ...]}`` (consecutive element fields of
 which exactly one is present, as its validator checks) publishes them as one ``xs:choice``."""
+
+
+XSD_TYPE_KEY = "xsdType"
+
+
+@dataclass(frozen=True)
+class XsdType:
+    """``Annotated`` metadata: publish this value type as the named simple type ``name``.
+
+    ``pattern`` (anchored, ``^...$``) states for the XSD a lexical rule the model checks in code (an
+    ``AfterValidator``) that pydantic's JSON schema cannot see. Validation in Python is unchanged.
+    """
+
+    name: str
+    pattern: str | None = None
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> JsonSchema:
+        schema: JsonSchema = dict(handler(core_schema))
+        schema[XSD_TYPE_KEY] = self.name
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
+        return schema
 
 
 class SchemaGenerationError(ValueError):
@@ -217,6 +240,21 @@ class _Generator:
 
     def _simple(self, schema: JsonSchema, where: str) -> str | etree._Element:
         schema, _ = _unwrap_optional(schema)
+        name = schema.get(XSD_TYPE_KEY)
+        if name is None:
+            return self._anonymous(schema, where)
+        simple = self._anonymous(schema, where)
+        if isinstance(simple, str):
+            simple = _restriction(simple, [])
+        simple.set("name", name)
+        known = self._types.get(name)
+        if known is None:
+            self._types[name] = simple
+        elif etree.tostring(known) != etree.tostring(simple):
+            raise SchemaGenerationError(f"{where}: two different simple types are named {name}")
+        return str(name)
+
+    def _anonymous(self, schema: JsonSchema, where: str) -> str | etree._Element:
         if "$ref" in schema:
             return self._enum_type(schema["$ref"].rsplit("/", 1)[-1], where)
         if "enum" in schema or "const" in schema:
