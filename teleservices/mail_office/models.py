@@ -28,8 +28,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, St
 from pydantic_xml import element
 
 from sdk import Fault, Payload
-from sdk.xsdgen import XsdType
 from sdk import ParticipantId as ParticipantIdentifier
+from sdk.xsdgen import XsdType
 from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.workflow import Action, Direction, Status
 
@@ -96,7 +96,9 @@ def _participant_id(value: str) -> str:
     return value
 
 
-ParticipantId = Annotated[str, AfterValidator(_participant_id), XsdType("ParticipantIdType", _PARTICIPANT_PATTERN)]
+ParticipantId = Annotated[
+    str, AfterValidator(_participant_id), XsdType("ParticipantIdType", _PARTICIPANT_PATTERN)
+]
 """A bus participant id, ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``, checked by the SDK's ``ParticipantId``."""
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), XsdType("Sha256HexType")]
