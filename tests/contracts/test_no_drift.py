@@ -42,9 +42,8 @@ def test_every_contract_module_of_the_repository_is_checked():
         *REPO.glob("tests/**/*.py"),
     ]:
         text = path.read_text()
-        if "RequestReply(" in text or "Notification(" in text:
-            if "def test_" not in text:
-                defining.add(".".join(path.relative_to(REPO).with_suffix("").parts))
+        if ("RequestReply(" in text or "Notification(" in text) and "def test_" not in text:
+            defining.add(".".join(path.relative_to(REPO).with_suffix("").parts))
     assert defining <= set(CONTRACT_MODULES), defining - set(CONTRACT_MODULES)
 
 
