@@ -56,7 +56,11 @@ class GeneratedSchema:
 
 
 def schema_path(name: str) -> Path:
-    """Where the schema a contract names is read from: a path, or a name shipped in ``schemas/``."""
+    """The file of the schema a contract names: ``package:resource`` (a teleservice's own), a bare name
+    shipped in ``schemas/``, or a path."""
+    package, sep, resource = name.rpartition(":")
+    if sep and package and "/" not in package:
+        return Path(str(resources.files(package).joinpath(resource)))
     if "/" in name or "\\" in name:
         return Path(name)
     return Path(str(resources.files("schemas").joinpath(name)))
