@@ -1,7 +1,8 @@
 """The mail office's payload contract, namespace ``urn:govbus:mail-office:1`` (schemas/mail_office.xsd).
 
-Every model here mirrors one XSD type, field for field and in the same order, with the same lexical
-rules; tests/mail_office/test_contract.py proves the two agree. Root elements:
+The models are the contract: the XSD is generated from them (``govbus contract generate
+teleservices.mail_office.contract``; ``XsdType`` names its lexical types), and
+tests/mail_office/test_contract.py proves the two agree. Root elements:
 
 - ``Deposit`` -> ``Acknowledgement``: a letter deposited with an administration and its receipt.
 - ``StatusChange`` -> ``StatusReceipt``: sent to the depositor's system each time its letter changes

@@ -1,6 +1,7 @@
 """The signature book's payload contract: pydantic-xml models in ``urn:govbus:signature-book:1``.
 
-``schemas/signature_book.xsd`` is the published form of the same contract; tests keep them in step.
+``schemas/signature_book.xsd`` is generated from these models (``govbus contract generate
+teleservices.signature_book.contract``); tests keep them in step.
 Requests and their answers:
 
     SubmitFolder        -> FolderView          ShowFolder     -> FolderView
