@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,15 @@ from bus.ids import ParticipantId, ServiceId
 from bus.pki.authority import CertificateAuthority
 from bus.pki.home import BusHome
 from bus.registry.catalogue import Right, ServiceStyle
+from bus.registry.schema import read_schema
 from bus.registry.store import load_draft, load_published
+from teleservices.cnss_attestation.contract import ATTESTATION
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUES = REPO / "examples" / "catalogues"
 CNSS = "MA/GOV/CNSS/attestations/cnss.attestation/v1"
 MEF = "MA/GOV/MEF/marches-publics"
+XSD = ATTESTATION.schema  # the name the contract gives its XSD, wherever it is shipped
 
 
 @pytest.fixture
@@ -34,14 +36,14 @@ def govbus(home: BusHome, *args: str) -> Result:
 
 
 def digest_of(name: str) -> str:
-    return hashlib.sha256(resources.files("schemas").joinpath(name).read_bytes()).hexdigest()
+    return hashlib.sha256(read_schema(name)).hexdigest()
 
 
 def test_add_service_records_the_schema_digest_in_the_signed_catalogue(home):
-    assert govbus(home, "registry", "add-service", CNSS, "--schema", "cnss_attestation.xsd").exit_code == 0
+    assert govbus(home, "registry", "add-service", CNSS, "--schema", XSD).exit_code == 0
     assert govbus(home, "registry", "sign").exit_code == 0
     entry = load_published(home).service(ServiceId.parse(CNSS))
-    assert entry.digest == digest_of("cnss_attestation.xsd")
+    assert entry.digest == digest_of(XSD)
     assert f'schemaDigest="{entry.digest}"' in (home.ca_dir / "catalogue.xml").read_text()
     shown = govbus(home, "registry", "show")
     assert f"sha256 {entry.digest[:12]}" in shown.output
@@ -74,7 +76,7 @@ def test_add_service_refuses_an_invalid_schema(home, tmp_path, text, complaint):
 
 
 def test_remove_service_drops_its_grants_and_diff_shows_it(home):
-    govbus(home, "registry", "add-service", CNSS, "--schema", "cnss_attestation.xsd")
+    govbus(home, "registry", "add-service", CNSS, "--schema", XSD)
     govbus(home, "registry", "grant", MEF, CNSS)
     govbus(home, "registry", "sign")
     assert "no change against signed version 1" in govbus(home, "registry", "diff").output
@@ -86,12 +88,12 @@ def test_remove_service_drops_its_grants_and_diff_shows_it(home):
 
     diff = govbus(home, "registry", "diff").output
     assert "2 change(s) against signed version 1:" in diff
-    assert f"- service     {CNSS}  (request-reply, cnss_attestation.xsd " in diff
+    assert f"- service     {CNSS}  (request-reply, {XSD} " in diff
     assert f"- grant       {MEF} call {CNSS}" in diff
 
 
 def test_removing_an_unknown_service_is_a_clear_error(home):
-    govbus(home, "registry", "add-service", CNSS, "--schema", "cnss_attestation.xsd")
+    govbus(home, "registry", "add-service", CNSS, "--schema", XSD)
     result = govbus(home, "registry", "remove-service", "MA/GOV/CNSS/attestations/other/v1")
     assert result.exit_code == 1
     assert result.stderr.startswith("Client.UnknownService:")
@@ -107,7 +109,7 @@ def test_apply_is_idempotent_and_signs_only_a_change(home, tmp_path):
 [[services]]
 provider = "MA/GOV/CNSS/attestations"
 code = "cnss.attestation"
-schema = "cnss_attestation.xsd"
+schema = "{XSD}"
 clients = ["{MEF}"]
 """
     )
@@ -120,7 +122,7 @@ clients = ["{MEF}"]
     assert load_published(home).version == 1
     catalogue = load_published(home)
     assert catalogue.participants[ParticipantId.parse(MEF)] == "Trésorerie, marchés publics"
-    assert catalogue.service(ServiceId.parse(CNSS)).digest == digest_of("cnss_attestation.xsd")
+    assert catalogue.service(ServiceId.parse(CNSS)).digest == digest_of(XSD)
 
     # The file is the whole truth: a grant it no longer names goes away.
     declaration.write_text(declaration.read_text().replace(f'clients = ["{MEF}"]', ""))
@@ -143,14 +145,14 @@ clients = ["{MEF}"]
             "schema gone.xsd not found",
         ),
         (
-            "[[services]]\nprovider = 'nope'\ncode = 'c'\nschema = 'cnss_attestation.xsd'\n",
+            f"[[services]]\nprovider = 'nope'\ncode = 'c'\nschema = '{XSD}'\n",
             "InvalidIdentifier",
         ),
         ("services = [", "not TOML"),
     ],
 )
 def test_apply_refuses_a_bad_file_and_keeps_the_draft(home, tmp_path, text, complaint):
-    govbus(home, "registry", "add-service", CNSS, "--schema", "cnss_attestation.xsd")
+    govbus(home, "registry", "add-service", CNSS, "--schema", XSD)
     before = load_draft(home)
     declaration = tmp_path / "bad.toml"
     declaration.write_text(text)
