@@ -42,18 +42,26 @@ XSD_TYPE_KEY = "xsdType"
 class XsdType:
     """``Annotated`` metadata: publish this value type as the named simple type ``name``.
 
-    ``pattern`` (anchored, ``^...$``) states for the XSD a lexical rule the model checks in code (an
-    ``AfterValidator``) that pydantic's JSON schema cannot see. Validation in Python is unchanged.
+    ``pattern`` (anchored, ``^...$``), ``min_length`` and ``max_length`` state for the XSD lexical rules
+    that pydantic's JSON schema cannot see: rules the model checks in code (an ``AfterValidator``), or
+    rules a contract leaves to the XSD check of both ends. Validation in Python is unchanged.
     """
 
     name: str
     pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> JsonSchema:
         schema: JsonSchema = dict(handler(core_schema))
         schema[XSD_TYPE_KEY] = self.name
-        if self.pattern is not None:
-            schema["pattern"] = self.pattern
+        for key, value in (
+            ("pattern", self.pattern),
+            ("minLength", self.min_length),
+            ("maxLength", self.max_length),
+        ):
+            if value is not None:
+                schema[key] = value
         return schema
 
 

@@ -13,21 +13,20 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import WithJsonSchema
-
 from sdk import Payload, RequestReply, element
+from sdk.xsdgen import XsdType
 
 NAMESPACE = "urn:govbus:cnss:attestation:1"
 SCHEMA = "cnss_attestation.xsd"
 NSMAP = {"a": NAMESPACE}
 
-# Lexical rules of the published XSD (generated from these models); the XSD enforces them at both ends.
-Ice = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[0-9]{15}$"})]
+# Lexical rules of the published XSD (generated from these models); the XSD check of both ends applies them.
+Ice = Annotated[str, XsdType("Ice", pattern="^[0-9]{15}$")]
 """Identifiant commun de l'entreprise: 15 digits."""
-Affiliation = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[0-9]{7}$"})]
+Affiliation = Annotated[str, XsdType("Affiliation", pattern="^[0-9]{7}$")]
 """CNSS employer affiliation number: 7 digits."""
-Text = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200})]
-CertificateNumber = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^ATT-[0-9]{4}-[0-9]{6}$"})]
+Text = Annotated[str, XsdType("Text", min_length=1, max_length=200)]
+CertificateNumber = Annotated[str, XsdType("CertificateNumber", pattern="^ATT-[0-9]{4}-[0-9]{6}$")]
 
 
 class Standing(StrEnum):

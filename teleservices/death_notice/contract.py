@@ -14,21 +14,20 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import WithJsonSchema
-
 from sdk import Notification, Payload, attr, element
+from sdk.xsdgen import XsdType
 
 NAMESPACE = "urn:govbus:death-notice:1"
 SCHEMA = "death_notice.xsd"
 NSMAP = {"d": NAMESPACE}
 
-# Lexical rules of the published XSD (generated from these models); the XSD enforces them at both ends.
-Cin = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[A-Z]{1,2}[0-9]{1,7}$"})]
+# Lexical rules of the published XSD (generated from these models); the XSD check of both ends applies them.
+Cin = Annotated[str, XsdType("Cin", pattern="^[A-Z]{1,2}[0-9]{1,7}$")]
 """National identity card number, e.g. AB123456."""
-ActNumber = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[1-9][0-9]{0,6}/[0-9]{4}$"})]
+ActNumber = Annotated[str, XsdType("ActNumber", pattern="^[1-9][0-9]{0,6}/[0-9]{4}$")]
 """Civil-status act number within its registry and year, e.g. 41/2026."""
-Text = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200})]
-PensionNumber = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[A-Z0-9-]{4,24}$"})]
+Text = Annotated[str, XsdType("Text", min_length=1, max_length=200)]
+PensionNumber = Annotated[str, XsdType("PensionNumber", pattern="^[A-Z0-9-]{4,24}$")]
 
 
 class NoticeOutcome(StrEnum):
