@@ -31,8 +31,8 @@ _UNSUPPORTED_REGEX = ("(?", "\\A", "\\Z", "\\z", "\\b", "\\B")
 JsonSchema = dict[str, Any]
 
 CHOICE_KEY = "xsdChoice"
-"""A model whose ``json_schema_extra`` holds ``{"xsdChoice": [FIELD, ...]}`` (consecutive element fields of
-which exactly one is present, as its validator checks) publishes them as one ``xs:choice``."""
+"""A model whose ``json_schema_extra`` holds ``{"xsdChoice": [TAG, ...]}`` (the tags of consecutive element
+fields of which exactly one is present, as its validator checks) publishes them as one ``xs:choice``."""
 
 
 XSD_TYPE_KEY = "xsdType"
