@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import lxml.etree as etree
@@ -25,26 +26,43 @@ CONTRACT_MODULES = [
 ]
 
 
-@pytest.mark.parametrize("module", CONTRACT_MODULES)
-def test_the_committed_schema_is_what_the_models_generate(module):
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _defines_contracts(path: Path) -> bool:
+    text = path.read_text()
+    return ("RequestReply(" in text or "Notification(" in text) and "def test_" not in text
+
+
+def example_packages() -> list[tuple[Path, str]]:
+    """(import root, module) of every contract module of the stand-alone example packages."""
+    found = []
+    for project in sorted(REPO.glob("examples/*/pyproject.toml")):
+        for root in (project.parent / "src", project.parent):
+            if not root.is_dir():
+                continue
+            for path in sorted(root.glob("*/**/*.py")):
+                if "build" not in path.relative_to(root).parts and _defines_contracts(path):
+                    found.append((root, ".".join(path.relative_to(root).with_suffix("").parts)))
+            break
+    return found
+
+
+@pytest.mark.parametrize(("root", "module"), [*((None, m) for m in CONTRACT_MODULES), *example_packages()])
+def test_the_committed_schema_is_what_the_models_generate(root, module, monkeypatch):
+    if root is not None:
+        monkeypatch.syspath_prepend(str(root))
     for schema in generated_schemas(module):
         assert schema.diff() == [], "".join(schema.diff())
         etree.XMLSchema(etree.fromstring(schema.text))  # and it compiles
 
 
 def test_every_contract_module_of_the_repository_is_checked():
-    from tests.pilots.processes import REPO
-
-    defining = set()
-    for path in [
-        *REPO.glob("teleservices/*/contract.py"),
-        *REPO.glob("bench/*.py"),
-        *REPO.glob("tests/**/*.py"),
-    ]:
-        text = path.read_text()
-        if ("RequestReply(" in text or "Notification(" in text) and "def test_" not in text:
-            defining.add(".".join(path.relative_to(REPO).with_suffix("").parts))
+    paths = [*REPO.glob("teleservices/*/contract.py"), *REPO.glob("bench/*.py"), *REPO.glob("tests/**/*.py")]
+    defining = {".".join(p.relative_to(REPO).with_suffix("").parts) for p in paths if _defines_contracts(p)}
     assert defining <= set(CONTRACT_MODULES), defining - set(CONTRACT_MODULES)
+    examples = {p for p in REPO.glob("examples/**/*.py") if "build" not in p.parts and _defines_contracts(p)}
+    assert {root / (module.replace(".", "/") + ".py") for root, module in example_packages()} == examples
 
 
 def test_check_reports_drift_with_a_diff_and_exit_code(tmp_path, monkeypatch):
