@@ -30,6 +30,7 @@ from teleservices.signature_book.models import (
     RejectFolder,
     ShowFolder,
     SignFolder,
+    SigningContext,
     SigningRequest,
     SubmitFolder,
     UndoAction,
@@ -79,6 +80,9 @@ BOOK_CONTRACTS: tuple[RequestReply[Any, Any], ...] = (
     BUNDLE,
 )
 """What the book provides."""
+
+SCHEMA_ELEMENTS = (SigningContext,)
+"""Published in the XSD without a contract: it travels inside every XAdES signature the book accepts."""
 
 EVENT_CONTRACTS: tuple[RequestReply[Any, Any], ...] = (FOLDER_EVENT, DELEGATION_EVENT)
 """What the book calls."""

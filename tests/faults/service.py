@@ -36,7 +36,7 @@ HOLD_SECONDS = 120.0
 
 class Work(Payload, tag="Work", ns="f", nsmap={"f": NS}):
     text: str = element()
-    delay_ms: int | None = element(tag="delayMs", default=None)
+    delay_ms: int | None = element(tag="delayMs", default=None, ge=0)
 
 
 class Done(Payload, tag="Done", ns="f", nsmap={"f": NS}):
@@ -47,7 +47,7 @@ class Done(Payload, tag="Done", ns="f", nsmap={"f": NS}):
 
 class Event(Payload, tag="Event", ns="f", nsmap={"f": NS}):
     text: str = element()
-    delay_ms: int | None = element(tag="delayMs", default=None)
+    delay_ms: int | None = element(tag="delayMs", default=None, ge=0)
 
 
 class Noted(Payload, tag="Noted", ns="f", nsmap={"f": NS}):
