@@ -23,6 +23,7 @@ from types import ModuleType
 import click
 from pydantic_xml import BaseXmlModel
 
+from bus.cli.errors import group
 from sdk.contract import Contract, payload_models
 from sdk.xsdgen import SchemaGenerationError, generate_xsd
 
@@ -117,7 +118,7 @@ def _generated(modules: tuple[str, ...]) -> list[GeneratedSchema]:
     return schemas
 
 
-@click.group()
+@group()
 def contract() -> None:
     """Teleservice contracts: the XSD is generated from the payload models, never edited by hand."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from bus.cli.errors import group
 from bus.cli.options import home_option
 from bus.ids import ParticipantId, ServiceId
 from bus.pki.home import BusHome
@@ -18,7 +19,7 @@ from bus.registry.schema import checked_digest, read_schema
 from bus.registry.store import load_draft, load_published, publish, published_path, save_draft
 
 
-@click.group()
+@group()
 def registry() -> None:
     """Teleservice catalogue: services, access rights, signing (edits go to a draft until 'sign')."""
 
