@@ -17,6 +17,8 @@ class FaultCode(StrEnum):
     OVERSIZED_MESSAGE = "Client.OversizedMessage"
     MALFORMED_MESSAGE = "Client.MalformedMessage"
     FORBIDDEN_XML = "Client.ForbiddenXml"
+    UNSUPPORTED_ENCODING = "Client.UnsupportedEncoding"
+    XML_LIMIT_EXCEEDED = "Client.XmlLimitExceeded"
     SCHEMA_VIOLATION = "Client.SchemaViolation"
     # Signature shape and cryptography.
     SIGNATURE_PLACEMENT = "Client.SignaturePlacement"

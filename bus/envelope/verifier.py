@@ -34,7 +34,7 @@ from bus.envelope.model import Header
 from bus.envelope.replay import ReplayCache
 from bus.faults import Fault, FaultCode
 from bus.pki.trust import TrustedSigner, TrustStore
-from bus.xml import DEFAULT_MAX_BYTES, parse_untrusted
+from bus.xml import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, XmlLimits, parse_untrusted
 
 _DS = "{" + DSIG_NS + "}"
 _SIGNATURE = _DS + "Signature"
@@ -70,6 +70,7 @@ class VerificationPolicy:
     clock_skew: timedelta = timedelta(seconds=30)
     max_lifetime: timedelta = timedelta(days=30)
     max_bytes: int = DEFAULT_MAX_BYTES
+    limits: XmlLimits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +178,7 @@ class EnvelopeVerifier:
         return [check.fault if check.fault is not None else check.verified() for check in checks]
 
     def _parse(self, check: _Check) -> None:
-        root = parse_untrusted(check.data, max_bytes=self.policy.max_bytes)
+        root = parse_untrusted(check.data, max_bytes=self.policy.max_bytes, limits=self.policy.limits)
         if root.tag != ENVELOPE_TAG:
             raise Fault(FaultCode.MALFORMED_MESSAGE, f"root element is {root.tag}, not a govbus Envelope")
         check.signature = _the_signature(root)
