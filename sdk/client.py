@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import lxml.etree as etree
 
 from bus.envelope import Header, MessageKind, VerifiedEnvelope
+from bus.envelope.binding import check_answer
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
@@ -136,34 +137,10 @@ class Client:
         raw = self.node.sign(header, payload)
         started = time.perf_counter()
         self.node.record("out", raw, header=header, outcome="sent")
-        reply = self._request(service, header, raw, timeout=timeout, retries=retries)
-        try:
-            verified = self.node.answer_verifier.verify(reply)
-            answer = verified.header
-            if answer.correlation_id != header.id or answer.kind not in (
-                MessageKind.RESPONSE,
-                MessageKind.FAULT,
-            ):
-                raise Fault(FaultCode.RESPONSE_MISMATCH, "the reply does not answer this request")
-            if answer.client != service.provider:
-                raise Fault(
-                    FaultCode.SENDER_MISMATCH, f"reply signed by {answer.client}, not {service.provider}"
-                )
-            if answer.kind is MessageKind.RESPONSE and answer.request_hash != hashlib.sha256(raw).hexdigest():
-                raise Fault(
-                    FaultCode.RESPONSE_MISMATCH, "the reply's requestHash is not this request's digest"
-                )
-        except Fault as fault:
-            self.node.record(
-                "in",
-                reply,
-                header=None,
-                outcome="rejected",
-                fault=fault,
-                started=started,
-                service=str(service),
-            )
-            raise CallFailed(fault.code, fault.reason) from None
+        verified, reply = self._request(
+            service, header, raw, timeout=timeout, retries=retries, started=started
+        )
+        answer = verified.header
         if answer.kind is MessageKind.FAULT:
             fault = fault_from_payload(verified.payload)
             self.node.record("in", reply, header=answer, outcome="fault", fault=fault, started=started)
@@ -172,10 +149,16 @@ class Client:
         return verified
 
     def _request(
-        self, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int
-    ) -> bytes:
+        self, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int, started: float
+    ) -> tuple[VerifiedEnvelope, bytes]:
+        """Send ``raw`` (the same bytes on every attempt) until a reply bound to it arrives.
+
+        A reply that does not verify or does not answer these bytes (bus.envelope.binding) is logged as
+        rejected and treated like a lost reply: another participant on the broker cannot end the call.
+        """
         deadline = time.monotonic() + timeout
         attempts = max(1, retries + 1)
+        refused: Fault | None = None
         for attempt in range(attempts):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -183,11 +166,30 @@ class Client:
             wait = remaining / (attempts - attempt)
             message = OutgoingMessage(raw, message_id=header.id, expiration_ms=int(remaining * 1000) + 1000)
             try:
-                return self.node.transport.request(str(service), message, timeout=wait).body
+                reply = self.node.transport.request(str(service), message, timeout=wait).body
             except Fault as fault:
                 if fault.code is not FaultCode.TIMEOUT:
                     self.node.record("out", raw, header=header, outcome="failed", fault=fault)
                     raise CallFailed(fault.code, fault.reason) from None
+                continue
+            try:
+                verified = self.node.answer_verifier.verify(reply)
+                check_answer(header, raw, verified.header, service.provider)
+            except Fault as fault:
+                self.node.record(
+                    "in",
+                    reply,
+                    header=None,
+                    outcome="rejected",
+                    fault=fault,
+                    started=started,
+                    service=str(service),
+                )
+                refused = fault
+                continue
+            return verified, reply
+        if refused is not None:
+            raise CallFailed(refused.code, refused.reason)
         raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
 
     def services(self, provider: ParticipantId | str, *, timeout: float = 10.0) -> list[ServiceSummary]:

@@ -1,12 +1,25 @@
-"""Faults on the wire: a signed envelope of kind ``fault`` whose payload carries the code and reason."""
+"""Faults on the wire: a signed envelope of kind ``fault`` whose payload carries the code and reason.
+
+A fault is bound to the message it refuses as received (``requestHash``, docs/architecture.md), like a
+response; a message that could not be verified gets a fault naming no id.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import lxml.etree as etree
 from pydantic_xml import element
 
+from bus.envelope import Header, MessageKind
+from bus.envelope.binding import request_digest
 from bus.faults import Fault, FaultCode
+from bus.ids import ServiceId
 from sdk.contract import Payload, decode, encode
 from sdk.errors import CallFailed
+
+if TYPE_CHECKING:
+    from sdk.node import Node
 
 SCHEMA = "fault.xsd"
 NAMESPACE = "urn:govbus:fault:1"
@@ -20,7 +33,7 @@ class FaultReport(Payload, tag="Fault", ns="f", nsmap={"f": NAMESPACE}):
     service_code: str | None = element(tag="serviceCode", default=None)
 
 
-def fault_payload(fault: Fault):  # noqa: ANN201 - an lxml element
+def fault_payload(fault: Fault) -> etree._Element:
     """The XSD-valid payload element for ``fault``."""
     service_code = getattr(fault, "service_code", None)
     return encode(
@@ -28,7 +41,27 @@ def fault_payload(fault: Fault):  # noqa: ANN201 - an lxml element
     )
 
 
-def fault_from_payload(element) -> CallFailed:  # noqa: ANN001 - an lxml element
+def bound_fault(
+    node: Node, fault: Fault, *, service: ServiceId, request: bytes, correlation_id: str | None
+) -> tuple[Header, bytes]:
+    """Sign a fault about ``request`` (its bytes as received): ``requestHash`` is their digest.
+
+    ``correlation_id`` is the request's verified id, or None when the request could not be verified.
+    """
+    from sdk.node import ANSWER_TTL
+
+    header = Header.new(
+        MessageKind.FAULT,
+        node.participant,
+        service,
+        ttl=ANSWER_TTL,
+        correlation_id=correlation_id,
+        request_hash=request_digest(request),
+    )
+    return header, node.sign(header, fault_payload(fault))
+
+
+def fault_from_payload(element: etree._Element) -> CallFailed:
     """The fault a received fault message carries; an unknown code is kept in the reason."""
     report = decode(element, FaultReport, SCHEMA)
     try:

@@ -25,6 +25,7 @@ from bus.transport.base import Delivery, OutgoingMessage
 from sdk.context import Context
 from sdk.contract import Contract, Payload, decode, encode, payload_models
 from sdk.errors import ServiceError
+from sdk.fault_message import bound_fault
 from sdk.idempotency import Claim
 from sdk.node import LogEntry, Node
 
@@ -52,6 +53,15 @@ class Inbound:
         started = time.perf_counter()
         raw = delivery.body
         try:
+            reply_to = delivery.reply_to
+            if (
+                reply_to
+                and not self.notification
+                and not self.node.transport.topology.is_reply_address(reply_to)
+            ):
+                raise Fault(
+                    FaultCode.INVALID_REPLY_ADDRESS, f"reply_to {reply_to[:100]!r} is no reply address"
+                )
             verified = self.node.verifier.verify(raw)
         except Fault as fault:
             self.node.record(
@@ -63,8 +73,10 @@ class Inbound:
                 started=started,
                 service=str(self.service),
             )
-            if not self.notification:
-                self._send_fault(delivery, fault, correlation_id=_as_uuid(delivery.message_id))
+            if fault.code is FaultCode.INVALID_REPLY_ADDRESS:
+                log.warning("reply address refused", reason=fault.reason, service=str(self.service))
+            elif not self.notification:
+                self._send_fault(delivery, fault, request=raw, correlation_id=None)
             delivery.reject()  # kept in the dead-letter queue, with the log record naming the fault
             return
         header = verified.header
@@ -80,7 +92,7 @@ class Inbound:
                 raise Fault(FaultCode.REPLAY, f"message id {header.id} was already used for other content")
         except Fault as fault:
             self.node.record("in", raw, header=header, outcome="refused", fault=fault, started=started)
-            self._send_fault(delivery, fault, correlation_id=header.id, to=header)
+            self._send_fault(delivery, fault, request=raw, correlation_id=header.id, to=header)
             return
         if begin.claim is Claim.DONE:
             self.node.record("in", raw, header=header, outcome="duplicate", started=started)
@@ -146,8 +158,8 @@ class Inbound:
             fault = Fault(
                 FaultCode.HANDLER_ERROR, f"the service failed on message {header.id}; the provider logged it"
             )
-        answer_header, answer = self.node.fault_answer(
-            fault, service=header.service, correlation_id=header.id
+        answer_header, answer = bound_fault(
+            self.node, fault, service=header.service, request=verified.raw, correlation_id=header.id
         )
         return answer_header, answer, fault
 
@@ -165,11 +177,20 @@ class Inbound:
             log.warning("answer not delivered", id=request.id, fault=str(fault.code), reason=fault.reason)
 
     def _send_fault(
-        self, delivery: Delivery, fault: Fault, *, correlation_id: str | None, to: Header | None = None
+        self,
+        delivery: Delivery,
+        fault: Fault,
+        *,
+        request: bytes,
+        correlation_id: str | None,
+        to: Header | None = None,
     ) -> None:
+        """Sign and send a fault bound to ``request`` as received; ``correlation_id`` only when verified."""
         if self.notification and to is None:
             return
-        header, answer = self.node.fault_answer(fault, service=self.service, correlation_id=correlation_id)
+        header, answer = bound_fault(
+            self.node, fault, service=self.service, request=request, correlation_id=correlation_id
+        )
         self.node.record("out", answer, header=header, outcome="fault", fault=fault)
         if to is not None:
             self._send(delivery, to, answer, message_id=header.id)
@@ -181,10 +202,3 @@ class Inbound:
                 )
             except Fault as error:
                 log.warning("fault not delivered", fault=str(error.code), reason=error.reason)
-
-
-def _as_uuid(value: str | None) -> str | None:
-    try:
-        return str(uuid.UUID(value)) if value else None
-    except ValueError:
-        return None
