@@ -36,7 +36,7 @@ def test_garbage_claiming_the_victims_id_does_not_answer_the_victims_call(tmp_pa
         def call() -> None:
             try:
                 outcome["pong"] = victim.call(PROVIDER, ECHO, Ping(text="victim"), timeout=30, retries=2)
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            except Exception as error:
                 outcome["error"] = error
 
         caller = threading.Thread(target=call, daemon=True)
