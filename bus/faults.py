@@ -50,6 +50,7 @@ class FaultCode(StrEnum):
     BROKER_UNAVAILABLE = "Server.BrokerUnavailable"
     PUBLISH_REJECTED = "Server.PublishRejected"
     CATALOGUE_INVALID = "Server.CatalogueInvalid"
+    REVOCATION_LIST_EXPIRED = "Server.RevocationListExpired"
 
 
 class Fault(Exception):
