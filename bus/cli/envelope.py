@@ -11,6 +11,7 @@ import lxml.etree as etree
 
 from bus.cli.options import home_option
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, sign_envelope
+from bus.envelope.model import MAX_LIFETIME
 from bus.envelope.codec import ENVELOPE_TAG, HEADER_TAG, payload_of
 from bus.envelope.model import parse_timestamp
 from bus.faults import Fault, FaultCode
@@ -46,7 +47,13 @@ def envelope() -> None:
 @click.option("--purpose", help="legal basis or purpose of processing")
 @click.option("--correlation-id", help="the request id (response, receipt, fault)")
 @click.option("--request-hash", help="sha256 hex of the request as received (response, receipt)")
-@click.option("--ttl", type=click.IntRange(min=1), default=60, show_default=True, help="seconds until expiry")
+@click.option(
+    "--ttl",
+    type=click.IntRange(min=1, max=int(MAX_LIFETIME.total_seconds())),
+    default=60,
+    show_default=True,
+    help="seconds until expiry (at most the verifiers' 30 days)",
+)
 @click.argument("payload", metavar="PAYLOAD.xml")
 def sign(
     home: BusHome,

@@ -30,7 +30,7 @@ from bus.envelope.algorithms import (
     XMLSEC_TRANSFORM_BY_URI,
 )
 from bus.envelope.codec import ENVELOPE_TAG, envelope_schema, payload_of, read_header
-from bus.envelope.model import Header
+from bus.envelope.model import MAX_LIFETIME, Header
 from bus.envelope.replay import ReplayCache
 from bus.faults import Fault, FaultCode
 from bus.pki.trust import TrustedSigner, TrustStore
@@ -68,7 +68,7 @@ class VerificationPolicy:
     """Tunable limits of verification; the rules themselves are not optional."""
 
     clock_skew: timedelta = timedelta(seconds=30)
-    max_lifetime: timedelta = timedelta(days=30)
+    max_lifetime: timedelta = MAX_LIFETIME
     max_bytes: int = DEFAULT_MAX_BYTES
     limits: XmlLimits = DEFAULT_LIMITS
 
