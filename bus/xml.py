@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import lxml.etree as etree
 import xmlsec
@@ -57,8 +59,9 @@ if xmlsec.get_libxml_version() != etree.LIBXML_VERSION:  # pragma: no cover - an
 class _RefuseExternal(etree.Resolver):
     """Refuses every external load (DTDs, parameter entities, XIncludes): the parser reads no file or URL."""
 
-    def resolve(self, system_url: str, public_id: str, context: object) -> None:
-        raise etree.XMLSyntaxError(f"external entity {system_url!r} refused", None, 0, 0)  # type: ignore[call-arg]
+    def resolve(self, system_url: str, public_id: str, context: object) -> None:  # type: ignore[override]
+        # lxml calls resolve(url, pubid, context); lxml-stubs name only the first two.
+        raise etree.XMLSyntaxError(f"external entity {system_url!r} refused", None, 0, 0)  # type: ignore[arg-type, call-arg]
 
 
 def _hardened_parser() -> etree.XMLParser:
@@ -128,7 +131,7 @@ def parse_untrusted(
     # The input is UTF-8, so a DTD (and with it any entity node) needs the bytes "<!" and a processing
     # instruction needs "<?" after the XML declaration: without them the tree cannot hold either.
     if bang:
-        docinfo = root.getroottree().docinfo
+        docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack doctype and the DTD properties
         if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
             raise Fault(FaultCode.FORBIDDEN_XML, "a DOCTYPE declaration is not allowed")
         _refuse_nodes(root)
@@ -165,7 +168,7 @@ def check_limits(root: etree._Element, data: bytes, limits: XmlLimits = DEFAULT_
     count is over the limit; each walk is linear in the tree.
     """
     if data.count(b"<") > limits.max_elements:
-        elements = int(root.xpath("count(//*)"))
+        elements = int(cast(float, root.xpath("count(//*)")))
         if elements > limits.max_elements:
             raise Fault(
                 FaultCode.XML_LIMIT_EXCEEDED,
@@ -215,4 +218,4 @@ def whole_text(element: etree._Element | None) -> str | None:
     """The element's complete text content (all text nodes joined), or None when absent."""
     if element is None:
         return None
-    return "".join(element.itertext())
+    return "".join(cast("Iterator[str]", element.itertext()))

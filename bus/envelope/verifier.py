@@ -187,8 +187,9 @@ class EnvelopeVerifier:
     @staticmethod
     def _validate(check: _Check) -> None:
         schema = envelope_schema()
+        assert check.root is not None
         if not schema.validate(check.root):
-            error = schema.error_log.last_error
+            error = schema.error_log.last_error  # type: ignore[attr-defined]  # lxml-stubs lack it
             where = f"line {error.line}: {error.message}" if error is not None else "invalid"
             raise Fault(FaultCode.SCHEMA_VIOLATION, where)
 
@@ -242,7 +243,7 @@ class EnvelopeVerifier:
             spki = signer.certificate.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
-            key = xmlsec.Key.from_memory(spki, xmlsec.KeyFormat.PEM)
+            key = xmlsec.Key.from_memory(spki, xmlsec.constants.KeyDataFormatPem)
             with self._lock:
                 self._keys[signer.der] = key
         return key
@@ -271,10 +272,10 @@ def verify_signature_value(signature: etree._Element, key: xmlsec.Key, method: s
     """Check the signature cryptographically with ``key``; libxmlsec gets the same policy, narrowed to
     the algorithms ``check_signature_shape`` accepted. ``Client.InvalidSignature`` when it fails."""
     context = xmlsec.SignatureContext()
-    context.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
+    context.enable_signature_transform(xmlsec.constants.TransformExclC14N)
     context.enable_signature_transform(XMLSEC_TRANSFORM_BY_URI[method])
-    context.enable_reference_transform(xmlsec.Transform.ENVELOPED)
-    context.enable_reference_transform(xmlsec.Transform.EXCL_C14N)
+    context.enable_reference_transform(xmlsec.constants.TransformEnveloped)
+    context.enable_reference_transform(xmlsec.constants.TransformExclC14N)
     context.enable_reference_transform(XMLSEC_TRANSFORM_BY_URI[digest])
     context.key = key
     try:
@@ -329,7 +330,7 @@ def _check_signed_info(signature: etree._Element) -> tuple[str, str, str]:
         )
     if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
         raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
-    return nodes[-1].text or "", method.get("Algorithm"), digest.get("Algorithm")
+    return nodes[-1].text or "", method.get("Algorithm", ""), digest.get("Algorithm", "")
 
 
 def _check_signature_in_detail(signature: etree._Element) -> tuple[str, str, str]:
@@ -371,7 +372,7 @@ def _check_signature_in_detail(signature: etree._Element) -> tuple[str, str, str
         raise Fault(FaultCode.INVALID_REFERENCE, "DigestMethod and DigestValue hold no elements")
     if digest.get("Algorithm") not in ALLOWED_DIGEST_METHODS:
         raise Fault(FaultCode.DISALLOWED_ALGORITHM, f"digest method {digest.get('Algorithm')} is not allowed")
-    return _certificate(key_info), method.get("Algorithm"), digest.get("Algorithm")
+    return _certificate(key_info), method.get("Algorithm", ""), digest.get("Algorithm", "")
 
 
 def _names(element: etree._Element) -> str:

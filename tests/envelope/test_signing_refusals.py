@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bus.cli.main import cli
-from bus.envelope import Header, sign_envelope
+from bus.envelope import sign_envelope
 from bus.envelope.codec import build_envelope
 from bus.envelope.model import MAX_LIFETIME, MAX_TEXT, check_header
 from bus.envelope.signer import sign_tree
