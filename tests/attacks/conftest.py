@@ -13,7 +13,10 @@ from bus.audit import store
 from bus.audit.query import SearchFilter, search
 from bus.ids import ParticipantId
 from sdk.testing import TestBus
+from tests.helpers.fixtures import fresh_pki, pki
 from tests.sdk.echo import CLIENT, ECHO, FUNDS, NOTE, NOTIFIER, OUTSIDER, PROVIDER
+
+__all__ = ["bus", "fresh_pki", "log_records", "pki", "wait_until"]
 
 
 @pytest.fixture
