@@ -83,7 +83,7 @@ class Inbound:
         try:
             self._admit(header)
             begin = self.node.handled.begin(
-                header.id,
+                _claim(header),
                 verified.digest,
                 redelivered=delivery.redelivered,
                 keep_until=header.expires.timestamp() + IDEMPOTENCY_GRACE_SECONDS,
@@ -110,9 +110,9 @@ class Inbound:
                     LogEntry("out", answer, answer_header, "fault" if fault else "sent", fault, started),
                 ]
             )
-            self.node.handled.finish(header.id, answer)
+            self.node.handled.finish(_claim(header), answer)
         except BaseException:
-            self.node.handled.abandon(header.id)  # no answer exists: a redelivery or retry runs it again
+            self.node.handled.abandon(_claim(header))  # no answer exists: a redelivery or retry runs it again
             raise
         self._send(delivery, header, answer, message_id=answer_header.id)
         HANDLER_SECONDS.labels(str(self.service)).observe(time.perf_counter() - started)
@@ -202,3 +202,10 @@ class Inbound:
                 )
             except Fault as error:
                 log.warning("fault not delivered", fault=str(error.code), reason=error.reason)
+
+
+def _claim(header: Header) -> str:
+    """The idempotency key: the sender and its id. Ids are chosen by senders, so one participant's id
+    must never collide with another's (a co-subscriber reusing a notification's id would otherwise make
+    this participant refuse the genuine notification as a replay)."""
+    return f"{header.client} {header.id}"
