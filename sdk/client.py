@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import lxml.etree as etree
 
 from bus.envelope import Header, MessageKind, VerifiedEnvelope
-from bus.envelope.binding import check_answer
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
 from bus.registry.catalogue import ServiceStyle
 from bus.transport.base import OutgoingMessage, Publication, Transport
-from sdk.contract import Notification, Payload, RequestReply, decode, encode, validate_payload
+from sdk import exchange
+from sdk.compose import open_node
+from sdk.contract import Notification, Payload, RequestReply, encode, validate_payload
+from sdk.discovery import (
+    META_DESCRIBE,
+    META_SERVICES,
+    DescribeService,
+    ListServices,
+    ServiceDescription,
+    ServiceSummary,
+)
 from sdk.errors import CallFailed
-from sdk.fault_message import fault_from_payload
 from sdk.node import Node
 from sdk.receipts import NotifyResult
 
-if TYPE_CHECKING:
-    from sdk.discovery import ServiceDescription, ServiceSummary
-
 R = TypeVar("R", bound=Payload)
+Q = TypeVar("Q", bound=Payload)
+N = TypeVar("N", bound=Payload)
 
 DEFAULT_NOTIFICATION_TTL = timedelta(days=7)
 
@@ -48,12 +54,8 @@ class Client:
         if node is None:
             if participant is None:
                 raise ValueError("give a participant id (with home and broker) or a running node")
-            node = Node(
-                participant,
-                home=home if isinstance(home, BusHome) else BusHome.at(home),
-                broker=broker,
-                prefix=prefix,
-            )
+            bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
+            node = open_node(participant, home=bus_home, broker=broker, prefix=prefix)
             self._owns_node = True
         else:
             self._owns_node = False
@@ -67,8 +69,8 @@ class Client:
     def call(
         self,
         provider: ParticipantId | str,
-        contract: RequestReply[Payload, R],
-        request: Payload,
+        contract: RequestReply[Q, R],
+        request: Q,
         *,
         purpose: str | None = None,
         user_id: str | None = None,
@@ -78,16 +80,19 @@ class Client:
         """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
 
         A timed-out attempt is retried with the same signed message (same id), which the provider answers
-        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply.
+        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and
+        ``CallFailed`` (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD.
         """
-        service = contract.service_of(provider)
-        verified = self._exchange(
-            service, encode(request, contract.schema), purpose, user_id, timeout, retries
+        return exchange.call(
+            self.node,
+            provider,
+            contract,
+            request,
+            purpose=purpose,
+            user_id=user_id,
+            timeout=timeout,
+            retries=retries,
         )
-        try:
-            return decode(verified.payload, contract.response, contract.schema)
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
 
     def call_raw(
         self,
@@ -101,7 +106,10 @@ class Client:
     ) -> VerifiedEnvelope:
         """Call a service with an untyped payload, checked against the XSD the catalogue names for it."""
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
-        entry = self.node.catalogue.service(service)
+        try:
+            entry = self.node.catalogue.service(service)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
         if entry.style is not ServiceStyle.REQUEST_REPLY:
             raise CallFailed(
                 FaultCode.UNKNOWN_SERVICE, f"{service} is a {entry.style} service, not request-reply"
@@ -110,105 +118,21 @@ class Client:
             validate_payload(payload, entry.schema, who="outgoing")
         except Fault as fault:
             raise CallFailed(fault.code, fault.reason) from None
-        return self._exchange(service, payload, purpose, user_id, timeout, retries)
-
-    def _exchange(
-        self,
-        service: ServiceId,
-        payload: etree._Element,
-        purpose: str | None,
-        user_id: str | None,
-        timeout: float,
-        retries: int,
-    ) -> VerifiedEnvelope:
-        """Sign, send (with retries), verify the reply; return the verified response or raise CallFailed."""
-        try:
-            self.node.catalogue.service(service)
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
-        header = Header.new(
-            MessageKind.REQUEST,
-            self.participant,
-            service,
-            ttl=timedelta(seconds=timeout + 30),
-            purpose=purpose,
-            user_id=user_id,
-        )
-        raw = self.node.sign(header, payload)
-        started = time.perf_counter()
-        self.node.record("out", raw, header=header, outcome="sent")
-        verified, reply = self._request(
-            service, header, raw, timeout=timeout, retries=retries, started=started
-        )
-        answer = verified.header
-        if answer.kind is MessageKind.FAULT:
-            fault = fault_from_payload(verified.payload)
-            self.node.record("in", reply, header=answer, outcome="fault", fault=fault, started=started)
-            raise fault
-        self.node.record("in", reply, header=answer, outcome="accepted", started=started)
-        return verified
-
-    def _request(
-        self, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int, started: float
-    ) -> tuple[VerifiedEnvelope, bytes]:
-        """Send ``raw`` (the same bytes on every attempt) until a reply bound to it arrives.
-
-        A reply that does not verify or does not answer these bytes (bus.envelope.binding) is logged as
-        rejected and treated like a lost reply: another participant on the broker cannot end the call.
-        """
-        deadline = time.monotonic() + timeout
-        attempts = max(1, retries + 1)
-        refused: Fault | None = None
-        for attempt in range(attempts):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            wait = remaining / (attempts - attempt)
-            message = OutgoingMessage(raw, message_id=header.id, expiration_ms=int(remaining * 1000) + 1000)
-            try:
-                reply = self.node.transport.request(str(service), message, timeout=wait).body
-            except Fault as fault:
-                if fault.code is not FaultCode.TIMEOUT:
-                    self.node.record("out", raw, header=header, outcome="failed", fault=fault)
-                    raise CallFailed(fault.code, fault.reason) from None
-                continue
-            try:
-                verified = self.node.answer_verifier.verify(reply)
-                check_answer(header, raw, verified.header, service.provider)
-            except Fault as fault:
-                self.node.record(
-                    "in",
-                    reply,
-                    header=None,
-                    outcome="rejected",
-                    fault=fault,
-                    started=started,
-                    service=str(service),
-                )
-                refused = fault
-                continue
-            return verified, reply
-        if refused is not None:
-            raise CallFailed(refused.code, refused.reason)
-        raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
+        return exchange.exchange(self.node, service, payload, purpose, user_id, timeout, retries)
 
     def services(self, provider: ParticipantId | str, *, timeout: float = 10.0) -> list[ServiceSummary]:
         """Ask ``provider`` over the bus which services it offers and which of them this client may use."""
-        from sdk.discovery import META_SERVICES, ListServices
-
         return self.call(provider, META_SERVICES, ListServices(), timeout=timeout).services
 
     def describe(self, service: ServiceId | str, *, timeout: float = 10.0) -> ServiceDescription:
         """Ask a service's provider over the bus for its description and XSD contract."""
-        from sdk.discovery import META_DESCRIBE, DescribeService
-
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
         return self.call(service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout)
 
     def notify(
         self,
-        contract: Notification[Payload, Payload],
-        notification: Payload,
+        contract: Notification[N, Payload],
+        notification: N,
         *,
         purpose: str | None = None,
         user_id: str | None = None,
@@ -221,16 +145,16 @@ class Client:
         notification waits for subscribers that are down; their receipts arrive in the inbox later.
         """
         service = contract.service_of(self.participant)
-        catalogue = self.node.catalogue
-        catalogue.service(service)
-        expected = catalogue.subscribers(service)
-        if not expected:
-            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        expected = self._subscribers(service)
+        try:
+            payload = encode(notification, contract.schema)
+        except Fault as fault:  # our own notification breaks the contract: nothing was sent
+            raise CallFailed(fault.code, fault.reason) from None
         self._declare_subscriptions(service, expected)
         header = Header.new(
             MessageKind.NOTIFICATION, self.participant, service, ttl=ttl, purpose=purpose, user_id=user_id
         )
-        raw = self.node.sign(header, encode(notification, contract.schema))
+        raw = self.node.sign(header, payload)
         inbox = self.node.inbox()
         inbox.register(contract)
         waiter = inbox.expect(header.id, hashlib.sha256(raw).hexdigest(), service, expected)
@@ -253,8 +177,8 @@ class Client:
 
     def notify_many(
         self,
-        contract: Notification[Payload, Payload],
-        notifications: Iterable[Payload],
+        contract: Notification[N, Payload],
+        notifications: Iterable[N],
         *,
         window: int = 256,
         purpose: str | None = None,
@@ -269,11 +193,7 @@ class Client:
         published; receipts arrive later in the inbox. Raises ``CallFailed`` if any publish failed.
         """
         service = contract.service_of(self.participant)
-        catalogue = self.node.catalogue
-        catalogue.service(service)
-        expected = catalogue.subscribers(service)
-        if not expected:
-            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        expected = self._subscribers(service)
         self._declare_subscriptions(service, expected)
         inbox = self.node.inbox()
         inbox.register(contract)
@@ -310,6 +230,18 @@ class Client:
                 failed[0].code, f"{len(failed)} of {len(faults)} notifications failed: {failed[0].reason}"
             )
         return ids
+
+    def _subscribers(self, service: ServiceId) -> list[ParticipantId]:
+        """The participants granted ``service``; ``CallFailed`` when it is unknown or has none."""
+        catalogue = self.node.catalogue
+        try:
+            catalogue.service(service)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+        expected = catalogue.subscribers(service)
+        if not expected:
+            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        return expected
 
     def _declare_subscriptions(self, service: ServiceId, subscribers: list[ParticipantId]) -> None:
         if service in self._declared:

@@ -52,7 +52,7 @@ META_DESCRIBE = RequestReply("meta.describe", 1, SCHEMA, request=DescribeService
 
 def list_services(request: ListServices, ctx: Context) -> ServiceList:
     """This provider's services in the catalogue, each saying whether the caller may use it."""
-    catalogue = ctx.node.catalogue
+    catalogue = ctx.catalogue
     summaries = []
     for entry in catalogue.provided_by(ctx.participant):
         right = Right.SUBSCRIBE if entry.style is ServiceStyle.NOTIFICATION else Right.CALL
@@ -75,7 +75,7 @@ def describe_service(request: DescribeService, ctx: Context) -> ServiceDescripti
         raise ServiceError(str(error), code="Meta.InvalidId") from None
     if service.provider != ctx.participant:
         raise ServiceError(f"{service} is not provided by {ctx.participant}", code="Meta.NotProvidedHere")
-    entry = ctx.node.catalogue.service(service)
+    entry = ctx.catalogue.service(service)
     try:
         text = schema_bytes(entry.schema).decode("utf-8")
     except OSError:

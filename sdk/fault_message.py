@@ -6,7 +6,8 @@ response; a message that could not be verified gets a fault naming no id.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import Protocol
 
 import lxml.etree as etree
 from pydantic_xml import element
@@ -14,15 +15,23 @@ from pydantic_xml import element
 from bus.envelope import Header, MessageKind
 from bus.envelope.binding import request_digest
 from bus.faults import Fault, FaultCode
-from bus.ids import ServiceId
+from bus.ids import ParticipantId, ServiceId
 from sdk.contract import Payload, decode, encode
 from sdk.errors import CallFailed
 
-if TYPE_CHECKING:
-    from sdk.node import Node
-
 SCHEMA = "fault.xsd"
 NAMESPACE = "urn:govbus:fault:1"
+FAULT_TTL = timedelta(minutes=5)
+"""How long a fault message is valid, like every answer (``sdk.node.ANSWER_TTL``)."""
+
+
+class Signer(Protocol):
+    """What signs a fault: a participant's node."""
+
+    @property
+    def participant(self) -> ParticipantId: ...
+
+    def sign(self, header: Header, payload: etree._Element) -> bytes: ...
 
 
 class FaultReport(Payload, tag="Fault", ns="f", nsmap={"f": NAMESPACE}):
@@ -42,19 +51,17 @@ def fault_payload(fault: Fault) -> etree._Element:
 
 
 def bound_fault(
-    node: Node, fault: Fault, *, service: ServiceId, request: bytes, correlation_id: str | None
+    node: Signer, fault: Fault, *, service: ServiceId, request: bytes, correlation_id: str | None
 ) -> tuple[Header, bytes]:
     """Sign a fault about ``request`` (its bytes as received): ``requestHash`` is their digest.
 
     ``correlation_id`` is the request's verified id, or None when the request could not be verified.
     """
-    from sdk.node import ANSWER_TTL
-
     header = Header.new(
         MessageKind.FAULT,
         node.participant,
         service,
-        ttl=ANSWER_TTL,
+        ttl=FAULT_TTL,
         correlation_id=correlation_id,
         request_hash=request_digest(request),
     )
