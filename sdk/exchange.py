@@ -119,9 +119,10 @@ def _request(
                 node.record("out", raw, header=header, outcome="failed", fault=fault)
                 raise CallFailed(fault.code, fault.reason) from None
             continue
+        verified_reply: VerifiedEnvelope | None = None
         try:
-            verified = node.answer_verifier.verify(reply)
-            check_answer(header, raw, verified.header, service.provider)
+            verified_reply = node.answer_verifier.verify(reply)
+            check_answer(header, raw, verified_reply.header, service.provider)
         except Fault as fault:
             node.record(
                 "in",
@@ -132,12 +133,29 @@ def _request(
                 started=started,
                 service=str(service),
             )
-            refused = fault
+            refused = _unbound(fault, verified_reply, service)
             continue
+        verified = verified_reply
         return verified, reply
     if refused is not None:
         raise CallFailed(refused.code, refused.reason)
     raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
+
+
+def _unbound(fault: Fault, reply: VerifiedEnvelope | None, service: ServiceId) -> Fault:
+    """The refusal to report for a reply that is not this call's answer: a fault the provider signed
+    about other bytes (the request altered on the way, or someone else's message) says so."""
+    if reply is None or reply.header.kind is not MessageKind.FAULT or reply.header.client != service.provider:
+        return fault
+    try:
+        theirs = fault_from_payload(reply.payload)
+    except Fault:
+        return fault
+    return Fault(
+        fault.code,
+        f"{fault.reason}: the provider refused bytes other than this request (altered on the way?) "
+        f"with {theirs.code}: {theirs.reason}",
+    )
 
 
 def call_anchor(node: Node) -> AnchorCall:
