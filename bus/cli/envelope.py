@@ -11,9 +11,8 @@ import lxml.etree as etree
 
 from bus.cli.options import home_option
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, sign_envelope
-from bus.envelope.model import MAX_LIFETIME
 from bus.envelope.codec import ENVELOPE_TAG, HEADER_TAG, payload_of
-from bus.envelope.model import parse_timestamp
+from bus.envelope.model import MAX_LIFETIME, parse_timestamp
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import SigningIdentity, TrustStore
