@@ -32,5 +32,6 @@ def load_schema(name: str) -> etree.XMLSchema:
 
 def _compile(name: str) -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    base = str(Path(name).resolve()) if "/" in name else None
-    return etree.XMLSchema(etree.fromstring(schema_bytes(name), parser, base_url=base))
+    if "/" not in name:
+        return etree.XMLSchema(etree.fromstring(schema_bytes(name), parser))
+    return etree.XMLSchema(etree.fromstring(schema_bytes(name), parser, base_url=str(Path(name).resolve())))

@@ -14,6 +14,7 @@ from bus.cli.options import as_option, home_option
 from bus.cli.text import printable
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, sign_envelope
 from bus.envelope.codec import ENVELOPE_TAG, HEADER_TAG, payload_of
+from bus.envelope.model import MAX_LIFETIME
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import SigningIdentity, TrustStore
@@ -47,7 +48,13 @@ def envelope() -> None:
 @click.option("--purpose", help="legal basis or purpose of processing")
 @click.option("--correlation-id", help="the request id (response, receipt, fault)")
 @click.option("--request-hash", help="sha256 hex of the request as received (response, receipt)")
-@click.option("--ttl", type=click.IntRange(min=1), default=60, show_default=True, help="seconds until expiry")
+@click.option(
+    "--ttl",
+    type=click.IntRange(min=1, max=int(MAX_LIFETIME.total_seconds())),
+    default=60,
+    show_default=True,
+    help="seconds until expiry (at most the verifiers' 30 days)",
+)
 @click.argument("payload", metavar="PAYLOAD.xml")
 def sign(
     home: BusHome,
