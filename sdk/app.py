@@ -20,7 +20,7 @@ from bus.pki import BusHome
 from bus.registry.catalogue import Right
 from bus.transport.base import ConsumerHandle
 from sdk.context import Context
-from sdk.contract import Contract, Notification, Payload, RequestReply
+from sdk.contract import Contract, Notification, Payload, RequestReply, check_catalogue
 from sdk.inbound import HandlerFunction, Inbound
 from sdk.node import Node
 from sdk.receipts import ReceiptHandler
@@ -123,9 +123,10 @@ class App:
         """The request/reply services to consume: the app's own, plus discovery when it has any."""
         if not self.implementations:
             return {}
-        from sdk.discovery import META_DESCRIBE, META_SERVICES, describe_service, list_services
+        from sdk.discovery import META_DESCRIBE, META_SERVICES, describer, list_services
 
-        return {**self.implementations, META_SERVICES: list_services, META_DESCRIBE: describe_service}
+        describe = describer(self.contracts())
+        return {**self.implementations, META_SERVICES: list_services, META_DESCRIBE: describe}
 
     def contracts(self) -> list[Contract]:
         return [*self.implementations, *self.subscriptions, *self.receipt_handlers]
@@ -134,6 +135,7 @@ class App:
         """Declare this app's queues and start consuming them on ``node``."""
         if node.participant != self.participant:
             raise ValueError(f"this app is {self.participant}; the node is {node.participant}")
+        check_catalogue(self.contracts(), node.catalogue)
         for hook in self.startup:
             hook(node)
         running = Running(self, node)

@@ -18,7 +18,8 @@ from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
 from bus.registry.catalogue import ServiceStyle
 from bus.transport.base import OutgoingMessage, Publication, Transport
-from sdk.contract import Notification, Payload, RequestReply, decode, encode, validate_payload
+from schemas import compile_schema
+from sdk.contract import Contract, Notification, Payload, RequestReply, decode, encode, last_error
 from sdk.errors import CallFailed
 from sdk.fault_message import fault_from_payload
 from sdk.node import Node
@@ -58,6 +59,7 @@ class Client:
             self._owns_node = False
         self.node = node
         self._declared: set[ServiceId] = set()
+        self._described: dict[ServiceId, etree.XMLSchema] = {}
 
     @property
     def participant(self) -> ParticipantId:
@@ -80,6 +82,7 @@ class Client:
         idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply.
         """
         service = contract.service_of(provider)
+        self._check_contract(contract, service)
         verified = self._exchange(
             service, encode(request, contract.schema), purpose, user_id, timeout, retries
         )
@@ -98,18 +101,39 @@ class Client:
         timeout: float = 10.0,
         retries: int = 2,
     ) -> VerifiedEnvelope:
-        """Call a service with an untyped payload, checked against the XSD the catalogue names for it."""
+        """Call a service with an untyped payload, checked against the service's XSD first.
+
+        The XSD comes over the bus from the provider (``meta.describe``, once per service and client) and
+        must have the digest the signed catalogue publishes; nothing is read from this machine's disk.
+        """
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
-        entry = self.node.catalogue.service(service)
+        try:
+            entry = self.node.catalogue.service(service)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
         if entry.style is not ServiceStyle.REQUEST_REPLY:
             raise CallFailed(
                 FaultCode.UNKNOWN_SERVICE, f"{service} is a {entry.style} service, not request-reply"
             )
+        xsd = self._described.get(service)
+        if xsd is None:
+            from sdk.discovery import verified_schema
+
+            data = verified_schema(self.describe(service, timeout=timeout), entry)
+            xsd = self._described[service] = compile_schema(data)
+        if not xsd.validate(payload):
+            raise CallFailed(
+                FaultCode.PAYLOAD_SCHEMA_VIOLATION,
+                f"outgoing payload violates the XSD of {service}: {last_error(xsd)}",
+            )
+        return self._exchange(service, payload, purpose, user_id, timeout, retries)
+
+    def _check_contract(self, contract: Contract, service: ServiceId) -> None:
+        """Refuse to send with a contract whose XSD is not the one the catalogue publishes for ``service``."""
         try:
-            validate_payload(payload, entry.schema, who="outgoing")
+            contract.check_published(service, self.node.catalogue.service(service))
         except Fault as fault:
             raise CallFailed(fault.code, fault.reason) from None
-        return self._exchange(service, payload, purpose, user_id, timeout, retries)
 
     def _exchange(
         self,
@@ -197,11 +221,22 @@ class Client:
         return self.call(provider, META_SERVICES, ListServices(), timeout=timeout).services
 
     def describe(self, service: ServiceId | str, *, timeout: float = 10.0) -> ServiceDescription:
-        """Ask a service's provider over the bus for its description and XSD contract."""
-        from sdk.discovery import META_DESCRIBE, DescribeService
+        """Ask a service's provider over the bus for its description and XSD contract.
+
+        Raises ``CallFailed`` with ``Client.ContractMismatch`` when the XSD's digest is not the one the
+        signed catalogue publishes for the service.
+        """
+        from sdk.discovery import META_DESCRIBE, DescribeService, verified_schema
 
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
-        return self.call(service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout)
+        description = self.call(
+            service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout
+        )
+        try:
+            verified_schema(description, self.node.catalogue.service(service))
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+        return description
 
     def notify(
         self,
@@ -219,8 +254,8 @@ class Client:
         notification waits for subscribers that are down; their receipts arrive in the inbox later.
         """
         service = contract.service_of(self.participant)
+        self._check_contract(contract, service)
         catalogue = self.node.catalogue
-        catalogue.service(service)
         expected = catalogue.subscribers(service)
         if not expected:
             raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
@@ -267,8 +302,8 @@ class Client:
         published; receipts arrive later in the inbox. Raises ``CallFailed`` if any publish failed.
         """
         service = contract.service_of(self.participant)
+        self._check_contract(contract, service)
         catalogue = self.node.catalogue
-        catalogue.service(service)
         expected = catalogue.subscribers(service)
         if not expected:
             raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")

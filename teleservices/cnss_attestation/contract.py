@@ -1,6 +1,6 @@
 """The CNSS certificate contract: request by ICE or affiliation number, answer with an attestation.
 
-Published as ``schemas/cnss_attestation.xsd``; both the CNSS and its callers use these models.
+Published as ``cnss_attestation.xsd``, a resource of this package; both the CNSS and its callers use these models.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The death notice contracts: the notice and its cancellation, each answered by a receipt per fund.
 
-Published as ``schemas/death_notice.xsd``; the communes and the pension funds share these models.
+Published as ``death_notice.xsd``, a resource of this package; the communes and the pension funds share these models.
 """
 
 from __future__ import annotations

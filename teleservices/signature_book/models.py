@@ -1,6 +1,6 @@
 """The signature book's payload contract: pydantic-xml models in ``urn:govbus:signature-book:1``.
 
-``schemas/signature_book.xsd`` is the published form of the same contract; tests keep them in step.
+``signature_book.xsd`` (in this package) is the published form of the same contract; tests keep them in step.
 Requests and their answers:
 
     SubmitFolder        -> FolderView          ShowFolder     -> FolderView
@@ -29,7 +29,7 @@ from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
 from teleservices.signature_book.times import format_timestamp, parse_timestamp
 
 NS = "urn:govbus:signature-book:1"
-SCHEMA = "signature_book.xsd"
+SCHEMA = "teleservices.signature_book:signature_book.xsd"  # a resource of this package
 
 
 def _base64(value: object) -> object:

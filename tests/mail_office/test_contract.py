@@ -1,4 +1,4 @@
-"""The payload models and schemas/mail_office.xsd cannot drift apart.
+"""The payload models and mail_office.xsd cannot drift apart.
 
 - every global element of the XSD has a model and every model an element;
 - every model instance (all fields filled, and only the required ones) serialises to XSD-valid XML and
