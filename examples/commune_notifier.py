@@ -18,7 +18,7 @@ import os
 import sys
 from datetime import date
 
-from sdk import App, Client, Context, Node, Receipt, configure_logging
+from sdk import App, Client, Context, Receipt, configure_logging, open_node
 from teleservices.death_notice import (
     DEATH_NOTICE,
     DEATH_NOTICE_CANCELLATION,
@@ -91,7 +91,7 @@ def main() -> int:
     else:
         parser.error("a notice needs --last-name, --first-name and --died (or give --cancel REASON)")
     configure_logging("WARNING")
-    with Node(PARTICIPANT, home=args.home, broker=args.broker, prefix=args.prefix) as node:
+    with open_node(PARTICIPANT, home=args.home, broker=args.broker, prefix=args.prefix) as node:
         running = app.start(node)
         print(f"sending {contract} about act {args.act} ...")
         result = Client(node=node).notify(contract, message, purpose=PURPOSE, timeout=args.wait)

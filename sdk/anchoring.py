@@ -2,7 +2,7 @@
 
 ``ANCHOR_CHECKPOINT`` (``audit.checkpoint`` v1, schemas/audit.xsd) is the request/reply contract: the
 request is the signed ``audit:Checkpoint``, the answer the audit participant's ``audit:Anchored``
-acknowledgement. A ``Node`` whose catalogue grants it an anchor service queues every checkpoint its
+acknowledgement. A node whose catalogue grants it an anchor service queues every checkpoint its
 message log signs and an ``AnchorSender`` thread delivers them, retrying with backoff; see
 docs/audit-log.md. ``teleservices.audit_anchor`` is the audit side.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import lxml.etree as etree
 import structlog
@@ -23,10 +23,6 @@ from bus.audit.checkpoint import Checkpoint
 from bus.ids import ParticipantId, ServiceId
 from bus.registry.catalogue import Catalogue, Right
 from sdk.contract import Payload, RequestReply
-
-if TYPE_CHECKING:
-    from sdk.client import Client
-    from sdk.node import Node
 
 log = structlog.get_logger("govbus.anchoring")
 
@@ -96,8 +92,15 @@ def anchor_service(catalogue: Catalogue, participant: ParticipantId) -> ServiceI
     return None
 
 
+AnchorCall = Callable[[ServiceId, "CheckpointMessage", float], "Anchored"]
+"""Sends one checkpoint to the anchor service within a timeout and returns its acknowledgement."""
+
+
 class AnchorSender:
     """Queues checkpoints and sends them to the anchor on a background thread, oldest first.
+
+    Built before the message log (whose ``on_checkpoint`` is ``submit``: it only queues), started once
+    the node can call (``start(call)``).
 
     A failed call is retried with exponential backoff; a checkpoint is dropped from the queue only once
     the anchor acknowledged it. ``close`` makes one last attempt at what is queued, within ``flush``
@@ -105,15 +108,14 @@ class AnchorSender:
     when the node starts.
     """
 
-    def __init__(self, node: Node, service: ServiceId) -> None:
-        self.node = node
+    def __init__(self, participant: ParticipantId, service: ServiceId) -> None:
         self.service = service
         self.acknowledged: list[Anchored] = []
         self._pending: deque[Checkpoint] = deque()
         self._cond = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._log = log.bind(participant=str(node.participant), anchor=str(service))
+        self._log = log.bind(participant=str(participant), anchor=str(service))
 
     def submit(self, checkpoint: Checkpoint) -> None:
         """Queue a checkpoint (the ``on_checkpoint`` of the node's message log: never blocks)."""
@@ -126,9 +128,10 @@ class AnchorSender:
         with self._cond:
             return list(self._pending)
 
-    def start(self) -> None:
+    def start(self, call: AnchorCall) -> None:
+        """Deliver the queue with ``call`` on a background thread (once)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="govbus-anchor", daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(call,), name="govbus-anchor", daemon=True)
             self._thread.start()
 
     def close(self, flush: float = FLUSH_SECONDS) -> None:
@@ -141,10 +144,7 @@ class AnchorSender:
         if self._pending:
             self._log.warning("audit.anchor_unsent", checkpoints=len(self._pending))
 
-    def _run(self) -> None:
-        from sdk.client import Client
-
-        client = Client(node=self.node)
+    def _run(self, call: AnchorCall) -> None:
         delay = RETRY_INITIAL_SECONDS
         while True:
             with self._cond:
@@ -152,7 +152,7 @@ class AnchorSender:
                 if not self._pending:
                     return
                 checkpoint, closing = self._pending[0], self._closing
-            if self._send(client, checkpoint, FLUSH_SECONDS if closing else CALL_TIMEOUT_SECONDS):
+            if self._send(call, checkpoint, FLUSH_SECONDS if closing else CALL_TIMEOUT_SECONDS):
                 with self._cond:
                     if self._pending and self._pending[0] is checkpoint:
                         self._pending.popleft()
@@ -164,16 +164,9 @@ class AnchorSender:
                 self._cond.wait_for(lambda: self._closing, timeout=delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
 
-    def _send(self, client: Client, checkpoint: Checkpoint, timeout: float) -> bool:
+    def _send(self, call: AnchorCall, checkpoint: Checkpoint, timeout: float) -> bool:
         try:
-            answer = client.call(
-                self.service.provider,
-                ANCHOR_CHECKPOINT,
-                CheckpointMessage.of(checkpoint),
-                purpose=PURPOSE,
-                timeout=timeout,
-                retries=0,
-            )
+            answer = call(self.service, CheckpointMessage.of(checkpoint), timeout)
         except Exception as error:
             self._log.warning(
                 "audit.anchor_failed",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import lxml.etree as etree
 
@@ -19,16 +18,25 @@ from bus.pki import BusHome
 from bus.registry.catalogue import ServiceStyle
 from bus.transport.base import OutgoingMessage, Publication, Transport
 from schemas import compile_schema
-from sdk.contract import Contract, Notification, Payload, RequestReply, decode, encode, last_error
+from sdk import exchange
+from sdk.compose import open_node
+from sdk.contract import Contract, Notification, Payload, RequestReply, encode, last_error
+from sdk.discovery import (
+    META_DESCRIBE,
+    META_SERVICES,
+    DescribeService,
+    ListServices,
+    ServiceDescription,
+    ServiceSummary,
+    verified_schema,
+)
 from sdk.errors import CallFailed
-from sdk.fault_message import fault_from_payload
 from sdk.node import Node
 from sdk.receipts import NotifyResult
 
-if TYPE_CHECKING:
-    from sdk.discovery import ServiceDescription, ServiceSummary
-
 R = TypeVar("R", bound=Payload)
+Q = TypeVar("Q", bound=Payload)
+N = TypeVar("N", bound=Payload)
 
 DEFAULT_NOTIFICATION_TTL = timedelta(days=7)
 
@@ -48,12 +56,8 @@ class Client:
         if node is None:
             if participant is None:
                 raise ValueError("give a participant id (with home and broker) or a running node")
-            node = Node(
-                participant,
-                home=home if isinstance(home, BusHome) else BusHome.at(home),
-                broker=broker,
-                prefix=prefix,
-            )
+            bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
+            node = open_node(participant, home=bus_home, broker=broker, prefix=prefix)
             self._owns_node = True
         else:
             self._owns_node = False
@@ -68,8 +72,8 @@ class Client:
     def call(
         self,
         provider: ParticipantId | str,
-        contract: RequestReply[Payload, R],
-        request: Payload,
+        contract: RequestReply[Q, R],
+        request: Q,
         *,
         purpose: str | None = None,
         user_id: str | None = None,
@@ -79,17 +83,21 @@ class Client:
         """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
 
         A timed-out attempt is retried with the same signed message (same id), which the provider answers
-        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply.
+        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and
+        ``CallFailed`` (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD,
+        and (``Client.ContractMismatch``, nothing sent) when the catalogue publishes another XSD.
         """
-        service = contract.service_of(provider)
-        self._check_contract(contract, service)
-        verified = self._exchange(
-            service, encode(request, contract.schema), purpose, user_id, timeout, retries
+        self._check_contract(contract, contract.service_of(provider))
+        return exchange.call(
+            self.node,
+            provider,
+            contract,
+            request,
+            purpose=purpose,
+            user_id=user_id,
+            timeout=timeout,
+            retries=retries,
         )
-        try:
-            return decode(verified.payload, contract.response, contract.schema)
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
 
     def call_raw(
         self,
@@ -117,8 +125,6 @@ class Client:
             )
         xsd = self._described.get(service)
         if xsd is None:
-            from sdk.discovery import verified_schema
-
             data = verified_schema(self.describe(service, timeout=timeout), entry)
             xsd = self._described[service] = compile_schema(data)
         if not xsd.validate(payload):
@@ -126,98 +132,10 @@ class Client:
                 FaultCode.PAYLOAD_SCHEMA_VIOLATION,
                 f"outgoing payload violates the XSD of {service}: {last_error(xsd)}",
             )
-        return self._exchange(service, payload, purpose, user_id, timeout, retries)
-
-    def _check_contract(self, contract: Contract, service: ServiceId) -> None:
-        """Refuse to send with a contract whose XSD is not the one the catalogue publishes for ``service``."""
-        try:
-            contract.check_published(service, self.node.catalogue.service(service))
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
-
-    def _exchange(
-        self,
-        service: ServiceId,
-        payload: etree._Element,
-        purpose: str | None,
-        user_id: str | None,
-        timeout: float,
-        retries: int,
-    ) -> VerifiedEnvelope:
-        """Sign, send (with retries), verify the reply; return the verified response or raise CallFailed."""
-        try:
-            self.node.catalogue.service(service)
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
-        header = Header.new(
-            MessageKind.REQUEST,
-            self.participant,
-            service,
-            ttl=timedelta(seconds=timeout + 30),
-            purpose=purpose,
-            user_id=user_id,
-        )
-        raw = self.node.sign(header, payload)
-        started = time.perf_counter()
-        self.node.record("out", raw, header=header, outcome="sent")
-        reply = self._request(service, header, raw, timeout=timeout, retries=retries)
-        try:
-            verified = self.node.answer_verifier.verify(reply)
-            answer = verified.header
-            if answer.correlation_id != header.id or answer.kind not in (
-                MessageKind.RESPONSE,
-                MessageKind.FAULT,
-            ):
-                raise Fault(FaultCode.RESPONSE_MISMATCH, "the reply does not answer this request")
-            if answer.client != service.provider:
-                raise Fault(
-                    FaultCode.SENDER_MISMATCH, f"reply signed by {answer.client}, not {service.provider}"
-                )
-            if answer.kind is MessageKind.RESPONSE and answer.request_hash != hashlib.sha256(raw).hexdigest():
-                raise Fault(
-                    FaultCode.RESPONSE_MISMATCH, "the reply's requestHash is not this request's digest"
-                )
-        except Fault as fault:
-            self.node.record(
-                "in",
-                reply,
-                header=None,
-                outcome="rejected",
-                fault=fault,
-                started=started,
-                service=str(service),
-            )
-            raise CallFailed(fault.code, fault.reason) from None
-        if answer.kind is MessageKind.FAULT:
-            fault = fault_from_payload(verified.payload)
-            self.node.record("in", reply, header=answer, outcome="fault", fault=fault, started=started)
-            raise fault
-        self.node.record("in", reply, header=answer, outcome="accepted", started=started)
-        return verified
-
-    def _request(
-        self, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int
-    ) -> bytes:
-        deadline = time.monotonic() + timeout
-        attempts = max(1, retries + 1)
-        for attempt in range(attempts):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            wait = remaining / (attempts - attempt)
-            message = OutgoingMessage(raw, message_id=header.id, expiration_ms=int(remaining * 1000) + 1000)
-            try:
-                return self.node.transport.request(str(service), message, timeout=wait).body
-            except Fault as fault:
-                if fault.code is not FaultCode.TIMEOUT:
-                    self.node.record("out", raw, header=header, outcome="failed", fault=fault)
-                    raise CallFailed(fault.code, fault.reason) from None
-        raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
+        return exchange.exchange(self.node, service, payload, purpose, user_id, timeout, retries)
 
     def services(self, provider: ParticipantId | str, *, timeout: float = 10.0) -> list[ServiceSummary]:
         """Ask ``provider`` over the bus which services it offers and which of them this client may use."""
-        from sdk.discovery import META_SERVICES, ListServices
-
         return self.call(provider, META_SERVICES, ListServices(), timeout=timeout).services
 
     def describe(self, service: ServiceId | str, *, timeout: float = 10.0) -> ServiceDescription:
@@ -226,8 +144,6 @@ class Client:
         Raises ``CallFailed`` with ``Client.ContractMismatch`` when the XSD's digest is not the one the
         signed catalogue publishes for the service.
         """
-        from sdk.discovery import META_DESCRIBE, DescribeService, verified_schema
-
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
         description = self.call(
             service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout
@@ -240,8 +156,8 @@ class Client:
 
     def notify(
         self,
-        contract: Notification[Payload, Payload],
-        notification: Payload,
+        contract: Notification[N, Payload],
+        notification: N,
         *,
         purpose: str | None = None,
         user_id: str | None = None,
@@ -254,16 +170,17 @@ class Client:
         notification waits for subscribers that are down; their receipts arrive in the inbox later.
         """
         service = contract.service_of(self.participant)
+        expected = self._subscribers(service)
         self._check_contract(contract, service)
-        catalogue = self.node.catalogue
-        expected = catalogue.subscribers(service)
-        if not expected:
-            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        try:
+            payload = encode(notification, contract.schema)
+        except Fault as fault:  # our own notification breaks the contract: nothing was sent
+            raise CallFailed(fault.code, fault.reason) from None
         self._declare_subscriptions(service, expected)
         header = Header.new(
             MessageKind.NOTIFICATION, self.participant, service, ttl=ttl, purpose=purpose, user_id=user_id
         )
-        raw = self.node.sign(header, encode(notification, contract.schema))
+        raw = self.node.sign(header, payload)
         inbox = self.node.inbox()
         inbox.register(contract)
         waiter = inbox.expect(header.id, hashlib.sha256(raw).hexdigest(), service, expected)
@@ -286,8 +203,8 @@ class Client:
 
     def notify_many(
         self,
-        contract: Notification[Payload, Payload],
-        notifications: Iterable[Payload],
+        contract: Notification[N, Payload],
+        notifications: Iterable[N],
         *,
         window: int = 256,
         purpose: str | None = None,
@@ -302,11 +219,8 @@ class Client:
         published; receipts arrive later in the inbox. Raises ``CallFailed`` if any publish failed.
         """
         service = contract.service_of(self.participant)
+        expected = self._subscribers(service)
         self._check_contract(contract, service)
-        catalogue = self.node.catalogue
-        expected = catalogue.subscribers(service)
-        if not expected:
-            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
         self._declare_subscriptions(service, expected)
         inbox = self.node.inbox()
         inbox.register(contract)
@@ -343,6 +257,25 @@ class Client:
                 failed[0].code, f"{len(failed)} of {len(faults)} notifications failed: {failed[0].reason}"
             )
         return ids
+
+    def _subscribers(self, service: ServiceId) -> list[ParticipantId]:
+        """The participants granted ``service``; ``CallFailed`` when it is unknown or has none."""
+        catalogue = self.node.catalogue
+        try:
+            catalogue.service(service)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+        expected = catalogue.subscribers(service)
+        if not expected:
+            raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
+        return expected
+
+    def _check_contract(self, contract: Contract, service: ServiceId) -> None:
+        """Refuse to send with a contract whose XSD is not the one the catalogue publishes for ``service``."""
+        try:
+            contract.check_published(service, self.node.catalogue.service(service))
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
 
     def _declare_subscriptions(self, service: ServiceId, subscribers: list[ParticipantId]) -> None:
         if service in self._declared:

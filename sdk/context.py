@@ -1,24 +1,40 @@
-"""What a handler knows about the message it handles."""
+"""What a handler knows about the message it handles, and what it may use on its node."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from bus.envelope.model import Header
 from bus.ids import ParticipantId, ServiceId
+from bus.registry.catalogue import Catalogue
+from bus.registry.store import CatalogueView
+from sdk.resources import Resource, Resources
 
-if TYPE_CHECKING:
-    from sdk.node import Node
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What every handler of one node shares: who it is, its directory, the catalogue, its resources."""
+
+    participant: ParticipantId
+    data_dir: Path
+    catalogue_view: CatalogueView
+    resources: Resources
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """The verified header of the message being handled, and the participant handling it."""
+    """The verified header of the message being handled, and the handling participant's scope.
+
+    A handler gets no node: it reads the header, the catalogue and its resources (``use``), and sends
+    through resources (an outbox) rather than from inside the handler.
+    """
 
     header: Header
-    node: Node
+    scope: Scope
     redelivered: bool = False
 
     @property
@@ -47,9 +63,18 @@ class Context:
     @property
     def participant(self) -> ParticipantId:
         """The participant running the handler."""
-        return self.node.participant
+        return self.scope.participant
 
     @property
     def data_dir(self) -> Path:
         """The handling participant's own directory for its stores."""
-        return self.node.data_dir
+        return self.scope.data_dir
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The signed catalogue as this participant currently has it."""
+        return self.scope.catalogue_view.current
+
+    def use(self, resource: Resource[T]) -> T:
+        """The value of a resource this participant's app set up on its node."""
+        return self.scope.resources.get(resource)

@@ -73,7 +73,7 @@ META_DESCRIBE = RequestReply("meta.describe", 1, SCHEMA, request=DescribeService
 
 def list_services(request: ListServices, ctx: Context) -> ServiceList:
     """This provider's services in the catalogue, each saying whether the caller may use it."""
-    catalogue = ctx.node.catalogue
+    catalogue = ctx.catalogue
     summaries = []
     for entry in catalogue.provided_by(ctx.participant):
         right = Right.SUBSCRIBE if entry.style is ServiceStyle.NOTIFICATION else Right.CALL
@@ -100,7 +100,7 @@ def describer(contracts: Iterable[Contract]) -> Callable[[DescribeService, Conte
             raise ServiceError(str(error), code="Meta.InvalidId") from None
         if service.provider != ctx.participant:
             raise ServiceError(f"{service} is not provided by {ctx.participant}", code="Meta.NotProvidedHere")
-        entry = ctx.node.catalogue.service(service)
+        entry = ctx.catalogue.service(service)
         contract = by_code.get((service.code, service.version))
         data = contract.xsd if contract is not None else _published_schema(entry)
         return ServiceDescription(

@@ -8,6 +8,7 @@ worker serves the next message.
 
 from __future__ import annotations
 
+import inspect
 import time
 import uuid
 from collections.abc import Callable
@@ -26,22 +27,48 @@ from sdk.context import Context
 from sdk.contract import Contract, Payload, decode, encode, payload_models
 from sdk.errors import ServiceError
 from sdk.idempotency import Claim
-from sdk.node import LogEntry, Node
+from sdk.journal import LogEntry
+from sdk.node import Node
+from sdk.refusals import Refusals
+from sdk.resources import Injected, Resource
 
 log = structlog.get_logger(__name__)
 
 IDEMPOTENCY_GRACE_SECONDS = 3600.0
 
-HandlerFunction = Callable[[Any, Context], Payload]
+HandlerFunction = Callable[..., Payload]
+"""``handler(request, ctx, **injected)``: parameters defaulting to ``inject(RESOURCE)`` get the node's value."""
+
+
+def injected_parameters(function: Callable[..., Any]) -> dict[str, Resource[Any]]:
+    """The parameters of ``function`` whose default is ``inject(...)``, with their resources."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {
+        name: parameter.default.resource
+        for name, parameter in parameters.items()
+        if isinstance(parameter.default, Injected)
+    }
 
 
 class Inbound:
     """Handles the deliveries of one request queue or one subscription queue."""
 
-    def __init__(self, node: Node, contract: Contract, function: HandlerFunction, service: ServiceId) -> None:
+    def __init__(
+        self,
+        node: Node,
+        contract: Contract,
+        function: HandlerFunction,
+        service: ServiceId,
+        refusals: Refusals | None = None,
+    ) -> None:
         self.node = node
         self.contract = contract
         self.function = function
+        self.injected = injected_parameters(function)
+        self.refusals = refusals or Refusals()
         self.service = service
         self.inbound_model, self.outbound_model = payload_models(contract)
         self.notification = contract.style is ServiceStyle.NOTIFICATION
@@ -95,7 +122,15 @@ class Inbound:
             self.node.record_many(  # the message and its answer, in one log transaction
                 [
                     LogEntry("in", raw, header, "accepted", started=started),
-                    LogEntry("out", answer, answer_header, "fault" if fault else "sent", fault, started),
+                    LogEntry(
+                        "out",
+                        answer,
+                        answer_header,
+                        "fault" if fault else "sent",
+                        fault,
+                        started,
+                        peer=str(header.client),
+                    ),
                 ]
             )
             self.node.handled.finish(header.id, answer)
@@ -126,7 +161,9 @@ class Inbound:
         header = verified.header
         try:
             request = decode(verified.payload, self.inbound_model, self.contract.schema)
-            result = self.function(request, Context(header, self.node, redelivered))
+            ctx = Context(header, self.node.scope, redelivered)
+            resources = {name: ctx.use(resource) for name, resource in self.injected.items()}
+            result = self.function(request, ctx, **resources)
             if not isinstance(result, self.outbound_model):
                 raise TypeError(
                     f"handler returned {type(result).__name__}, not {self.outbound_model.__name__}"
@@ -141,11 +178,15 @@ class Inbound:
             fault = error.as_fault()
         except Fault as fault_raised:
             fault = fault_raised
-        except Exception:
-            log.exception("handler failed", service=str(self.service), id=header.id)
-            fault = Fault(
-                FaultCode.HANDLER_ERROR, f"the service failed on message {header.id}; the provider logged it"
-            )
+        except Exception as error:
+            refused = self.refusals.fault_of(error)
+            if refused is None:
+                log.exception("handler failed", service=str(self.service), id=header.id)
+                refused = Fault(
+                    FaultCode.HANDLER_ERROR,
+                    f"the service failed on message {header.id}; the provider logged it",
+                )
+            fault = refused
         answer_header, answer = self.node.fault_answer(
             fault, service=header.service, correlation_id=header.id
         )
@@ -170,7 +211,8 @@ class Inbound:
         if self.notification and to is None:
             return
         header, answer = self.node.fault_answer(fault, service=self.service, correlation_id=correlation_id)
-        self.node.record("out", answer, header=header, outcome="fault", fault=fault)
+        peer = str(to.client) if to is not None else None
+        self.node.record("out", answer, header=header, outcome="fault", fault=fault, peer=peer)
         if to is not None:
             self._send(delivery, to, answer, message_id=header.id)
         elif delivery.reply_to:

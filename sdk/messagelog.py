@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Literal, cast
 
-if TYPE_CHECKING:
-    from sdk.node import Node
+from bus.audit import MessageLog
+from bus.audit.checkpoint import Checkpoint
+from bus.pki import SigningIdentity
 
 CHECKPOINT_ENV = "GOVBUS_CHECKPOINT_SECONDS"
 SERVICE_MODES_ENV = "GOVBUS_LOG_SERVICE_MODES"
@@ -55,7 +57,7 @@ class LogSettings:
         return cls(
             checkpoint_interval=checkpoint_interval if checkpoint_interval > 0 else None,
             service_modes=dict(service_modes),
-            synchronous=sync,  # type: ignore[arg-type]
+            synchronous=cast(Literal["normal", "full"], sync),
         )
 
 
@@ -71,20 +73,19 @@ def parse_service_modes(text: str) -> dict[str, str]:
     return modes
 
 
-def open_message_log(node: Node, settings: LogSettings) -> Any:
-    """The participant's message log in its directory, anchoring its checkpoints when the catalogue
-    grants it an anchor service (then ``node.anchor_sender`` is set, to be started once connected)."""
-    from bus.audit import MessageLog
-    from sdk.anchoring import AnchorSender, anchor_service
-
-    service = anchor_service(node.catalogue, node.participant)
-    sender = AnchorSender(node, service) if service is not None else None
-    node.anchor_sender = sender
+def open_message_log(
+    data_dir: Path,
+    identity: SigningIdentity,
+    settings: LogSettings,
+    *,
+    on_checkpoint: Callable[[Checkpoint], None] | None = None,
+) -> MessageLog:
+    """The participant's message log in its directory; ``on_checkpoint`` gets every checkpoint it signs."""
     return MessageLog.open(
-        node.data_dir / "messages.sqlite",
-        identity=node.identity,
+        data_dir / "messages.sqlite",
+        identity=identity,
         checkpoint_interval=settings.checkpoint_interval,
         service_modes=settings.service_modes,
         synchronous=settings.synchronous,
-        on_checkpoint=sender.submit if sender is not None else None,
+        on_checkpoint=on_checkpoint,
     )

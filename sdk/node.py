@@ -1,77 +1,34 @@
 """A running participant: identity, trust, catalogue, message log, idempotency store and transport.
 
-One ``Node`` per participant per process, shared by its handlers (thread-safe) and its clients.
+One ``Node`` per participant per process, shared by its handlers (thread-safe) and its clients. A node
+is built complete by ``sdk.compose.open_node`` (the composition root) and only holds its parts: its
+constructor does no I/O, and nothing sets a part after it is built.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
 import lxml.etree as etree
-import structlog
 
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, VerifiedEnvelope, sign_envelope
-from bus.envelope.replay import MemoryReplayCache
 from bus.faults import Fault
 from bus.ids import ParticipantId, ServiceId
-from bus.metrics import FAULTS, MESSAGES
 from bus.pki import BusHome, SigningIdentity, TrustStore
 from bus.registry.catalogue import Catalogue
 from bus.registry.store import CatalogueView
-from bus.transport import connect
 from bus.transport.base import Transport
+from sdk.anchoring import AnchorSender
+from sdk.context import Scope
 from sdk.fault_message import fault_payload
-from sdk.idempotency import SqliteIdempotencyStore
-from sdk.messagelog import LogSettings, open_message_log
-
-if TYPE_CHECKING:
-    from sdk.anchoring import AnchorSender
-
-log = structlog.get_logger("govbus.messages")
+from sdk.idempotency import IdempotencyStore
+from sdk.journal import Journal, LogEntry, MessageRecorder
+from sdk.receipts import ReceiptInbox
+from sdk.resources import Resources
 
 ANSWER_TTL = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One message for the participant's log: ``Node.record``'s arguments."""
-
-    direction: str
-    raw: bytes
-    header: Header | None
-    outcome: str
-    fault: Fault | None = None
-    started: float | None = None
-    service: str | None = None
-
-    @property
-    def fault_code(self) -> str | None:
-        return str(self.fault.code) if self.fault is not None else None
-
-    @property
-    def fault_reason(self) -> str | None:
-        return self.fault.reason if self.fault is not None else None
-
-
-class MessageRecorder(Protocol):
-    """The participant's tamper-evident message log (see bus.audit)."""
-
-    def record(
-        self,
-        direction: str,
-        raw: bytes,
-        *,
-        header: Header | None,
-        outcome: str,
-        fault_code: str | None = None,
-        fault_reason: str | None = None,
-    ) -> Any: ...
 
 
 class Node:
@@ -79,55 +36,53 @@ class Node:
 
     def __init__(
         self,
-        participant: ParticipantId | str,
         *,
-        home: BusHome | str | Path,
-        broker: str | Transport = "memory://",
-        prefix: str = "govbus",
-        recorder: MessageRecorder | None = None,
-        checkpoint_interval: float | None = None,
-        service_modes: Mapping[str, str] | None = None,
-        synchronous: str | None = None,
+        home: BusHome,
+        identity: SigningIdentity,
+        trust: TrustStore,
+        catalogue_view: CatalogueView,
+        journal: Journal,
+        handled: IdempotencyStore,
+        transport: Transport,
+        inbox: ReceiptInbox,
+        scope: Scope,
+        anchor_sender: AnchorSender | None = None,
+        closers: Sequence[Callable[[], object]] = (),
     ) -> None:
-        """``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
-        ``sdk.messagelog``: arguments, else the environment, else defaults); ignored with ``recorder``."""
-        self.participant = (
-            participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
-        )
-        self.home = home if isinstance(home, BusHome) else BusHome.at(home)
-        self.identity = SigningIdentity.from_home(self.home, self.participant)
-        self.trust = TrustStore.from_home(self.home)
-        self.verifier = EnvelopeVerifier(self.trust)
-        self.answer_verifier = EnvelopeVerifier(self.trust, replay_cache=MemoryReplayCache())
-        self.catalogue_view = CatalogueView(self.home)
-        self.data_dir = self.home.participant_dir(self.participant)
-        self.handled = SqliteIdempotencyStore(self.data_dir / "state.sqlite")
-        self.anchor_sender: AnchorSender | None = None
-        self.recorder = (
-            recorder
-            if recorder is not None
-            else _open_default_recorder(
-                self,
-                LogSettings.resolve(
-                    checkpoint_interval=checkpoint_interval,
-                    service_modes=service_modes,
-                    synchronous=synchronous,
-                ),
-            )
-        )
-        self._owns_transport = isinstance(broker, str)
-        self.transport = connect(broker, prefix=prefix) if isinstance(broker, str) else broker
-        self.log = log.bind(participant=str(self.participant))
-        self._inbox: Any = None
-        if self.anchor_sender is not None:
-            latest = getattr(self.recorder, "latest_checkpoint", lambda: None)()
-            if latest is not None:
-                self.anchor_sender.submit(latest)  # the final checkpoint of the last run, if not yet anchored
-            self.anchor_sender.start()
+        """``closers`` run in order by ``close`` (what the composition root opened for this node)."""
+        self.participant: ParticipantId = identity.participant
+        self.home = home
+        self.identity = identity
+        self.trust = trust
+        self.verifier = EnvelopeVerifier(trust)
+        self.answer_verifier = inbox.verifier
+        self.catalogue_view = catalogue_view
+        self.data_dir: Path = scope.data_dir
+        self.journal = journal
+        self.handled = handled
+        self.transport = transport
+        self.scope = scope
+        self.anchor_sender = anchor_sender
+        self._inbox = inbox
+        self._closers = list(closers)
+        self._closed = False
 
     @property
     def catalogue(self) -> Catalogue:
         return self.catalogue_view.current
+
+    @property
+    def resources(self) -> Resources:
+        return self.scope.resources
+
+    @property
+    def recorder(self) -> MessageRecorder | None:
+        """The message log (tests and tracing tools may wrap it)."""
+        return self.journal.recorder
+
+    @recorder.setter
+    def recorder(self, recorder: MessageRecorder | None) -> None:
+        self.journal.recorder = recorder
 
     def sign(self, header: Header, payload: etree._Element) -> bytes:
         return sign_envelope(header, payload, self.identity)
@@ -170,84 +125,29 @@ class Node:
         fault: Fault | None = None,
         started: float | None = None,
         service: str | None = None,
+        peer: str | None = None,
     ) -> None:
         """Write the message log entry (before any acknowledgement), count it and log one line."""
-        self.record_many([LogEntry(direction, raw, header, outcome, fault, started, service)])
+        self.journal.record(LogEntry(direction, raw, header, outcome, fault, started, service, peer))
 
     def record_many(self, entries: Sequence[LogEntry]) -> None:
         """Write several message log entries in one log transaction, then count and log each."""
-        recorder = self.recorder
-        if recorder is not None:
-            many = getattr(recorder, "record_many", None)
-            if many is not None and len(entries) > 1:
-                from bus.audit.log import RecordEntry
-
-                many(
-                    [
-                        RecordEntry(e.direction, e.raw, e.header, e.outcome, e.fault_code, e.fault_reason)
-                        for e in entries
-                    ]
-                )
-            else:
-                for e in entries:
-                    recorder.record(
-                        e.direction,
-                        e.raw,
-                        header=e.header,
-                        outcome=e.outcome,
-                        fault_code=e.fault_code,
-                        fault_reason=e.fault_reason,
-                    )
-        for entry in entries:
-            self._announce(entry)
+        self.journal.record_many(entries)
 
     def record_sent(self, sent: list[tuple[Header, bytes]]) -> None:
         """Log several signed outgoing messages in one log transaction (before any of them is sent)."""
-        self.record_many([LogEntry("out", raw, header, "sent") for header, raw in sent])
+        self.journal.record_many([LogEntry("out", raw, header, "sent") for header, raw in sent])
 
-    def _announce(self, entry: LogEntry) -> None:
-        """Count a logged message and write its JSON log line."""
-        header, fault = entry.header, entry.fault
-        service_text = str(header.service) if header is not None else (entry.service or "?")
-        kind = str(header.kind) if header is not None else "?"
-        MESSAGES.labels(service_text, kind, entry.direction, entry.outcome).inc()
-        if fault is not None:
-            FAULTS.labels(entry.fault_code).inc()
-        self.log.info(
-            "message",
-            id=header.id if header is not None else None,
-            client=str(header.client) if header is not None else None,
-            service=service_text,
-            kind=kind,
-            direction=entry.direction,
-            outcome=entry.outcome,
-            fault=entry.fault_code,
-            reason=entry.fault_reason,
-            duration_ms=(
-                round((time.perf_counter() - entry.started) * 1000, 3) if entry.started is not None else None
-            ),
-            size=len(entry.raw),
-            sha256=hashlib.sha256(entry.raw).hexdigest() if fault is not None else None,
-        )
-
-    def inbox(self) -> Any:
-        """This participant's receipt inbox consumer, started on first use."""
-        if self._inbox is None:
-            from sdk.receipts import ReceiptInbox
-
-            self._inbox = ReceiptInbox(self)
+    def inbox(self) -> ReceiptInbox:
+        """This participant's receipt inbox (its consumer starts on first use)."""
         return self._inbox
 
     def close(self) -> None:
-        if self._inbox is not None:
-            self._inbox.close()
-        if self.anchor_sender is not None:
-            self.anchor_sender.close()
-        if self._owns_transport:
-            self.transport.close()
-        self.handled.close()
-        closer = getattr(self.recorder, "close", None)
-        if closer is not None:
+        """Close what the composition root opened, in reverse order of opening (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        for closer in self._closers:
             closer()
 
     def __enter__(self) -> Node:
@@ -257,6 +157,4 @@ class Node:
         self.close()
 
 
-def _open_default_recorder(node: Node, settings: LogSettings) -> MessageRecorder | None:
-    """The participant's message log in its directory, anchored when the catalogue grants an anchor."""
-    return open_message_log(node, settings)  # type: ignore[no-any-return]
+__all__ = ["ANSWER_TTL", "LogEntry", "Node"]

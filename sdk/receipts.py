@@ -7,19 +7,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import structlog
 
-from bus.envelope import MessageKind
+from bus.envelope import EnvelopeVerifier, MessageKind
 from bus.envelope.model import Header
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.registry.catalogue import Right
-from bus.transport.base import ConsumerHandle, Delivery
-from sdk.context import Context
+from bus.transport.base import ConsumerHandle, Delivery, Transport
+from sdk.context import Context, Scope
 from sdk.contract import Notification, Payload, decode
 from sdk.fault_message import fault_from_payload
-from sdk.node import Node
+from sdk.journal import Journal, LogEntry
 
 log = structlog.get_logger(__name__)
 
@@ -79,10 +81,8 @@ class _Waiter:
 class SentNotifications:
     """Digest of every notification sent, so a receipt's ``requestHash`` can be checked at any later time."""
 
-    def __init__(self, node: Node) -> None:
-        self._db = sqlite3.connect(
-            node.data_dir / "state.sqlite", check_same_thread=False, isolation_level=None, timeout=30
-        )
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS sent_notifications (id TEXT PRIMARY KEY, digest TEXT NOT NULL,"
             " service TEXT NOT NULL, sent_at REAL NOT NULL)"
@@ -124,21 +124,47 @@ class SentNotifications:
 
 
 class ReceiptInbox:
-    """Consumes the participant's inbox: verifies each receipt, logs it, hands it to waiters and handlers."""
+    """Consumes the participant's inbox: verifies each receipt, logs it, hands it to waiters and handlers.
 
-    def __init__(self, node: Node, *, concurrency: int = 2) -> None:
-        self.node = node
-        self.sent = SentNotifications(node)
+    Built with its node and idle: its store opens and its consumer starts on first use (a participant
+    that never notifies never consumes an inbox).
+    """
+
+    def __init__(
+        self,
+        *,
+        scope: Scope,
+        transport: Transport,
+        verifier: EnvelopeVerifier,
+        journal: Journal,
+        concurrency: int = 2,
+    ) -> None:
+        self.scope = scope
+        self.transport = transport
+        self.verifier = verifier
+        self.journal = journal
+        self.concurrency = concurrency
         self._waiters: dict[str, _Waiter] = {}
-        self._handlers: dict[tuple[str, int], tuple[Notification, ReceiptHandler | None]] = {}
+        self._handlers: dict[tuple[str, int], tuple[Notification[Any, Any], ReceiptHandler | None]] = {}
         self._lock = threading.Lock()
-        queue, _ = node.transport.declare_inbox(str(node.participant))
-        self._consumer: ConsumerHandle = node.transport.consume(
-            queue, self._on_delivery, concurrency=concurrency
-        )
+        self._sent: SentNotifications | None = None
+        self._consumer: ConsumerHandle | None = None
 
-    def register(self, contract: Notification, handler: ReceiptHandler | None = None) -> None:
+    @property
+    def sent(self) -> SentNotifications:
+        """The digests of the notifications sent (the inbox starts consuming on first use)."""
+        with self._lock:
+            if self._sent is None:
+                self._sent = SentNotifications(self.scope.data_dir / "state.sqlite")
+                queue, _ = self.transport.declare_inbox(str(self.scope.participant))
+                self._consumer = self.transport.consume(
+                    queue, self._on_delivery, concurrency=self.concurrency
+                )
+            return self._sent
+
+    def register(self, contract: Notification[Any, Any], handler: ReceiptHandler | None = None) -> None:
         """Decode receipts of ``contract`` with its model; pass each to ``handler`` (kept if None is given)."""
+        self.sent  # noqa: B018 - start consuming
         key = (contract.code, contract.version)
         with self._lock:
             _, current = self._handlers.get(key, (contract, None))
@@ -161,7 +187,7 @@ class ReceiptInbox:
         started = time.perf_counter()
         raw = delivery.body
         try:
-            verified = self.node.answer_verifier.verify(raw)
+            verified = self.verifier.verify(raw)
             header = verified.header
             if header.kind not in (MessageKind.RECEIPT, MessageKind.FAULT):
                 raise Fault(FaultCode.WRONG_RECIPIENT, f"a {header.kind} message does not belong in an inbox")
@@ -171,17 +197,15 @@ class ReceiptInbox:
                     raise Fault(
                         FaultCode.RESPONSE_MISMATCH, "receipt does not answer a notification sent from here"
                     )
-            if not self.node.catalogue.allows(header.client, header.service, Right.SUBSCRIBE):
+            if not self.scope.catalogue_view.current.allows(header.client, header.service, Right.SUBSCRIBE):
                 raise Fault(
                     FaultCode.ACCESS_DENIED, f"{header.client} is not a subscriber of {header.service}"
                 )
         except Fault as fault:
-            self.node.record(
-                "in", raw, header=None, outcome="rejected", fault=fault, started=started, service="inbox"
-            )
+            self.journal.record(LogEntry("in", raw, None, "rejected", fault, started, "inbox"))
             delivery.reject()
             return
-        self.node.record("in", raw, header=header, outcome="accepted", started=started)
+        self.journal.record(LogEntry("in", raw, header, "accepted", started=started))
         with self._lock:
             contract, handler = self._handlers.get(
                 (header.service.code, header.service.version), (None, None)
@@ -191,19 +215,24 @@ class ReceiptInbox:
         if waiter is not None:
             waiter.add(receipt)
         if handler is not None:
-            handler(receipt, Context(header, self.node, delivery.redelivered))
+            handler(receipt, Context(header, self.scope, delivery.redelivered))
 
     @staticmethod
-    def _receipt(payload: object, header: Header, contract: Notification | None) -> Receipt:
+    def _receipt(payload: Any, header: Header, contract: Notification[Any, Any] | None) -> Receipt:
         if header.kind is MessageKind.FAULT:
             return Receipt(header.client, header, fault=fault_from_payload(payload))
         if contract is None:
             return Receipt(header.client, header)
         try:
-            return Receipt(header.client, header, payload=decode(payload, contract.receipt, contract.schema))  # type: ignore[arg-type]
+            return Receipt(header.client, header, payload=decode(payload, contract.receipt, contract.schema))
         except Fault as fault:
             return Receipt(header.client, header, fault=fault)
 
     def close(self) -> None:
-        self._consumer.cancel()
-        self.sent.close()
+        with self._lock:
+            consumer, sent = self._consumer, self._sent
+            self._consumer = self._sent = None
+        if consumer is not None:
+            consumer.cancel()
+        if sent is not None:
+            sent.close()

@@ -27,6 +27,7 @@ from bus.transport import connect
 from bus.transport.base import Transport
 from sdk.app import App, Running
 from sdk.client import Client
+from sdk.compose import open_node
 from sdk.contract import Contract, Notification
 from sdk.discovery import META_DESCRIBE, META_SERVICES
 from sdk.node import Node
@@ -107,7 +108,7 @@ class TestBus:
         """A node for ``participant`` on this bus's broker (closed with the bus)."""
         if not self._published:
             self.sign_catalogue()
-        node = Node(self.participant(participant), home=self.home, broker=self.transport)
+        node = open_node(self.participant(participant), home=self.home, broker=self.transport)
         self._nodes.append(node)
         return node
 

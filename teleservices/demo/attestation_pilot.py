@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sdk import CallFailed, Client, Node
+from sdk import CallFailed, Client, open_node
 from teleservices.cnss_attestation import (
     ATTESTATION,
     PURPOSE_REQUIRED,
@@ -62,7 +62,7 @@ def run(world: World, out: Output) -> None:
         lambda: outsider.call(CNSS, ATTESTATION, BIDDERS[0][0], purpose="urban planning permit"),
         expected="Client.AccessDenied",
     )
-    node = Node(
+    node = open_node(
         PROCUREMENT,
         home=world.bus.home,
         broker=TamperingTransport(

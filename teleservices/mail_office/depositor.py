@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sdk import App, Context, Node, ServiceError
+from sdk import App, Context, Environment, Node, ServiceError
 from teleservices.mail_office.contract import DEPOSIT, STATUS
 from teleservices.mail_office.errors import InvalidSender
 from teleservices.mail_office.models import (
@@ -196,31 +196,22 @@ class DepositorSystem:
     ) -> None:
         self.on_change = on_change
         self.on_letter = on_letter
-        self._stores: dict[Node, DepositorStore] = {}
-        self._lock = threading.Lock()
-        app.on_start(self._open)
-        app.on_stop(self._close)
+        self.stores = app.resource(self._open)
         app.implement(STATUS)(self.status)
         app.implement(DEPOSIT)(self.deposit)
 
-    def _open(self, node: Node) -> None:
-        with self._lock:
-            self._stores[node] = DepositorStore(
-                node.data_dir / DEPOSITOR_FILE, participant=str(node.participant)
-            )
-
-    def _close(self, node: Node) -> None:
-        with self._lock:
-            store = self._stores.pop(node, None)
-        if store is not None:
-            store.close()
+    @staticmethod
+    def _open(env: Environment) -> Iterator[DepositorStore]:
+        store = DepositorStore(env.data_dir / DEPOSITOR_FILE, participant=str(env.participant))
+        yield store
+        store.close()
 
     def store(self, node: Node) -> DepositorStore:
         """The store of the app started on ``node``."""
-        return self._stores[node]
+        return node.resources.get(self.stores)
 
     def status(self, change: StatusChange, ctx: Context) -> StatusReceipt:
-        return self._stores[ctx.node].record(str(ctx.client), change, on_change=self.on_change)
+        return ctx.use(self.stores).record(str(ctx.client), change, on_change=self.on_change)
 
     def deposit(self, letter: Deposit, ctx: Context) -> Acknowledgement:
         office = str(ctx.client)
@@ -229,7 +220,7 @@ class DepositorSystem:
         ):
             error = InvalidSender(f"{office} cannot send a letter in the name of {letter.sender.identifier}")
             raise ServiceError(str(error), code=error.code)
-        return self._stores[ctx.node].receive(office, letter, on_letter=self.on_letter)
+        return ctx.use(self.stores).receive(office, letter, on_letter=self.on_letter)
 
 
 __all__ = ["ChangeHandler", "DepositorStore", "DepositorSystem", "LetterHandler"]

@@ -23,13 +23,12 @@ The participant is ``$GOVBUS_MAIL_OFFICE_ID``, by default ``MA/GOV/MEF/bureau-or
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdk import Client, Context, Node, ParticipantId, Provider, ServiceError
+from sdk import Context, Environment, Node, ParticipantId, Provider, ServiceError
 from teleservices.mail_office.clock import Clock, system_clock
 from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
 from teleservices.mail_office.contract import ALERTS, DEPOSIT, DESK, REGISTER, STATUS
@@ -112,10 +111,7 @@ class MailOfficeService:
         self.max_backoff = max_backoff
         self.alert_interval = alert_interval
         self.call_timeout = call_timeout
-        self._served: dict[Node, _Served] = {}
-        self._lock = threading.Lock()
-        self.app.on_start(self._start)
-        self.app.on_stop(self._stop)
+        self.served = self.app.resource(self._serve)
         self.app.implement(DEPOSIT)(self.deposit)
         self.app.implement(STATUS)(self.status)
         for contract in DESK:
@@ -125,43 +121,38 @@ class MailOfficeService:
 
     # Lifecycle
 
-    def _start(self, node: Node) -> None:
-        directory = office_directory(node.data_dir)
+    def _serve(self, env: Environment) -> Iterator[_Served]:
+        directory = office_directory(env.data_dir)
         if (directory / CONFIG_FILE).exists():
             office = MailOffice(directory, clock=self.clock)
         else:
-            office = MailOffice.create(directory, default_config(node.participant), clock=self.clock)
-        if office.participant != str(node.participant):
+            office = MailOffice.create(directory, default_config(env.participant), clock=self.clock)
+        if office.participant != str(env.participant):
             raise ConfigurationError(
-                f"{directory} is the mail office of {office.participant}, not of {node.participant}"
+                f"{directory} is the mail office of {office.participant}, not of {env.participant}"
             )
-        sink = BusSink(Client(node=node), timeout=self.call_timeout)
+        sink = BusSink(env.client(), timeout=self.call_timeout)
         pump = OutboxPump(office, sink, interval=self.drain_interval, max_backoff=self.max_backoff)
         watch = AlertWatch(office, interval=self.alert_interval)
-        with self._lock:
-            self._served[node] = _Served(office, pump.start(), watch.start())
+        served = _Served(office, pump.start(), watch.start())
         pump.wake()  # messages left by an earlier run
-
-    def _stop(self, node: Node) -> None:
-        with self._lock:
-            served = self._served.pop(node, None)
-        if served is not None:
-            served.pump.stop(self.call_timeout * 2 + 5)
-            served.watch.stop()
+        yield served
+        pump.stop(self.call_timeout * 2 + 5)
+        watch.stop()
 
     def office(self, node: Node) -> MailOffice:
         """The office this app serves on ``node`` (started)."""
-        return self._served[node].office
+        return node.resources.get(self.served).office
 
     def pump(self, node: Node) -> OutboxPump:
-        return self._served[node].pump
+        return node.resources.get(self.served).pump
 
     def watch(self, node: Node) -> AlertWatch:
-        return self._served[node].watch
+        return node.resources.get(self.served).watch
 
     @contextmanager
     def _change(self, ctx: Context) -> Iterator[MailOffice]:
-        served = self._served[ctx.node]
+        served = ctx.use(self.served)
         try:
             with _refusals():
                 yield served.office
@@ -171,7 +162,7 @@ class MailOfficeService:
     @contextmanager
     def _query(self, ctx: Context) -> Iterator[MailOffice]:
         with _refusals():
-            yield self._served[ctx.node].office
+            yield ctx.use(self.served).office
 
     # Handlers
 

@@ -69,11 +69,13 @@ def test_checkpoints_reach_the_anchor_over_the_bus(bus) -> None:
     client.call(PROVIDER, ECHO, Ping(text="hello"))
     checkpoint = client.node.recorder.checkpoint()
     eventually(lambda: anchored_heads(bus, CLIENT).get(checkpoint.seq) == checkpoint.head, "anchored")
-    assert audit_anchor.store_of(anchor.node).confirm(
+    assert anchor.use(audit_anchor.ANCHORS).confirm(
         CLIENT, checkpoint.log_id, checkpoint.seq, checkpoint.head
     )
-    assert client.node.anchor_sender is not None
-    acknowledged = client.node.anchor_sender.acknowledged
+    sender = client.node.anchor_sender
+    assert sender is not None
+    eventually(lambda: sender.acknowledged, "the anchor's acknowledgement reached the sender")
+    acknowledged = sender.acknowledged
     assert [(a.sequence, a.head, a.status) for a in acknowledged] == [
         (checkpoint.seq, checkpoint.head, "new")
     ]

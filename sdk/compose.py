@@ -1,0 +1,108 @@
+"""The composition root: builds a complete ``Node`` in one explicit order.
+
+identity -> trust -> catalogue -> message log (and the anchor queue it feeds) -> idempotency ->
+transport -> receipt inbox -> node -> anchoring started. Each step gets only what the earlier ones
+built; if a step fails, what was opened before it is closed again and nothing half-built escapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+from bus.envelope import EnvelopeVerifier
+from bus.envelope.replay import MemoryReplayCache
+from bus.ids import ParticipantId
+from bus.pki import BusHome, SigningIdentity, TrustStore
+from bus.registry.store import CatalogueView
+from bus.transport import connect
+from bus.transport.base import Transport
+from sdk.anchoring import AnchorSender, anchor_service
+from sdk.context import Scope
+from sdk.exchange import call_anchor
+from sdk.idempotency import SqliteIdempotencyStore
+from sdk.journal import Journal, MessageRecorder
+from sdk.messagelog import LogSettings, open_message_log
+from sdk.node import Node
+from sdk.receipts import ReceiptInbox
+from sdk.resources import Resources
+
+
+def open_node(
+    participant: ParticipantId | str,
+    *,
+    home: BusHome | str | Path,
+    broker: str | Transport = "memory://",
+    prefix: str = "govbus",
+    recorder: MessageRecorder | None = None,
+    checkpoint_interval: float | None = None,
+    service_modes: Mapping[str, str] | None = None,
+    synchronous: str | None = None,
+) -> Node:
+    """A started node of ``participant`` (close it, or use it as a context manager).
+
+    ``broker`` is a URL (the node opens and closes its own connection) or a shared transport.
+    ``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
+    ``sdk.messagelog``); ``recorder`` replaces the message log (then nothing is anchored).
+    """
+    pid = participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
+    bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
+    settings = LogSettings.resolve(
+        checkpoint_interval=checkpoint_interval, service_modes=service_modes, synchronous=synchronous
+    )
+    with ExitStack() as opened:
+        identity = SigningIdentity.from_home(bus_home, pid)
+        trust = TrustStore.from_home(bus_home)
+        catalogue_view = CatalogueView(bus_home)
+        data_dir = bus_home.participant_dir(pid)
+        anchor: AnchorSender | None = None
+        if recorder is None:
+            service = anchor_service(catalogue_view.current, pid)
+            anchor = AnchorSender(pid, service) if service is not None else None
+            log = open_message_log(
+                data_dir, identity, settings, on_checkpoint=anchor.submit if anchor is not None else None
+            )
+            opened.callback(log.close)
+            recorder = log
+        handled = SqliteIdempotencyStore(data_dir / "state.sqlite")
+        opened.callback(handled.close)
+        if isinstance(broker, str):
+            transport = connect(broker, prefix=prefix)
+            opened.callback(transport.close)
+        else:
+            transport = broker
+        journal = Journal(pid, recorder)
+        scope = Scope(pid, data_dir, catalogue_view, Resources())
+        inbox = ReceiptInbox(
+            scope=scope,
+            transport=transport,
+            verifier=EnvelopeVerifier(trust, replay_cache=MemoryReplayCache()),
+            journal=journal,
+        )
+        opened.callback(inbox.close)
+        if anchor is not None:
+            opened.callback(anchor.close)
+        closers = opened.pop_all()
+        node = Node(
+            home=bus_home,
+            identity=identity,
+            trust=trust,
+            catalogue_view=catalogue_view,
+            journal=journal,
+            handled=handled,
+            transport=transport,
+            inbox=inbox,
+            scope=scope,
+            anchor_sender=anchor,
+            closers=[closers.close],
+        )
+    if anchor is not None:
+        latest = getattr(recorder, "latest_checkpoint", lambda: None)()
+        if latest is not None:
+            anchor.submit(latest)  # the final checkpoint of the last run, if not yet anchored
+        anchor.start(call_anchor(node))
+    return node
+
+
+__all__ = ["open_node"]

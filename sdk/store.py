@@ -1,0 +1,153 @@
+"""The one store base of participants: a database with write transactions and read snapshots.
+
+``Database`` is the interface a participant's stores are written against (SQLite today; a PostgreSQL
+implementation joins it with the same two context managers). ``SqliteDatabase`` opens one short-lived
+connection per transaction, so one instance serves every handler thread, and several worker processes
+may share the file: writes run in ``BEGIN IMMEDIATE`` (SQLite serialises them, so two workers never
+decide on the same row at once) and reads in a consistent snapshot.
+
+A store subclasses ``Store``, names its file and its schema, and reaches its data only through
+``transaction()`` and ``reading()``::
+
+    class Register(Store):
+        FILE_NAME = "register.sqlite"
+        SCHEMA = "CREATE TABLE IF NOT EXISTS people (cin TEXT PRIMARY KEY, name TEXT NOT NULL);"
+
+        def add(self, cin: str, name: str) -> None:
+            with self.transaction() as db:
+                db.execute("INSERT INTO people VALUES (?, ?)", (cin, name))
+
+    register = Register.open(env.data_dir)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Protocol, Self
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+Connection = sqlite3.Connection
+"""What a transaction hands its block (a DB-API connection: ``execute``, ``executemany``)."""
+
+
+class Database(Protocol):
+    """Where a store keeps its rows: write transactions and read snapshots, both thread-safe."""
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction, committed when the block ends, rolled back if it raises."""
+        ...
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A consistent read snapshot."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SqliteDatabase:
+    """One SQLite file (WAL, foreign keys on); ``schema`` is run once when it is opened.
+
+    ``configure`` is applied to every connection (a row factory, SQL functions).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        schema: str = "",
+        configure: Callable[[sqlite3.Connection], None] | None = None,
+        timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        self.path = Path(path)
+        self._configure = configure
+        self._timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self.connect()) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            if schema:
+                conn.executescript(schema)
+
+    def connect(self) -> sqlite3.Connection:
+        """A new autocommit connection, configured; the caller closes it."""
+        conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys=ON")
+        if self._configure is not None:
+            self._configure(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with closing(self.connect()) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with closing(self.connect()) as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Nothing stays open between transactions."""
+
+
+class Store:
+    """Base of a participant's store: a subclass names its file and schema, and may configure connections."""
+
+    FILE_NAME: ClassVar[str]
+    SCHEMA: ClassVar[str] = ""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @classmethod
+    def open(cls, directory: Path) -> Self:
+        """Open (creating if needed) the store's SQLite file in ``directory``."""
+        return cls(
+            SqliteDatabase(Path(directory) / cls.FILE_NAME, schema=cls.SCHEMA, configure=cls.configure)
+        )
+
+    @staticmethod
+    def configure(conn: sqlite3.Connection) -> None:
+        """Applied to every connection (override to add a row factory or SQL functions)."""
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction, committed unless the block raises."""
+        return self.database.transaction()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A consistent read snapshot."""
+        return self.database.reading()
+
+    def close(self) -> None:
+        self.database.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def scalar(conn: Connection, query: str, args: tuple[Any, ...] = ()) -> Any:
+    """The first column of the first row of ``query`` (None when there is no row)."""
+    row = conn.execute(query, args).fetchone()
+    return row[0] if row is not None else None
+
+
+__all__ = ["Connection", "Database", "SqliteDatabase", "Store", "scalar"]
