@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from dataclasses import replace
 from importlib import resources
 
@@ -19,6 +21,7 @@ from teleservices.cnss_attestation.contract import ATTESTATION
 from teleservices.death_notice.contract import DEATH_NOTICE
 from tests.sdk.echo import CLIENT, ECHO, OUTSIDER, PROVIDER, EchoService, Ping, Pong
 
+GOVBUS = [sys.executable, "-m", "bus.cli"]
 BUS_SCHEMAS = {"envelope.xsd", "fault.xsd", "meta.xsd", "audit.xsd"}
 
 
@@ -111,3 +114,32 @@ def test_an_untyped_call_is_checked_against_the_xsd_fetched_over_the_bus(bus):
         client.call_raw(service, bad)
     assert failure.value.code is FaultCode.PAYLOAD_SCHEMA_VIOLATION
     assert f"the XSD of {service}" in failure.value.reason
+
+
+def test_govbus_run_says_which_contract_is_not_the_published_one(tmp_path):
+    with TestBus(tmp_path / "bus") as bus:
+        bus.publish(ATTESTATION, provider="MA/GOV/CNSS/attestations")
+        entry = bus.catalogue.service(ATTESTATION.service_of("MA/GOV/CNSS/attestations"))
+        bus.catalogue = bus.catalogue.with_service(replace(entry, digest="4" * 64))
+        bus.sign_catalogue()
+    done = subprocess.run(
+        [
+            *GOVBUS,
+            "run",
+            "teleservices.cnss_attestation:app",
+            "--home",
+            str(tmp_path / "bus"),
+            "--broker",
+            "memory://contract-mismatch",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "Client.ContractMismatch: this participant's XSD of MA/GOV/CNSS/attestations/cnss.attestation/v1"
+        in (done.stderr)
+    )
+    assert "Traceback" not in done.stderr

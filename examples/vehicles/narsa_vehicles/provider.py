@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from narsa_vehicles.contract import (
     LOOKUP,
     TRANSFER,
@@ -11,34 +13,34 @@ from narsa_vehicles.contract import (
     VehicleRecord,
 )
 from narsa_vehicles.register import TransferRefused, VehicleRegister
-from sdk import Context, Node, Provider, ServiceError
+from sdk import Context, Environment, Provider, inject
 
 PARTICIPANT = "MA/GOV/NARSA/vehicles"
 
 app = Provider(PARTICIPANT)
+app.refuse(TransferRefused)  # the caller reads its code as CallFailed.service_code
 
 
-@app.on_start
-def seed(node: Node) -> None:
-    """Create the register on first start, with the sample vehicles."""
-    with VehicleRegister.open(node.data_dir) as register:
-        register.seed()
+@app.resource
+def REGISTER(env: Environment) -> Iterator[VehicleRegister]:
+    """The register on each node the app starts on, seeded with the sample vehicles on first start."""
+    register = VehicleRegister.open(env.data_dir)
+    register.seed()
+    yield register
+    register.close()
 
 
 @app.implement(LOOKUP)
-def lookup(query: VehicleQuery, ctx: Context) -> VehicleRecord:
+def lookup(query: VehicleQuery, ctx: Context, register: VehicleRegister = inject(REGISTER)) -> VehicleRecord:
     """The vehicle with this plate or VIN, or ``found`` false."""
-    with VehicleRegister.open(ctx.data_dir) as register:
-        vehicle = register.find(plate=query.plate, vin=query.vin)
+    vehicle = register.find(plate=query.plate, vin=query.vin)
     return VehicleRecord(found=vehicle is not None, vehicle=vehicle)
 
 
 @app.implement(TRANSFER)
-def transfer(request: OwnershipTransfer, ctx: Context) -> TransferRecorded:
-    """Record a sale; refuse an unknown, stolen or scrapped vehicle, or a seller who is not the owner."""
-    try:
-        with VehicleRegister.open(ctx.data_dir) as register:
-            vehicle = register.transfer(ctx.message_id, request.plate, request.seller, request.buyer)
-    except TransferRefused as refused:
-        raise ServiceError(refused.reason, code=refused.code) from None
+def transfer(
+    request: OwnershipTransfer, ctx: Context, register: VehicleRegister = inject(REGISTER)
+) -> TransferRecorded:
+    """Record a sale; an unknown, stolen or scrapped vehicle, or a seller who is not the owner, is refused."""
+    vehicle = register.transfer(ctx.message_id, request.plate, request.seller, request.buyer)
     return TransferRecorded(plate=vehicle.plate, owner=vehicle.owner, certificate=vehicle.certificate)

@@ -1,24 +1,20 @@
-"""NARSA's vehicle register: a SQLite file in the participant's own directory.
+"""NARSA's vehicle register: a store (``sdk.Store``) in the participant's own directory.
 
-Opened per handler call (one short connection is safe across handler threads and worker processes).
-A transfer reads and writes in one ``BEGIN IMMEDIATE`` transaction, and is recorded once per message id:
+Every read runs in a snapshot and every change in one write transaction (``BEGIN IMMEDIATE`` on SQLite),
+so handler threads and worker processes can share the file. A transfer is recorded once per message id:
 the bus answers a retried request from its idempotency store, and a request handled again after a crash
 finds its transfer already recorded.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 from narsa_vehicles.contract import Owner, Status, Vehicle
+from sdk import Store
+from sdk.store import Connection
 
-FILE_NAME = "vehicles.sqlite"
-
-SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS vehicles (
     plate TEXT PRIMARY KEY,
     vin TEXT NOT NULL UNIQUE,
@@ -74,7 +70,7 @@ SAMPLE = [
 
 
 class TransferRefused(Exception):
-    """The register cannot record this transfer; ``code`` says why."""
+    """The register cannot record this transfer; ``code`` says why (the caller's ``service_code``)."""
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
@@ -82,29 +78,17 @@ class TransferRefused(Exception):
         self.reason = reason
 
 
-class VehicleRegister:
+class VehicleRegister(Store):
     """The vehicles and the transfers recorded on them."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    @classmethod
-    @contextmanager
-    def open(cls, directory: Path) -> Iterator[VehicleRegister]:
-        directory.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(directory / FILE_NAME, isolation_level=None, timeout=30)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            yield cls(db)
-        finally:
-            db.close()
+    FILE_NAME = "vehicles.sqlite"
+    SCHEMA = TABLES
 
     def seed(self, vehicles: list[Vehicle] = SAMPLE) -> None:
         """Add the sample vehicles that are not there yet."""
-        with self._transaction():
+        with self.transaction() as db:
             for vehicle in vehicles:
-                self.db.execute(
+                db.execute(
                     "INSERT OR IGNORE INTO vehicles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         vehicle.plate,
@@ -120,18 +104,17 @@ class VehicleRegister:
                 )
 
     def find(self, *, plate: str | None = None, vin: str | None = None) -> Vehicle | None:
-        column, value = ("plate", plate) if plate is not None else ("vin", vin)
-        row = self.db.execute(f"SELECT * FROM vehicles WHERE {column} = ?", (value,)).fetchone()  # noqa: S608
-        return None if row is None else _vehicle(row)
+        """The vehicle with this plate (or VIN), or None."""
+        with self.reading() as db:
+            return _find(db, plate=plate, vin=vin)
 
     def transfer(self, message_id: str, plate: str, seller: str, buyer: Owner) -> Vehicle:
         """Record the sale of ``plate`` by ``seller`` to ``buyer`` (once per message id)."""
-        with self._transaction():
-            done = self.db.execute("SELECT 1 FROM transfers WHERE message_id = ?", (message_id,)).fetchone()
-            vehicle = self.find(plate=plate)
+        with self.transaction() as db:
+            vehicle = _find(db, plate=plate)
             if vehicle is None:
                 raise TransferRefused("Vehicles.UnknownVehicle", f"no vehicle has the plate {plate}")
-            if done:
+            if db.execute("SELECT 1 FROM transfers WHERE message_id = ?", (message_id,)).fetchone():
                 return vehicle
             if vehicle.status is not Status.IN_CIRCULATION:
                 raise TransferRefused("Vehicles.NotTransferable", f"{plate} is {vehicle.status}")
@@ -139,34 +122,28 @@ class VehicleRegister:
                 raise TransferRefused(
                     "Vehicles.NotTheOwner", f"{seller} is not the registered owner of {plate}"
                 )
-            (count,) = self.db.execute("SELECT count(*) FROM transfers").fetchone()
+            (count,) = db.execute("SELECT count(*) FROM transfers").fetchone()
             certificate = f"CG-{date.today().year}-{100000 + count + 1}"
-            self.db.execute(
+            db.execute(
                 "UPDATE vehicles SET owner_cin = ?, owner_name = ?, certificate = ? WHERE plate = ?",
                 (buyer.cin, buyer.name, certificate, plate),
             )
-            self.db.execute(
+            db.execute(
                 "INSERT INTO transfers VALUES (?, ?, ?, ?, ?)",
                 (message_id, plate, seller, buyer.cin, certificate),
             )
         return vehicle.model_copy(update={"owner": buyer, "certificate": certificate})
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
-
-def _vehicle(row: tuple[str, ...]) -> Vehicle:
-    plate, vin, make, model, first, status, cin, name, certificate = row
+def _find(db: Connection, *, plate: str | None = None, vin: str | None = None) -> Vehicle | None:
+    column, value = ("plate", plate) if plate is not None else ("vin", vin)
+    row = db.execute(f"SELECT * FROM vehicles WHERE {column} = ?", (value,)).fetchone()  # noqa: S608
+    if row is None:
+        return None
+    plate_, vin_, make, model, first, status, cin, name, certificate = row
     return Vehicle(
-        plate=plate,
-        vin=vin,
+        plate=plate_,
+        vin=vin_,
         make=make,
         model=model,
         first_registration=date.fromisoformat(first),
