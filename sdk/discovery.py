@@ -126,10 +126,6 @@ def _published_schema(entry: ServiceEntry) -> bytes:
         ) from None
 
 
-describe_service = describer(())
-"""``meta.describe`` for an app that runs no contract: every XSD as the catalogue names it."""
-
-
 def verified_schema(description: ServiceDescription, entry: ServiceEntry) -> bytes:
     """The described XSD's bytes once their digest matches the catalogue's (else ``Client.ContractMismatch``)."""
     data = description.schema_data()

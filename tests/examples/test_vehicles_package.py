@@ -31,6 +31,15 @@ LOOKUP = f"{PROVIDER}/vehicle.lookup/v1"
 SOURCES = ["bus", "sdk", "teleservices", "schemas", "pyproject.toml", "README.md", "LICENSE"]
 QUERY = '<v:VehicleQuery xmlns:v="urn:ma:narsa:vehicles:1"><v:plate>12345-A-6</v:plate></v:VehicleQuery>\n'
 
+WHERE = """
+import narsa_vehicles, sdk
+from teleservices.cnss_attestation.contract import ATTESTATION
+from teleservices.death_notice.contract import DEATH_NOTICE
+from teleservices.mail_office.contract import DEPOSIT
+from teleservices.signature_book.contract import SUBMIT
+print(narsa_vehicles.__file__, sdk.__file__, ATTESTATION.digest, DEATH_NOTICE.digest, DEPOSIT.digest, SUBMIT.digest)
+"""
+
 pytestmark = pytest.mark.rabbitmq
 
 
@@ -118,9 +127,7 @@ def test_the_example_package_runs_from_a_fresh_environment(tmp_path):
     def cli(*args: str) -> str:
         return run([govbus, *args], cwd=work, env=env).stdout
 
-    where = run(
-        [python, "-c", "import narsa_vehicles, sdk; print(narsa_vehicles.__file__, sdk.__file__)"], cwd=work
-    )
+    where = run([python, "-c", WHERE], cwd=work)  # the installed packages, with their XSDs as package data
     assert str(REPO) not in where.stdout and str(venv) in where.stdout
 
     cli("pki", "init")
