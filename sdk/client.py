@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import lxml.etree as etree
 
@@ -156,7 +156,7 @@ class Client:
 
     def notify(
         self,
-        contract: Notification[N, Payload],
+        contract: Notification[N, Any],
         notification: N,
         *,
         purpose: str | None = None,
@@ -203,7 +203,7 @@ class Client:
 
     def notify_many(
         self,
-        contract: Notification[N, Payload],
+        contract: Notification[N, Any],
         notifications: Iterable[N],
         *,
         window: int = 256,

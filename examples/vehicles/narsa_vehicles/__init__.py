@@ -4,7 +4,7 @@
 is what callers import; ``python -m narsa_vehicles.consumer`` looks a vehicle up.
 """
 
-from narsa_vehicles.contract import LOOKUP, TRANSFER
+from narsa_vehicles.contract import LOOKUP, REGISTRATION_CHANGED, TRANSFER
 from narsa_vehicles.provider import PARTICIPANT, app
 
-__all__ = ["LOOKUP", "PARTICIPANT", "TRANSFER", "app"]
+__all__ = ["LOOKUP", "PARTICIPANT", "REGISTRATION_CHANGED", "TRANSFER", "app"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sdk import Payload, RequestReply, element
+from sdk import Notification, Payload, RequestReply, element
 
 NAMESPACE = "urn:ma:narsa:vehicles:1"
 NSMAP = {"v": NAMESPACE}
@@ -71,9 +71,32 @@ class TransferRecorded(Payload, tag="TransferRecorded", ns="v", nsmap=NSMAP):
     certificate: str = element()
 
 
+class RegistrationChanged(Payload, tag="RegistrationChanged", ns="v", nsmap=NSMAP):
+    """NARSA tells its subscribers (tax, insurers) that a vehicle changed hands."""
+
+    plate: str = element()
+    vin: str = element()
+    previous_owner: str = element(tag="previousOwner")
+    owner: Owner
+    certificate: str = element()
+
+
+class ChangeNoted(Payload, tag="ChangeNoted", ns="v", nsmap=NSMAP):
+    """A subscriber's signed receipt for one change."""
+
+    certificate: str = element()
+
+
 LOOKUP: RequestReply[VehicleQuery, VehicleRecord] = RequestReply(
     "vehicle.lookup", 1, "vehicle_registration.xsd", request=VehicleQuery, response=VehicleRecord
 )
 TRANSFER: RequestReply[OwnershipTransfer, TransferRecorded] = RequestReply(
     "vehicle.transfer", 1, "vehicle_registration.xsd", request=OwnershipTransfer, response=TransferRecorded
+)
+REGISTRATION_CHANGED: Notification[RegistrationChanged, ChangeNoted] = Notification(
+    "vehicle.registration-changed",
+    1,
+    "vehicle_registration.xsd",
+    notification=RegistrationChanged,
+    receipt=ChangeNoted,
 )

@@ -3,15 +3,17 @@
 Every read runs in a snapshot and every change in one write transaction (``BEGIN IMMEDIATE`` on SQLite),
 so handler threads and worker processes can share the file. A transfer is recorded once per message id:
 the bus answers a retried request from its idempotency store, and a request handled again after a crash
-finds its transfer already recorded.
+finds its transfer already recorded. The change notice a transfer owes the subscribers is written to the
+outbox in the same transaction (``sdk.Outbox``), so it is sent even if the process stops right after.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from narsa_vehicles.contract import Owner, Status, Vehicle
-from sdk import Store
+from narsa_vehicles.contract import Owner, RegistrationChanged, Status, Vehicle
+from sdk import Outbox, Store
+from sdk.outbox import OUTBOX_SCHEMA
 from sdk.store import Connection
 
 TABLES = """
@@ -69,6 +71,10 @@ SAMPLE = [
 ]
 
 
+SUBSCRIBERS = "subscribers"
+"""The outbox recipient of change notices: every participant the catalogue grants the notification."""
+
+
 class TransferRefused(Exception):
     """The register cannot record this transfer; ``code`` says why (the caller's ``service_code``)."""
 
@@ -82,7 +88,12 @@ class VehicleRegister(Store):
     """The vehicles and the transfers recorded on them."""
 
     FILE_NAME = "vehicles.sqlite"
-    SCHEMA = TABLES
+    SCHEMA = TABLES + OUTBOX_SCHEMA
+
+    @property
+    def outbox(self) -> Outbox:
+        """The change notices not yet delivered to the subscribers."""
+        return Outbox(self.database)
 
     def seed(self, vehicles: list[Vehicle] = SAMPLE) -> None:
         """Add the sample vehicles that are not there yet."""
@@ -131,6 +142,17 @@ class VehicleRegister(Store):
             db.execute(
                 "INSERT INTO transfers VALUES (?, ?, ?, ?, ?)",
                 (message_id, plate, seller, buyer.cin, certificate),
+            )
+            change = RegistrationChanged(
+                plate=plate, vin=vehicle.vin, previous_owner=seller, owner=buyer, certificate=certificate
+            )
+            body = change.to_xml()
+            Outbox.enqueue(
+                db,
+                message_id=certificate,
+                recipient=SUBSCRIBERS,
+                kind="registration-changed",
+                body=body if isinstance(body, bytes) else body.encode(),
             )
         return vehicle.model_copy(update={"owner": buyer, "certificate": certificate})
 

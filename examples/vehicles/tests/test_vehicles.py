@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
-from narsa_vehicles import LOOKUP, PARTICIPANT, TRANSFER, app
+from narsa_vehicles import LOOKUP, PARTICIPANT, REGISTRATION_CHANGED, TRANSFER, app
 from narsa_vehicles.consumer import describe
-from narsa_vehicles.contract import Owner, OwnershipTransfer, Status, VehicleQuery
+from narsa_vehicles.contract import (
+    ChangeNoted,
+    Owner,
+    OwnershipTransfer,
+    RegistrationChanged,
+    Status,
+    VehicleQuery,
+)
 
-from sdk import CallFailed
+from sdk import CallFailed, Context, Subscriber
 from sdk.testing import TestBus
 
 POLICE = "MA/GOV/DGSN/circulation"
 CENTRE = "MA/GOV/NARSA/centre-rabat"
+TAX = "MA/GOV/DGI/vignette"
 BUYER = Owner(cin="BE654321", name="Omar TAZI")
+
+
+class TaxOffice:
+    """A subscriber to the change notices: the vehicle tax follows the owner."""
+
+    def __init__(self) -> None:
+        self.app = Subscriber(TAX)
+        self.changes: list[RegistrationChanged] = []
+        self.noticed = threading.Event()
+        self.app.on(REGISTRATION_CHANGED)(self.changed)
+
+    def changed(self, change: RegistrationChanged, ctx: Context) -> ChangeNoted:
+        self.changes.append(change)
+        self.noticed.set()
+        return ChangeNoted(certificate=change.certificate)
 
 
 @pytest.fixture
@@ -22,6 +46,7 @@ def bus() -> Iterator[TestBus]:
     with TestBus() as bus:
         bus.publish(LOOKUP, provider=PARTICIPANT, clients=[POLICE, CENTRE])
         bus.publish(TRANSFER, provider=PARTICIPANT, clients=[CENTRE])
+        bus.publish(REGISTRATION_CHANGED, provider=PARTICIPANT, clients=[TAX])
         bus.start(app)
         yield bus
 
@@ -78,3 +103,19 @@ def test_only_a_registration_centre_may_transfer(bus):
 def test_the_sample_register_knows_a_stolen_vehicle(bus):
     record = bus.client(POLICE).call(PARTICIPANT, LOOKUP, VehicleQuery(plate="8812-B-1"))
     assert record.vehicle is not None and record.vehicle.status is Status.REPORTED_STOLEN
+
+
+def test_the_tax_office_hears_of_a_transfer(bus):
+    tax = TaxOffice()
+    bus.start(tax.app)
+    recorded = bus.client(CENTRE).call(
+        PARTICIPANT, TRANSFER, OwnershipTransfer(plate="12345-A-6", seller="AB123456", buyer=BUYER)
+    )
+    assert tax.noticed.wait(10), "no change notice within 10 s"
+    [change] = tax.changes
+    assert (change.plate, change.previous_owner, change.owner, change.certificate) == (
+        "12345-A-6",
+        "AB123456",
+        BUYER,
+        recorded.certificate,
+    )
