@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import pytest
 
 from tests.conftest import RABBITMQ_URL
 from tests.pilots.processes import REPO, delete_topology, wait_until
+from tests.test_docs_examples import DOCS, blocks
 
 EXAMPLE = REPO / "examples" / "vehicles"
 PROVIDER = "MA/GOV/NARSA/vehicles"
@@ -91,6 +94,68 @@ def copy_sources(target: Path) -> tuple[Path, Path]:
     return govbus, example
 
 
+def tutorial_package(target: Path) -> Path:
+    """The package docs/sdk.md has its reader write: its ``file=`` blocks."""
+    for block in blocks(DOCS / "sdk.md"):
+        if block.file:
+            path = target / block.file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(block.code)
+    return target
+
+
+def tutorial_script(prefix: str, started_log: Path) -> str:
+    """The ``sh rabbitmq`` blocks of docs/sdk.md as one bash script on this test's broker and prefix.
+
+    ``govbus run`` goes to the background (its log in ``started_log``) and the script waits until it
+    consumes; ``govbus run`` and ``govbus call`` get ``--prefix``.
+    """
+    lines = ["set -euo pipefail"]
+    for block in blocks(DOCS / "sdk.md"):
+        if block.info.split() != ["sh", "rabbitmq"]:
+            continue
+        for line in block.code.splitlines():
+            if line.startswith("export "):
+                lines += [line, f'export GOVBUS_BROKER="{RABBITMQ_URL}"']
+            elif line.startswith("govbus run "):
+                command = line.split("#")[0].strip()
+                lines += [
+                    f"{command} --prefix {prefix} > {started_log} 2>&1 &",
+                    f"echo $! > {started_log}.pid",
+                    f"for _ in $(seq 600); do grep -q app.started {started_log} && break; sleep 0.1; done",
+                    f"grep -q app.started {started_log}",
+                ]
+            elif line.startswith("govbus call "):
+                lines.append(f"{line} --prefix {prefix}")
+            elif line.strip():
+                lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def stop(process: subprocess.Popen[bytes] | int) -> None:
+    """SIGTERM (the worker drains and exits), SIGKILL if it is not gone within 30 s."""
+    if isinstance(process, int):
+        try:
+            os.kill(process, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(process, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(process, signal.SIGKILL)
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def test_the_example_package_runs_from_a_fresh_environment(tmp_path):
     house = wheelhouse()
     venv = tmp_path / "venv"
@@ -110,7 +175,8 @@ def test_the_example_package_runs_from_a_fresh_environment(tmp_path):
     ]
     run([*pip, "setuptools>=77"])
     govbus_src, example_src = copy_sources(tmp_path / "src")
-    run([*pip, "--no-build-isolation", govbus_src, example_src], timeout=300)
+    tutorial_src = tutorial_package(tmp_path / "src" / "narsa-lookup")
+    run([*pip, "--no-build-isolation", govbus_src, example_src, tutorial_src], timeout=300)
 
     work = tmp_path / "work"  # neither the checkout nor the sources are importable from here
     work.mkdir()
@@ -176,11 +242,29 @@ def test_the_example_package_runs_from_a_fresh_environment(tmp_path):
         assert "8812-B-1  Volkswagen Golf  reported-stolen" in consumer.stdout
         assert "1-A-1: not registered" in consumer.stdout
     finally:
-        provider.terminate()
-        try:
-            provider.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            provider.kill()
-            provider.wait()
+        stop(provider)
         if (home / "ca" / "catalogue.xml").exists():
             delete_topology(home, RABBITMQ_URL, prefix)
+
+    # The reader of docs/sdk.md: the page's commands, in a folder of its own, with the page's package.
+    reader = tmp_path / "reader"
+    reader.mkdir()
+    log = reader / "provider.log"
+    script = reader / "commands.sh"
+    script.write_text(tutorial_script(prefix, log))
+    shell_env = {k: v for k, v in env.items() if not k.startswith("GOVBUS_")}
+    shell_env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    try:
+        done = subprocess.run(
+            ["bash", str(script)], cwd=reader, env=shell_env, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, (
+            f"{done.stdout}\n{done.stderr}\n{log.read_text() if log.exists() else ''}"
+        )
+        assert "<v:make>Dacia Logan</v:make>" in done.stdout and "<v:owner>AB123456</v:owner>" in done.stdout
+    finally:
+        pid = reader / "provider.log.pid"
+        if pid.exists():
+            stop(int(pid.read_text()))
+        if (reader / "bus-home" / "ca" / "catalogue.xml").exists():
+            delete_topology(reader / "bus-home", RABBITMQ_URL, prefix)
