@@ -14,6 +14,7 @@ Each page runs in a fresh interpreter, so the modules one page writes never meet
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -98,11 +99,10 @@ def test_the_examples_of_a_page_run(page, tmp_path):
     plan = [{"where": b.where, "file": b.file, "code": b.code} for b in blocks(page) if b.runs or b.file]
     (tmp_path / "blocks.json").write_text(json.dumps(plan))
     (tmp_path / "runner.py").write_text(RUNNER)
-    env_path = f"{folder}"
     done = subprocess.run(
         [sys.executable, str(tmp_path / "runner.py"), str(tmp_path / "blocks.json")],
         cwd=folder,
-        env={**_environment(), "PYTHONPATH": env_path},
+        env={**_environment(), "PYTHONPATH": str(folder)},
         capture_output=True,
         text=True,
         timeout=240,
@@ -113,7 +113,7 @@ def test_the_examples_of_a_page_run(page, tmp_path):
         tested = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
             cwd=folder,
-            env={**_environment(), "PYTHONPATH": env_path},
+            env={**_environment(), "PYTHONPATH": str(folder)},
             capture_output=True,
             text=True,
             timeout=240,
@@ -124,6 +124,4 @@ def test_the_examples_of_a_page_run(page, tmp_path):
 
 
 def _environment() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GOVBUS_HOME")}
