@@ -79,6 +79,8 @@ class Inbound:
         started = time.perf_counter()
         raw = delivery.body
         try:
+            if delivery.refusal is not None:  # refused by its AMQP properties (bus.transport.properties)
+                raise delivery.refusal
             verified = self.node.verifier.verify(raw)
         except Fault as fault:
             self.node.record(

@@ -187,6 +187,8 @@ class ReceiptInbox:
         started = time.perf_counter()
         raw = delivery.body
         try:
+            if delivery.refusal is not None:  # refused by its AMQP properties (bus.transport.properties)
+                raise delivery.refusal
             verified = self.verifier.verify(raw)
             header = verified.header
             if header.kind not in (MessageKind.RECEIPT, MessageKind.FAULT):

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from bus.transport.base import (
     ConsumerHandle,
@@ -22,22 +22,9 @@ from bus.transport.base import (
     Transport,
 )
 from bus.transport.topology import DEFAULT_DELIVERY_LIMIT, DEFAULT_PREFIX, Topology
+from bus.transport.urls import mask_url
 
 SCHEMES = ("memory", "amqp", "amqps")
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username or ''}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def connect(
@@ -49,7 +36,8 @@ def connect(
 ) -> Transport:
     """Open a transport for ``url``; ``prefix`` names this bus's exchanges and queues.
 
-    Options for both schemes: ``reply_mode`` (``"direct"`` or ``"queue"``). For RabbitMQ, see
+    Options for both schemes: ``reply_mode`` (``"direct"`` or ``"queue"``), ``max_message_bytes`` (a
+    consumer refuses a larger body on arrival, OVERSIZED_MESSAGE; default 10 MiB). For RabbitMQ, see
     ``RabbitMQTransport`` (``heartbeat``, ``publish_timeout``, ``connect_attempts``, ...).
     Raises ``Fault(BROKER_UNAVAILABLE)`` naming the URL (password masked) when the broker is unreachable,
     ``ValueError`` for an unknown scheme.
@@ -57,7 +45,8 @@ def connect(
     topology = Topology(prefix=prefix, delivery_limit=delivery_limit)
     scheme = urlsplit(url).scheme.lower()
     if scheme == "memory":
-        from bus.transport.memory import MemoryBroker, MemoryTransport
+        from bus.transport.memory import MemoryTransport
+        from bus.transport.memory_broker import MemoryBroker
 
         parts = urlsplit(url)
         name = (parts.netloc + parts.path).strip("/")

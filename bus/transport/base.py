@@ -76,6 +76,7 @@ class OutgoingMessage:
     headers: Mapping[str, Any] = field(default_factory=dict)
     expiration_ms: int | None = None
     content_type: str | None = None
+    content_encoding: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.body, bytes | bytearray | memoryview):
@@ -92,6 +93,10 @@ class Message:
 
     ``delivery_count`` is the quorum queue's ``x-delivery-count``: how many times this message was
     returned to its queue before this delivery (0 on a first delivery).
+
+    Properties and headers are checked on receipt (``bus.transport.properties``): ``anomalies`` names
+    those treated as absent because of their type or size; ``refusal``, when set, is the fault the
+    receiver must record before dead-lettering the message (its body may be dropped).
     """
 
     body: bytes
@@ -104,6 +109,8 @@ class Message:
     redelivered: bool
     delivery_count: int
     content_type: str | None = None
+    anomalies: tuple[str, ...] = ()
+    refusal: Fault | None = None
 
     def as_outgoing(self) -> OutgoingMessage:
         """The same message, ready to publish again (for replays); the broker's delivery count is dropped.
@@ -163,6 +170,11 @@ class Delivery:
     @property
     def delivery_count(self) -> int:
         return self.message.delivery_count
+
+    @property
+    def refusal(self) -> Fault | None:
+        """The fault to record before dead-lettering this message, when its properties refuse it."""
+        return self.message.refusal
 
     @property
     def settlement(self) -> Settlement | None:
@@ -255,6 +267,34 @@ class WorkerPool:
             pending = list(self._pending)
         wait(pending, timeout)
 
+    def then(self, timeout: float, after: Callable[[], None]) -> None:
+        """Wait up to ``timeout`` s for running handlers, then call ``after``.
+
+        Called from one of this pool's own handlers, both happen on another thread (a handler cannot wait
+        for itself), and this returns at once.
+        """
+
+        def finish() -> None:
+            self.wait(timeout)
+            after()
+
+        if self.inside:
+            threading.Thread(target=finish, name="govbus-consumer-close", daemon=True).start()
+        else:
+            finish()
+
+
+def check_consume_arguments(prefetch: int, concurrency: int) -> None:
+    """``consume``'s argument rules, the same for every transport."""
+    if prefetch < 1 or concurrency < 1:
+        raise ValueError("prefetch and concurrency must be >= 1")
+
+
+def check_window(window: int) -> None:
+    """``publish_many``'s argument rule, the same for every transport."""
+    if window < 1:
+        raise ValueError("window must be >= 1")
+
 
 @dataclass(frozen=True, slots=True)
 class Publication:
@@ -304,6 +344,13 @@ class Transport(ABC):
 
     topology: Topology
     reply_mode: ReplyMode
+    url: str
+    _closed: bool = False  # set once by ``close``; every operation checks it first
+
+    def _check_open(self) -> None:
+        """Raise ``Fault(BROKER_UNAVAILABLE)`` once ``close`` has begun."""
+        if self._closed:
+            raise closed_fault(self.url)
 
     # -- topology ---------------------------------------------------------------------------------
 
@@ -470,6 +517,8 @@ __all__ = [
     "TopologyError",
     "Transport",
     "WorkerPool",
+    "check_consume_arguments",
+    "check_window",
     "effective_mandatory",
     "run_handler",
 ]

@@ -1,35 +1,20 @@
-"""The embedded in-process broker (``memory://`` and ``memory://NAME``), with RabbitMQ's semantics.
+"""``MemoryTransport``: a connection to the embedded broker (``memory://`` and ``memory://NAME``).
 
-Brokers are process-wide and looked up by name: a provider and a client connecting to the same URL in one
-process meet; a new name is a new, empty broker. ``memory://`` is the default broker.
-
-What behaves as on RabbitMQ 3.10 with govbus's topology: direct and topic exchanges, the default exchange
-(routing key = queue name), mandatory publishing (unroutable raises), prefetch, ack / reject / requeue,
-the ``redelivered`` flag, quorum ``x-delivery-count`` and delivery limit, dead-lettering with ``x-death``
-and ``x-first-death-*`` headers, per-message TTL applied at the head of the queue (expired messages are
-dead-lettered even with no consumer), exclusive queues, and direct reply-to. A publish returns once the
-message is enqueued: that is its confirm. Nothing is persisted: the broker lives as long as the process.
+Brokers are process-wide and looked up by name (see ``memory_broker``); each transport is one
+connection: its consumers, its unsettled deliveries, its reply address and its reply queue.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
-import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from functools import lru_cache, partial
-from typing import Any, ClassVar
+from typing import Any
 
-import structlog
-
-from bus.faults import Fault, FaultCode
+from bus.faults import Fault
 from bus.transport.base import (
     ConsumerHandle,
     Delivery,
@@ -38,507 +23,26 @@ from bus.transport.base import (
     OutgoingMessage,
     Publication,
     ReplyMode,
-    Settlement,
     TopologyError,
     Transport,
-    WorkerPool,
+    check_consume_arguments,
+    check_window,
     closed_fault,
     effective_mandatory,
 )
-from bus.transport.topology import DIRECT_REPLY_TO, ExchangeKind, Topology, is_direct_reply_address
-
-log = structlog.get_logger(__name__)
-
-
-@lru_cache(maxsize=4096)
-def topic_matches(pattern: str, routing_key: str) -> bool:
-    """AMQP topic matching: words split on '.', ``*`` is one word, ``#`` is zero or more words."""
-    words, keys = pattern.split("."), routing_key.split(".")
-
-    def match(i: int, j: int) -> bool:
-        if i == len(words):
-            return j == len(keys)
-        if words[i] == "#":
-            return any(match(i + 1, k) for k in range(j, len(keys) + 1))
-        return j < len(keys) and words[i] in ("*", keys[j]) and match(i + 1, j + 1)
-
-    return match(0, 0)
-
-
-@dataclass(slots=True)
-class _Stored:
-    body: bytes
-    message: OutgoingMessage
-    exchange: str
-    routing_key: str
-    headers: dict[str, Any]
-    expires_at: float | None
-    delivery_count: int = 0
-    redelivered: bool = False
-
-
-@dataclass(slots=True)
-class _Exchange:
-    kind: ExchangeKind
-    bindings: dict[str, set[str]] = field(default_factory=dict)
-
-    def route(self, routing_key: str) -> set[str]:
-        if self.kind is ExchangeKind.DIRECT:
-            return set(self.bindings.get(routing_key, ()))
-        queues: set[str] = set()
-        for pattern, bound in self.bindings.items():
-            if topic_matches(pattern, routing_key):
-                queues |= bound
-        return queues
-
-
-@dataclass(slots=True)
-class _Unacked:
-    stored: _Stored
-    owner: str
-    consumer: _MemoryConsumer | None
-
-
-@dataclass(slots=True)
-class _Queue:
-    name: str
-    arguments: dict[str, Any]
-    owner: str | None
-    ready: deque[_Stored] = field(default_factory=deque)
-    returned: int = 0  # how many messages at the head of ``ready`` were returned
-    unacked: dict[int, _Unacked] = field(default_factory=dict)
-    consumers: list[_MemoryConsumer] = field(default_factory=list)
-    next_consumer: int = 0
-
-    def pop(self) -> _Stored:
-        if self.returned:
-            self.returned -= 1
-        return self.ready.popleft()
-
-    @property
-    def quorum(self) -> bool:
-        return self.arguments.get("x-queue-type") == "quorum"
-
-    @property
-    def delivery_limit(self) -> int | None:
-        limit = self.arguments.get("x-delivery-limit")
-        return int(limit) if limit is not None and self.quorum else None
-
-
-class MemoryBroker:
-    """One in-process broker; every method is thread-safe (one lock guards the whole broker)."""
-
-    _registry: ClassVar[dict[str, MemoryBroker]] = {}
-    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def named(cls, name: str) -> MemoryBroker:
-        """The process-wide broker called ``name``, created on first use."""
-        with cls._registry_lock:
-            broker = cls._registry.get(name)
-            if broker is None:
-                broker = cls._registry[name] = cls(name)
-            return broker
-
-    @classmethod
-    def forget(cls, name: str) -> None:
-        """Drop a named broker from the registry (its open transports keep the old one)."""
-        with cls._registry_lock:
-            cls._registry.pop(name, None)
-
-    def __init__(self, name: str = "") -> None:
-        self.name = name
-        self._lock = threading.RLock()
-        self._exchanges: dict[str, _Exchange] = {}
-        self._queues: dict[str, _Queue] = {}
-        self._reply_targets: dict[str, Callable[[Message], None]] = {}
-        self._tags = itertools.count(1)
-        self._expiries: list[tuple[float, int, str]] = []
-        self._expiry_seq = itertools.count()
-        self._expiry_wakeup = threading.Condition(self._lock)
-        self._sweeper: threading.Thread | None = None
-
-    # -- topology ---------------------------------------------------------------------------------
-
-    def declare_exchange(self, name: str, kind: ExchangeKind) -> None:
-        with self._lock:
-            existing = self._exchanges.get(name)
-            if existing is None:
-                self._exchanges[name] = _Exchange(kind)
-            elif existing.kind is not kind:
-                raise TopologyError(f"exchange {name!r} exists with type {existing.kind}, not {kind}")
-
-    def delete_exchange(self, name: str) -> None:
-        with self._lock:
-            self._exchanges.pop(name, None)
-
-    def declare_queue(self, name: str, arguments: Mapping[str, Any], owner: str | None = None) -> None:
-        with self._lock:
-            existing = self._queues.get(name)
-            if existing is None:
-                self._queues[name] = _Queue(name, dict(arguments), owner)
-                return
-            if existing.owner is not None and existing.owner != owner:
-                raise TopologyError(f"queue {name!r} is exclusive to another connection")
-            if existing.arguments != dict(arguments):
-                raise TopologyError(
-                    f"queue {name!r} exists with arguments {existing.arguments}, not {dict(arguments)}"
-                )
-
-    def bind(self, queue: str, exchange: str, routing_key: str) -> None:
-        with self._lock:
-            self._queue(queue)
-            self._exchange(exchange).bindings.setdefault(routing_key, set()).add(queue)
-
-    def delete_queue(self, name: str) -> None:
-        with self._lock:
-            queue = self._queues.pop(name, None)
-            if queue is None:
-                return
-            for exchange in self._exchanges.values():
-                for bound in exchange.bindings.values():
-                    bound.discard(name)
-            consumers = list(queue.consumers)
-            queue.consumers.clear()
-        for consumer in consumers:
-            log.warning("consumer cancelled: queue deleted", queue=name)
-            consumer.stop_by_broker()
-
-    def purge(self, name: str) -> int:
-        with self._lock:
-            queue = self._queue(name)
-            count = len(queue.ready)
-            queue.ready.clear()
-            queue.returned = 0
-            return count
-
-    def depth(self, name: str) -> int:
-        with self._lock:
-            queue = self._queue(name)
-            self._expire_heads(queue)
-            return len(queue.ready)
-
-    def _queue(self, name: str) -> _Queue:
-        queue = self._queues.get(name)
-        if queue is None:
-            raise TopologyError(f"no queue {name!r}")
-        return queue
-
-    def _exchange(self, name: str) -> _Exchange:
-        exchange = self._exchanges.get(name)
-        if exchange is None:
-            raise TopologyError(f"no exchange {name!r}")
-        return exchange
-
-    # -- publishing -------------------------------------------------------------------------------
-
-    def publish(self, exchange: str, routing_key: str, message: OutgoingMessage, *, mandatory: bool) -> None:
-        """Route and enqueue a message; raise ``Fault(UNROUTABLE)`` when mandatory and no queue took it."""
-        if exchange == "" and is_direct_reply_address(routing_key):
-            with self._lock:
-                target = self._reply_targets.get(routing_key)
-            if target is not None:
-                target(_received(message, exchange, routing_key, bytes(message.body), dict(message.headers)))
-            return
-        with self._lock:
-            if exchange == "":
-                queues = {routing_key} if routing_key in self._queues else set()
-            else:
-                found = self._exchanges.get(exchange)
-                if found is None:
-                    raise Fault(FaultCode.UNROUTABLE, f"exchange {exchange!r} does not exist")
-                queues = found.route(routing_key)
-            if not queues:
-                if mandatory:
-                    raise Fault(FaultCode.UNROUTABLE, f"no queue bound to {exchange!r} for {routing_key!r}")
-                return
-            body = bytes(message.body)
-            expires_at = None
-            if message.expiration_ms is not None:
-                expires_at = time.monotonic() + message.expiration_ms / 1000
-            for name in sorted(queues):
-                queue = self._queues[name]
-                stored = _Stored(body, message, exchange, routing_key, dict(message.headers), expires_at)
-                self._enqueue(queue, stored)
-
-    def _enqueue(self, queue: _Queue, stored: _Stored) -> None:
-        queue.ready.append(stored)
-        if stored.expires_at is not None:
-            heapq.heappush(self._expiries, (stored.expires_at, next(self._expiry_seq), queue.name))
-            self._start_sweeper()
-            self._expiry_wakeup.notify()
-        self._dispatch(queue)
-
-    # -- consuming --------------------------------------------------------------------------------
-
-    def add_consumer(self, consumer: _MemoryConsumer) -> None:
-        with self._lock:
-            queue = self._queue(consumer.queue)
-            if queue.owner is not None and queue.owner != consumer.owner:
-                raise TopologyError(f"queue {queue.name!r} is exclusive to another connection")
-            queue.consumers.append(consumer)
-            self._dispatch(queue)
-
-    def remove_consumer(self, consumer: _MemoryConsumer) -> None:
-        with self._lock:
-            queue = self._queues.get(consumer.queue)
-            if queue is not None and consumer in queue.consumers:
-                queue.consumers.remove(consumer)
-
-    def return_unsettled(self, owner: str, consumer: _MemoryConsumer | None = None) -> None:
-        """Return what ``owner`` (or only ``consumer``) holds unsettled, as a closed channel would."""
-        with self._lock:
-            for queue in list(self._queues.values()):
-                tags = [
-                    tag
-                    for tag, entry in queue.unacked.items()
-                    if entry.owner == owner and (consumer is None or entry.consumer is consumer)
-                ]
-                if tags:
-                    self._return(queue, [queue.unacked.pop(tag).stored for tag in tags])
-                    self._dispatch(queue)
-
-    def get(self, name: str, owner: str) -> Delivery | None:
-        with self._lock:
-            queue = self._queue(name)
-            self._expire_heads(queue)
-            if not queue.ready:
-                return None
-            return self._deliver(queue, queue.pop(), owner, None)
-
-    def _dispatch(self, queue: _Queue) -> None:
-        while queue.ready and queue.consumers:
-            self._expire_heads(queue)
-            if not queue.ready:
-                return
-            consumer = self._next_consumer(queue)
-            if consumer is None:
-                return
-            stored = queue.pop()
-            if consumer.auto_ack:
-                consumer.submit(self._message(queue, stored), None)
-                continue
-            consumer.in_flight += 1
-            consumer.submit(None, self._deliver(queue, stored, consumer.owner, consumer))
-
-    def _next_consumer(self, queue: _Queue) -> _MemoryConsumer | None:
-        count = len(queue.consumers)
-        for offset in range(count):
-            candidate = queue.consumers[(queue.next_consumer + offset) % count]
-            if candidate.auto_ack or candidate.in_flight < candidate.prefetch:
-                queue.next_consumer = (queue.next_consumer + offset + 1) % count
-                return candidate
-        return None
-
-    def _deliver(
-        self, queue: _Queue, stored: _Stored, owner: str, consumer: _MemoryConsumer | None
-    ) -> Delivery:
-        tag = next(self._tags)
-        queue.unacked[tag] = _Unacked(stored, owner, consumer)
-        return Delivery(self._message(queue, stored), queue.name, partial(self._settle, queue.name, tag))
-
-    def _message(self, queue: _Queue, stored: _Stored) -> Message:
-        headers = dict(stored.headers)
-        if queue.quorum:
-            headers["x-delivery-count"] = stored.delivery_count
-        return _received(
-            stored.message, stored.exchange, stored.routing_key, stored.body, headers, stored.redelivered
-        )
-
-    def _settle(self, name: str, tag: int, outcome: Settlement) -> None:
-        with self._lock:
-            queue = self._queues.get(name)
-            entry = queue.unacked.pop(tag, None) if queue is not None else None
-            if queue is None or entry is None:
-                log.debug("settlement of a message no longer held", queue=name, outcome=str(outcome))
-                return
-            if entry.consumer is not None:
-                entry.consumer.in_flight -= 1
-            if outcome is Settlement.REJECT:
-                self._dead_letter(queue, entry.stored, "rejected")
-            elif outcome is Settlement.REQUEUE:
-                self._return(queue, [entry.stored])
-            self._dispatch(queue)
-
-    def _return(self, queue: _Queue, returned: list[_Stored]) -> None:
-        """As RabbitMQ 3.10 quorum queues: without a delivery limit, to the tail; with one, ahead of the
-        messages never delivered, in the order they were returned."""
-        limit = queue.delivery_limit
-        to_tail = queue.quorum and limit is None
-        for stored in returned:
-            stored.redelivered = True
-            if queue.quorum:
-                stored.delivery_count += 1
-            if limit is not None and stored.delivery_count > limit:
-                self._dead_letter(queue, stored, "delivery_limit")
-            elif to_tail:
-                queue.ready.append(stored)
-            else:
-                queue.ready.insert(queue.returned, stored)
-                queue.returned += 1
-
-    # -- dead letters and expiry ------------------------------------------------------------------
-
-    def _dead_letter(self, queue: _Queue, stored: _Stored, reason: str) -> None:
-        exchange_name = queue.arguments.get("x-dead-letter-exchange")
-        exchange = self._exchanges.get(exchange_name) if exchange_name is not None else None
-        if exchange is None:
-            log.info("message dropped: no dead-letter exchange", queue=queue.name, reason=reason)
-            return
-        routing_key = queue.arguments.get("x-dead-letter-routing-key", stored.routing_key)
-        headers = {k: v for k, v in stored.headers.items() if k != "x-delivery-count"}
-        death: dict[str, Any] = {
-            "count": 1,
-            "reason": reason,
-            "queue": queue.name,
-            "time": datetime.now(UTC).replace(microsecond=0),
-            "exchange": stored.exchange,
-            "routing-keys": [stored.routing_key],
-        }
-        if stored.message.expiration_ms is not None:
-            death["original-expiration"] = str(stored.message.expiration_ms)
-        deaths = [dict(d) for d in headers.get("x-death", [])]
-        for previous in deaths:
-            if previous.get("queue") == queue.name and previous.get("reason") == reason:
-                deaths.remove(previous)
-                death["count"] = previous.get("count", 0) + 1
-                break
-        headers["x-death"] = [death, *deaths]
-        for key, value in (("reason", reason), ("queue", queue.name), ("exchange", stored.exchange)):
-            headers.setdefault(f"x-first-death-{key}", value)
-        message = replace(stored.message, expiration_ms=None)
-        for name in sorted(exchange.route(routing_key)):
-            target = self._queues.get(name)
-            if target is not None:
-                self._enqueue(
-                    target, _Stored(stored.body, message, exchange_name, routing_key, headers, None)
-                )
-
-    def _expire_heads(self, queue: _Queue) -> None:
-        now = time.monotonic()
-        while queue.ready and queue.ready[0].expires_at is not None and queue.ready[0].expires_at <= now:
-            self._dead_letter(queue, queue.pop(), "expired")
-
-    def _start_sweeper(self) -> None:
-        if self._sweeper is None:
-            self._sweeper = threading.Thread(
-                target=self._sweep, name=f"govbus-memory-ttl-{self.name}", daemon=True
-            )
-            self._sweeper.start()
-
-    def _sweep(self) -> None:
-        with self._lock:
-            while True:
-                if not self._expiries:
-                    self._expiry_wakeup.wait()
-                    continue
-                delay = self._expiries[0][0] - time.monotonic()
-                if delay > 0:
-                    self._expiry_wakeup.wait(delay)
-                    continue
-                _, _, name = heapq.heappop(self._expiries)
-                queue = self._queues.get(name)
-                if queue is not None:
-                    self._expire_heads(queue)
-
-    # -- direct reply-to --------------------------------------------------------------------------
-
-    def register_reply_target(self, callback: Callable[[Message], None]) -> str:
-        address = f"{DIRECT_REPLY_TO}.{uuid.uuid4().hex}"
-        with self._lock:
-            self._reply_targets[address] = callback
-        return address
-
-    def unregister_reply_target(self, address: str) -> None:
-        with self._lock:
-            self._reply_targets.pop(address, None)
-
-
-def _received(
-    message: OutgoingMessage,
-    exchange: str,
-    routing_key: str,
-    body: bytes,
-    headers: dict[str, Any],
-    redelivered: bool = False,
-) -> Message:
-    return Message(
-        body=body,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        reply_to=message.reply_to,
-        headers=headers,
-        exchange=exchange,
-        routing_key=routing_key,
-        redelivered=redelivered,
-        delivery_count=int(headers.get("x-delivery-count", 0)),
-        content_type=message.content_type,
-    )
-
-
-class _MemoryConsumer(ConsumerHandle):
-    """A consumer: deliveries go to a worker pool, or to a callback for auto-ack (reply) consumers."""
-
-    def __init__(
-        self,
-        broker: MemoryBroker,
-        owner: str,
-        queue: str,
-        *,
-        handler: Handler | None = None,
-        callback: Callable[[Message], None] | None = None,
-        prefetch: int = 1,
-        concurrency: int = 1,
-    ) -> None:
-        self.queue = queue
-        self.owner = owner
-        self.prefetch = prefetch
-        self.in_flight = 0
-        self.auto_ack = callback is not None
-        self._broker = broker
-        self._handler = handler
-        self._callback = callback
-        self._active = True
-        self._workers = WorkerPool(queue, concurrency) if handler is not None else None
-
-    @property
-    def active(self) -> bool:
-        return self._active
-
-    def submit(self, message: Message | None, delivery: Delivery | None) -> None:
-        """Called under the broker lock: hand over without blocking."""
-        if message is not None and self._callback is not None:
-            self._callback(message)
-        elif delivery is not None and self._workers is not None and self._handler is not None:
-            self._workers.submit(self._handler, delivery)
-
-    def cancel(self, timeout: float = 30.0) -> None:
-        if not self._active:
-            return
-        self._active = False
-        self._broker.remove_consumer(self)
-        workers = self._workers
-        if workers is None:
-            return
-        workers.shutdown()
-
-        def finish() -> None:
-            workers.wait(timeout)
-            self._broker.return_unsettled(self.owner, self)
-
-        if workers.inside:
-            threading.Thread(target=finish, name="govbus-consumer-close", daemon=True).start()
-        else:
-            finish()
-
-    def stop_by_broker(self) -> None:
-        self._active = False
-        if self._workers is not None:
-            self._workers.shutdown()
+from bus.transport.memory_broker import MemoryBroker, MemoryConsumer, topic_matches
+from bus.transport.properties import DEFAULT_MAX_MESSAGE_BYTES
+from bus.transport.topology import DIRECT_REPLY_TO, Topology
+from bus.transport.waiters import ReplyWaiters, timeout_fault
+
+
+@dataclass(eq=False, slots=True)
+class _Call:
+    future: Future[Any] = field(default_factory=Future)
 
 
 class MemoryTransport(Transport):
-    """A connection to a ``MemoryBroker``."""
+    """A connection to a ``MemoryBroker``; ``max_message_bytes`` as for ``RabbitMQTransport``."""
 
     def __init__(
         self,
@@ -547,27 +51,25 @@ class MemoryTransport(Transport):
         *,
         reply_mode: ReplyMode | str = ReplyMode.DIRECT,
         url: str | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.broker = broker
+        self.max_message_bytes = max_message_bytes
         self.topology = topology or Topology()
         self.reply_mode = ReplyMode(reply_mode)
         self.url = url or f"memory://{broker.name}"
         self._id = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._closed = False
-        self._consumers: set[_MemoryConsumer] = set()
-        self._waiters: dict[str, list[Future[Message]]] = {}
+        self._consumers: set[MemoryConsumer] = set()
+        self._calls: ReplyWaiters[_Call] = ReplyWaiters()
         self._reply_address = broker.register_reply_target(self._on_reply)
         self._reply_queue: str | None = None
         if self.reply_mode is ReplyMode.QUEUE:
             self._reply_queue = self.topology.reply_queue(self._id)
             broker.declare_queue(self._reply_queue, {}, owner=self._id)
-            consumer = _MemoryConsumer(broker, self._id, self._reply_queue, callback=self._on_reply)
+            consumer = MemoryConsumer(broker, self._id, self._reply_queue, callback=self._on_reply)
             broker.add_consumer(consumer)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise closed_fault(self.url)
 
     # -- topology ---------------------------------------------------------------------------------
 
@@ -613,8 +115,7 @@ class MemoryTransport(Transport):
         )
 
     def publish_many(self, publications: Iterable[Publication], *, window: int = 256) -> list[Fault | None]:
-        if window < 1:
-            raise ValueError("window must be >= 1")
+        check_window(window)
         results: list[Fault | None] = []
         for item in publications:
             try:
@@ -629,10 +130,15 @@ class MemoryTransport(Transport):
         self, queue: str, handler: Handler, *, prefetch: int = 32, concurrency: int = 4
     ) -> ConsumerHandle:
         self._check_open()
-        if prefetch < 1 or concurrency < 1:
-            raise ValueError("prefetch and concurrency must be >= 1")
-        consumer = _MemoryConsumer(
-            self.broker, self._id, queue, handler=handler, prefetch=prefetch, concurrency=concurrency
+        check_consume_arguments(prefetch, concurrency)
+        consumer = MemoryConsumer(
+            self.broker,
+            self._id,
+            queue,
+            handler=handler,
+            prefetch=prefetch,
+            concurrency=concurrency,
+            max_bytes=self.max_message_bytes,
         )
         try:
             self.broker.add_consumer(consumer)
@@ -649,33 +155,20 @@ class MemoryTransport(Transport):
 
     def request(self, service: str, message: OutgoingMessage, *, timeout: float) -> Message:
         self._check_open()
-        waiter: Future[Message] = Future()
-        with self._lock:
-            self._waiters.setdefault(message.message_id, []).append(waiter)
+        call = _Call()
+        self._calls.add(message.message_id, call)
         try:
             reply_to = self._reply_queue or self._reply_address
             self.publish(self.topology.requests_exchange, service, replace(message, reply_to=reply_to))
-            return waiter.result(timeout)
+            reply: Message = call.future.result(timeout)
+            return reply
         except FutureTimeout:
-            raise Fault(
-                FaultCode.TIMEOUT, f"no reply to {message.message_id} from {service} within {timeout:g} s"
-            ) from None
+            raise timeout_fault(message.message_id, service, timeout) from None
         finally:
-            with self._lock:
-                waiting = self._waiters.get(message.message_id, [])
-                if waiter in waiting:
-                    waiting.remove(waiter)
-                if not waiting:
-                    self._waiters.pop(message.message_id, None)
+            self._calls.discard(message.message_id, call)
 
     def _on_reply(self, reply: Message) -> None:
-        with self._lock:
-            waiting = list(self._waiters.get(reply.correlation_id or "", ()))
-        if not waiting:
-            log.debug("late or unknown reply dropped", correlation_id=reply.correlation_id)
-        for waiter in waiting:
-            if not waiter.done():
-                waiter.set_result(reply)
+        self._calls.deliver(reply)
 
     def close(self) -> None:
         with self._lock:
@@ -683,12 +176,11 @@ class MemoryTransport(Transport):
                 return
             self._closed = True
             consumers = list(self._consumers)
-            waiters = [w for waiting in self._waiters.values() for w in waiting]
         for consumer in consumers:
             consumer.cancel()
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_exception(closed_fault(self.url))
+        for call in self._calls.all():
+            if not call.future.done():
+                call.future.set_exception(closed_fault(self.url))
         self.broker.unregister_reply_target(self._reply_address)
         if self._reply_queue is not None:
             self.broker.delete_queue(self._reply_queue)
@@ -696,3 +188,6 @@ class MemoryTransport(Transport):
 
     def __repr__(self) -> str:
         return f"<MemoryTransport {self.url} prefix={self.topology.prefix}>"
+
+
+__all__ = ["MemoryBroker", "MemoryTransport", "topic_matches"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from click.testing import CliRunner
 
 from bus.cli.broker import broker
 from bus.transport import OutgoingMessage
 from tests.transport.conftest import NOTICE, SERVICE, Bus, wait_for
+from tests.transport.forge import forge
 
 
 def run(bus: Bus, *args: str) -> str:
@@ -73,3 +76,24 @@ def test_replay_of_an_unknown_id_fails(bus: Bus) -> None:
     result = CliRunner().invoke(broker, args)
     assert result.exit_code == 1
     assert "not found: nope" in result.output
+
+
+def test_dead_letters_with_forged_headers_and_ids_are_listed_safely(bus: Bus) -> None:
+    """A dead-letter queue is readable whatever a publisher put in the headers govbus reads."""
+    run(bus, "setup", "--service", SERVICE)
+    transport = bus.connect()
+    queue = bus.service(transport)
+    dead_letters = transport.topology.dead_letter_queue(queue)
+    forged: list[dict[str, Any]] = [
+        {"message_id": "f-1", "headers": {"x-death": "abc", "x-first-death-reason": 7}},
+        {"message_id": "f-2", "headers": {"x-death": [{"count": "many", "queue": dead_letters}]}},
+        {"message_id": "\x1b[2J\x1b]0;owned\x07", "headers": {"x-first-death-queue": ["q"]}},
+    ]
+    for properties in forged:
+        forge(transport, bus.url, dead_letters, b"<x/>", **properties)
+    wait_for(lambda: transport.queue_depth(dead_letters) == 3, what="three forged dead letters")
+    listing = run(bus, "dlq", "list", SERVICE)
+    assert "\x1b" not in listing and "\x07" not in listing
+    lines = [line for line in listing.splitlines() if "malformed properties" not in line]  # the log lines
+    rows = [line.split() for line in lines[1:4]]
+    assert [row[:3] for row in rows] == [["f-1", "?", "1"], ["f-2", "?", "1"], ["-", "?", "1"]]

@@ -1,0 +1,213 @@
+"""The pika connection of one transport and the I/O thread that owns it.
+
+Invariants: only the I/O thread touches pika objects. Other threads hand it closures with ``submit``:
+one ``add_callback_threadsafe`` wake-up per batch, callbacks run in submission order. A lost connection
+is reopened with capped, jittered exponential backoff until ``shutdown``; collaborators learn of each
+(re)opened connection and each loss through the listeners they register.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+import pika
+import structlog
+from pika.adapters.select_connection import IOLoop
+from pika.channel import Channel
+
+from bus.faults import Fault, FaultCode
+from bus.transport.rabbitmq.common import describe, resolve
+
+log = structlog.get_logger(__name__)
+
+OpenListener = Callable[[], None]
+LossListener = Callable[[BaseException], None]
+
+
+class AmqpConnection:
+    """One ``SelectConnection`` at a time on its own I/O thread, reopened after every loss."""
+
+    def __init__(
+        self, params: pika.URLParameters, url: str, *, connect_attempts: int, max_backoff: float
+    ) -> None:
+        self.url = url
+        self.ioloop = IOLoop()
+        self.connected = threading.Event()
+        self.started: Future[None] = Future()
+        self.reconnections = 0
+        self._params = params
+        self._connect_attempts = max(1, connect_attempts)
+        self._max_backoff = max_backoff
+        self._opened: list[OpenListener] = []
+        self._lost: list[LossListener] = []
+
+        # Shared with caller threads (guarded by _lock): the only lock on the publish and ack paths.
+        self._lock = threading.Lock()
+        self._ops: deque[Callable[[], None]] = deque()
+        self._wake_pending = False
+
+        # I/O thread only.
+        self.current: pika.SelectConnection | None = None
+        self.closing = False
+        self._attempts = 0
+        self._reconnect_timer: Any = None
+        self._thread = threading.Thread(target=self._run, name="govbus-amqp-io", daemon=True)
+
+    def on_open(self, listener: OpenListener) -> None:
+        """Call ``listener`` on the I/O thread each time a connection opens (register before ``start``)."""
+        self._opened.append(listener)
+
+    def on_lost(self, listener: LossListener) -> None:
+        """Call ``listener`` on the I/O thread when the current connection is lost or closed."""
+        self._lost.append(listener)
+
+    def start(self) -> None:
+        """Start the I/O thread; return once connected, or raise ``Fault(BROKER_UNAVAILABLE)``."""
+        self._thread.start()
+        try:
+            self.started.result()
+        except BaseException:
+            self._thread.join(5)
+            raise
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    # -- any thread -------------------------------------------------------------------------------
+
+    def submit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the I/O thread (from any thread); callbacks run in submission order."""
+        with self._lock:
+            self._ops.append(callback)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        try:
+            self.ioloop.add_callback_threadsafe(self._drain)
+        except Exception:
+            log.debug("transport I/O loop gone; callback dropped", url=self.url)
+
+    def backoff(self, failures: int) -> float:
+        """Delay before retry number ``failures``: exponential from 0.1 s, capped, jittered."""
+        delay: float = min(self._max_backoff, 0.1 * 2 ** max(0, failures - 1))
+        return delay * random.uniform(0.5, 1.0)
+
+    # -- I/O thread -------------------------------------------------------------------------------
+
+    def channel(self, on_open: Callable[[Channel], None]) -> Channel | None:
+        """Open a channel on the current connection; None while disconnected."""
+        connection = self.current
+        if connection is None or not connection.is_open:
+            return None
+        return connection.channel(on_open_callback=on_open)
+
+    @property
+    def is_open(self) -> bool:
+        return self.current is not None and self.current.is_open
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Any:
+        return self.ioloop.call_later(delay, callback)
+
+    def remove_timeout(self, timer: Any) -> None:
+        self.ioloop.remove_timeout(timer)
+
+    def shutdown(self) -> None:
+        """Stop reconnecting and close the connection; the I/O thread ends once it is closed."""
+        self.closing = True
+        if self._reconnect_timer is not None:
+            self.ioloop.remove_timeout(self._reconnect_timer)
+            self._reconnect_timer = None
+        connection = self.current
+        if connection is not None and connection.is_open:
+            connection.close()
+        elif connection is None or connection.is_closed:
+            self.ioloop.stop()
+
+    def _run(self) -> None:
+        self._connect()
+        try:
+            while True:
+                try:
+                    self.ioloop.start()
+                    return
+                except Exception:
+                    log.exception("transport I/O loop error; continuing", url=self.url)
+        finally:
+            self.ioloop.close()
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._ops:
+                    self._wake_pending = False
+                    return
+                ops, self._ops = self._ops, deque()
+            for callback in ops:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("transport I/O callback failed", url=self.url)
+
+    def _connect(self) -> None:
+        self._reconnect_timer = None
+        if self.closing:
+            return
+        self._attempts += 1
+        try:
+            pika.SelectConnection(
+                self._params,
+                on_open_callback=self._on_open,  # type: ignore[arg-type]
+                on_open_error_callback=self._on_open_error,  # type: ignore[arg-type]
+                on_close_callback=self._on_closed,  # type: ignore[arg-type]
+                custom_ioloop=self.ioloop,
+            )
+        except Exception as error:
+            self._on_open_error(None, error)
+
+    def _schedule_reconnect(self) -> None:
+        if self._reconnect_timer is None and not self.closing:
+            self._reconnect_timer = self.ioloop.call_later(self.backoff(self._attempts), self._connect)
+
+    def _on_open(self, connection: pika.SelectConnection) -> None:
+        if self.closing:
+            connection.close()
+            return
+        reconnected = self.started.done()
+        if reconnected:
+            self.reconnections += 1
+        self.current = connection
+        self._attempts = 0
+        self.connected.set()
+        for listener in self._opened:
+            listener()
+        if reconnected:
+            log.info("reconnected to broker", url=self.url)
+        resolve(self.started)
+
+    def _on_open_error(self, connection: pika.SelectConnection | None, error: BaseException) -> None:
+        if not self.started.done() and self._attempts >= self._connect_attempts:
+            self.closing = True
+            fault = Fault(FaultCode.BROKER_UNAVAILABLE, f"cannot connect to {self.url}: {describe(error)}")
+            resolve(self.started, error=fault)
+            self.ioloop.stop()
+            return
+        log.warning("broker connection failed; retrying", url=self.url, error=describe(error))
+        self._schedule_reconnect()
+
+    def _on_closed(self, connection: pika.SelectConnection, reason: BaseException) -> None:
+        current = connection is self.current
+        if current:
+            self.current = None
+            self.connected.clear()
+            for listener in self._lost:
+                listener(reason)
+        if self.closing:
+            self.ioloop.stop()
+        elif current:
+            log.warning("broker connection lost; reconnecting", url=self.url, reason=str(reason))
+            self._schedule_reconnect()
