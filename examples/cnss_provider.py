@@ -17,7 +17,7 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
-from sdk import Context, Node, Provider, ServiceError, configure_logging
+from sdk import Context, Environment, Provider, ServiceError, configure_logging
 from teleservices.cnss_attestation import (
     ATTESTATION,
     Attestation,
@@ -39,7 +39,7 @@ app = Provider(PARTICIPANT)
 
 
 def employers(directory: Path) -> sqlite3.Connection:
-    """This participant's store, in its own directory (``node.data_dir`` / ``ctx.data_dir``)."""
+    """This participant's store, in its own directory (``env.data_dir`` / ``ctx.data_dir``)."""
     db = sqlite3.connect(directory / "example_employers.sqlite", isolation_level=None, timeout=30)
     db.execute(
         "CREATE TABLE IF NOT EXISTS employers (ice TEXT PRIMARY KEY, affiliation TEXT UNIQUE, name TEXT,"
@@ -50,9 +50,9 @@ def employers(directory: Path) -> sqlite3.Connection:
 
 
 @app.on_start
-def seed(node: Node) -> None:
+def seed(env: Environment) -> None:
     """Runs once per start, before any request."""
-    db = employers(node.data_dir)
+    db = employers(env.data_dir)
     db.executemany("INSERT OR IGNORE INTO employers VALUES (?, ?, ?, ?)", EMPLOYERS)
     db.close()
 

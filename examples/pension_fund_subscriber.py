@@ -19,7 +19,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from sdk import Context, Node, Subscriber, configure_logging
+from sdk import Context, Environment, Subscriber, configure_logging
 from teleservices.death_notice import (
     DEATH_NOTICE,
     DEATH_NOTICE_CANCELLATION,
@@ -42,7 +42,7 @@ app = Subscriber(PARTICIPANT)
 
 
 def register(directory: Path) -> sqlite3.Connection:
-    """This participant's store, in its own directory (``node.data_dir`` / ``ctx.data_dir``)."""
+    """This participant's store, in its own directory (``env.data_dir`` / ``ctx.data_dir``)."""
     db = sqlite3.connect(directory / "example_pensioners.sqlite", isolation_level=None, timeout=30)
     db.execute(
         "CREATE TABLE IF NOT EXISTS pensioners (cin TEXT PRIMARY KEY, last_name TEXT, first_name TEXT,"
@@ -52,8 +52,8 @@ def register(directory: Path) -> sqlite3.Connection:
 
 
 @app.on_start
-def seed(node: Node) -> None:
-    db = register(node.data_dir)
+def seed(env: Environment) -> None:
+    db = register(env.data_dir)
     db.executemany(
         "INSERT OR IGNORE INTO pensioners (cin, last_name, first_name, pension_number) VALUES (?, ?, ?, ?)",
         PENSIONERS,

@@ -13,6 +13,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Any, cast
 
 import lxml.etree as etree
 import structlog
@@ -56,11 +57,11 @@ class CheckpointMessage(Payload, tag="Checkpoint", ns="audit", nsmap=NSMAP):
 
     @classmethod
     def of(cls, checkpoint: Checkpoint) -> CheckpointMessage:
-        return cls.from_xml_tree(checkpoint_payload(checkpoint))
+        return cls.from_xml_tree(cast(Any, checkpoint_payload(checkpoint)))
 
     def element(self) -> etree._Element:
         """The payload element, as ``AnchorStore.accept`` reads it."""
-        return self.to_xml_tree()
+        return cast(etree._Element, self.to_xml_tree())
 
 
 class Anchored(Payload, tag="Anchored", ns="audit", nsmap=NSMAP):

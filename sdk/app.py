@@ -51,6 +51,7 @@ class Running:
     environment: Environment
     consumers: list[ConsumerHandle] = field(default_factory=list)
     resources: ExitStack = field(default_factory=ExitStack)
+    hooks_ran: bool = False
     stopped: bool = False
 
     @property
@@ -68,7 +69,7 @@ class Running:
         if not self.stopped:
             self.stopped = True
             try:
-                for hook in self.app.shutdown:
+                for hook in self.app.shutdown if self.hooks_ran else ():
                     hook(self.environment)
             finally:
                 self.resources.close()
@@ -202,6 +203,7 @@ class App:
             value = running.resources.enter_context(needed.setup(environment))
             node.resources.add(needed, value)
             running.resources.callback(node.resources.remove, needed)
+        running.hooks_ran = True
         for hook in self.startup:
             hook(environment)
         transport = node.transport
@@ -213,19 +215,19 @@ class App:
                 transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
             )
         catalogue = node.catalogue
-        for contract, function in self.subscriptions.items():
-            for entry in catalogue.providers_of(contract.code, contract.version):
+        for subscribed, function in self.subscriptions.items():
+            for entry in catalogue.providers_of(subscribed.code, subscribed.version):
                 if not catalogue.allows(self.participant, entry.service, Right.SUBSCRIBE):
                     continue
                 queue, _ = transport.declare_subscription(str(self.participant), str(entry.service))
-                handler = Inbound(node, contract, function, entry.service, self.refusals)
+                handler = Inbound(node, subscribed, function, entry.service, self.refusals)
                 running.consumers.append(
                     transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
                 )
         if self.receipt_handlers:
             inbox = node.inbox()
-            for contract, receipt_handler in self.receipt_handlers.items():
-                inbox.register(contract, receipt_handler)
+            for notified, receipt_handler in self.receipt_handlers.items():
+                inbox.register(notified, receipt_handler)
 
     def run(
         self,

@@ -42,7 +42,7 @@ class RecipientBackoff:
     def failed(self, recipient: str, error: Exception) -> float:
         """Hold ``recipient`` longer; log the failure's fault or service code; return the delay."""
         _, failures = self._held.get(recipient, (0.0, 0))
-        delay = min(self.base * 2**failures, self.maximum)
+        delay = float(min(self.base * 2**failures, self.maximum))
         self._held[recipient] = (self._monotonic() + delay, failures + 1)
         code = (
             (error.service_code or str(error.code)) if isinstance(error, CallFailed) else type(error).__name__

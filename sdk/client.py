@@ -20,7 +20,7 @@ from bus.transport.base import OutgoingMessage, Publication, Transport
 from schemas import compile_schema
 from sdk import exchange
 from sdk.compose import open_node
-from sdk.contract import Contract, Notification, Payload, RequestReply, encode, last_error
+from sdk.contract import Contract, Notification, Payload, RequestReply, last_error
 from sdk.discovery import (
     META_DESCRIBE,
     META_SERVICES,
@@ -82,10 +82,11 @@ class Client:
     ) -> R:
         """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
 
-        A timed-out attempt is retried with the same signed message (same id), which the provider answers
-        idempotently. Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and
-        ``CallFailed`` (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD,
-        and (``Client.ContractMismatch``, nothing sent) when the catalogue publishes another XSD.
+        The request is published once and waits in the provider's queue; ``retries`` re-sends it (same
+        signed message, same id, answered idempotently) only after the broker was unavailable. Raises
+        ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and ``CallFailed``
+        (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD, and
+        (``Client.ContractMismatch``, nothing sent) when the catalogue publishes another XSD.
         """
         self._check_contract(contract, contract.service_of(provider))
         return exchange.call(
@@ -172,10 +173,7 @@ class Client:
         service = contract.service_of(self.participant)
         expected = self._subscribers(service)
         self._check_contract(contract, service)
-        try:
-            payload = encode(notification, contract.schema)
-        except Fault as fault:  # our own notification breaks the contract: nothing was sent
-            raise CallFailed(fault.code, fault.reason) from None
+        payload = exchange.outgoing(notification, contract.schema)
         self._declare_subscriptions(service, expected)
         header = Header.new(
             MessageKind.NOTIFICATION, self.participant, service, ttl=ttl, purpose=purpose, user_id=user_id
@@ -225,7 +223,7 @@ class Client:
         inbox = self.node.inbox()
         inbox.register(contract)
         routing = str(service)
-        exchange = self.node.transport.topology.notifications_exchange
+        notifications_exchange = self.node.transport.topology.notifications_exchange
         expiration_ms = int(ttl.total_seconds() * 1000)
         ids: list[str] = []
 
@@ -242,13 +240,14 @@ class Client:
                         purpose=purpose,
                         user_id=user_id,
                     )
-                    sent.append((header, self.node.sign(header, encode(notification, contract.schema))))
+                    payload = exchange.outgoing(notification, contract.schema)
+                    sent.append((header, self.node.sign(header, payload)))
                 inbox.sent.add_many([(h.id, hashlib.sha256(raw).hexdigest(), service) for h, raw in sent])
                 self.node.record_sent(sent)
                 for header, raw in sent:
                     ids.append(header.id)
                     message = OutgoingMessage(raw, message_id=header.id, expiration_ms=expiration_ms)
-                    yield Publication(exchange, routing, message)
+                    yield Publication(notifications_exchange, routing, message)
 
         faults = self.node.transport.publish_many(signed(), window=window)
         failed = [fault for fault in faults if fault is not None]

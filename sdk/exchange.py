@@ -39,15 +39,24 @@ def call(
 ) -> R:
     """``provider``'s typed response to ``request``; ``CallFailed`` on a fault, a bad reply or no reply."""
     service = contract.service_of(provider)
-    try:
-        payload = encode(request, contract.schema)
-    except Fault as fault:  # our own request breaks the contract: nothing was sent
-        raise CallFailed(fault.code, fault.reason) from None
+    payload = outgoing(request, contract.schema)
     verified = exchange(node, service, payload, purpose, user_id, timeout, retries)
     try:
         return decode(verified.payload, contract.response, contract.schema)
     except Fault as fault:
         raise CallFailed(fault.code, fault.reason) from None
+
+
+def outgoing(payload: Payload, schema: str) -> etree._Element:
+    """``payload`` encoded and checked against ``schema``; ``CallFailed`` (nothing sent) when it breaks it."""
+    try:
+        return encode(payload, schema)
+    except Fault as fault:
+        raise CallFailed(fault.code, fault.reason) from None
+    except ValueError as error:  # text XML cannot carry (a NUL byte, a control character)
+        raise CallFailed(
+            FaultCode.PAYLOAD_SCHEMA_VIOLATION, f"outgoing payload is not XML: {error}"
+        ) from None
 
 
 def exchange(
@@ -101,23 +110,26 @@ def exchange(
 def _request(
     node: Node, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int
 ) -> bytes:
-    """Publish once, then wait; re-publish (same id) only when an attempt's wait ended without a reply.
+    """Publish the request once and wait up to ``timeout`` for its reply.
 
-    Every copy expires when the call gives up (``expiration``), so an unanswered call leaves at most
-    the copies that were still queued when it ended; see ``Transport.request``.
+    The request waits in the provider's durable queue, and the transport re-sends a pending request
+    itself when its connection (and with it the reply address) was re-established, so a timeout never
+    re-publishes: one unanswered call leaves exactly one copy, dead-lettered when it expires (a second
+    after the call gave up). ``retries`` re-sends only after the transport reported the broker
+    unavailable, while time remains; the provider answers a repeat of the same id idempotently.
     """
     deadline = time.monotonic() + timeout
-    attempts = max(1, retries + 1)
-    for attempt in range(attempts):
+    for attempt in range(max(1, retries + 1)):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        wait = remaining / (attempts - attempt)
         message = OutgoingMessage(raw, message_id=header.id, expiration_ms=int(remaining * 1000) + 1000)
         try:
-            return node.transport.request(str(service), message, timeout=wait).body
+            return node.transport.request(str(service), message, timeout=remaining).body
         except Fault as fault:
-            if fault.code is not FaultCode.TIMEOUT:
+            if fault.code is FaultCode.TIMEOUT:
+                break
+            if fault.code is not FaultCode.BROKER_UNAVAILABLE or attempt == retries:
                 node.record("out", raw, header=header, outcome="failed", fault=fault)
                 raise CallFailed(fault.code, fault.reason) from None
     raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import lxml.etree as etree
 from pydantic_xml import element
 
 from bus.faults import Fault, FaultCode
@@ -20,7 +23,7 @@ class FaultReport(Payload, tag="Fault", ns="f", nsmap={"f": NAMESPACE}):
     service_code: str | None = element(tag="serviceCode", default=None)
 
 
-def fault_payload(fault: Fault):  # noqa: ANN201 - an lxml element
+def fault_payload(fault: Fault) -> etree._Element:
     """The XSD-valid payload element for ``fault``."""
     service_code = getattr(fault, "service_code", None)
     return encode(
@@ -28,7 +31,7 @@ def fault_payload(fault: Fault):  # noqa: ANN201 - an lxml element
     )
 
 
-def fault_from_payload(element) -> CallFailed:  # noqa: ANN001 - an lxml element
+def fault_from_payload(element: Any) -> CallFailed:
     """The fault a received fault message carries; an unknown code is kept in the reason."""
     report = decode(element, FaultReport, SCHEMA)
     try:

@@ -97,6 +97,13 @@ class Inbound:
             delivery.reject()  # kept in the dead-letter queue, with the log record naming the fault
             return
         header = verified.header
+        with structlog.contextvars.bound_contextvars(  # on every log line written while handling it
+            message_id=header.id, correlation_id=header.correlation_id, peer=str(header.client)
+        ):
+            self._handle(delivery, verified, started)
+
+    def _handle(self, delivery: Delivery, verified: VerifiedEnvelope, started: float) -> None:
+        header, raw = verified.header, delivery.body
         try:
             self._admit(header)
             begin = self.node.handled.begin(
@@ -120,7 +127,7 @@ class Inbound:
             self.node.record("in", raw, header=header, outcome="duplicate-in-flight", started=started)
             return
         try:
-            answer_header, answer, fault = self._run(verified, delivery.redelivered)
+            answer_header, answer, outcome = self._run(verified, delivery.redelivered)
             self.node.record_many(  # the message and its answer, in one log transaction
                 [
                     LogEntry("in", raw, header, "accepted", started=started),
@@ -128,8 +135,8 @@ class Inbound:
                         "out",
                         answer,
                         answer_header,
-                        "fault" if fault else "sent",
-                        fault,
+                        "fault" if outcome else "sent",
+                        outcome,
                         started,
                         peer=str(header.client),
                     ),
@@ -161,6 +168,7 @@ class Inbound:
 
     def _run(self, verified: VerifiedEnvelope, redelivered: bool) -> tuple[Header, bytes, Fault | None]:
         header = verified.header
+        fault: Fault
         try:
             request = decode(verified.payload, self.inbound_model, self.contract.schema)
             ctx = Context(header, self.node.scope, redelivered)

@@ -68,7 +68,6 @@ class Journal:
     def __init__(self, participant: ParticipantId, recorder: MessageRecorder | None) -> None:
         self.participant = participant
         self.recorder = recorder
-        self._log = log.bind(participant=str(participant))
 
     def record(self, entry: LogEntry) -> None:
         self.record_many([entry])
@@ -105,8 +104,9 @@ class Journal:
         MESSAGES.labels(service_text, kind, entry.direction, entry.outcome).inc()
         if fault is not None:
             FAULTS.labels(entry.fault_code).inc()
-        self._log.info(
+        log.info(  # the module's lazy logger: a logging configuration made later applies
             "message",
+            participant=str(self.participant),
             id=header.id if header is not None else None,
             correlation_id=header.correlation_id if header is not None else None,
             peer=_peer(entry, self.participant),

@@ -87,10 +87,10 @@ class OutboxPump(Generic[M]):
         """Let the running round finish (up to ``timeout`` s) and drain no more."""
         self._periodic.stop(timeout)
 
-    def drain(self) -> int:
-        """One pass over the outbox, skipping recipients in backoff; return how many messages went."""
+    def drain(self, exclude: Collection[str] = ()) -> int:
+        """One pass over the outbox, skipping recipients in backoff (and ``exclude``); return how many went."""
         total = 0
-        failed: set[str] = set()
+        failed: set[str] = set(exclude)
         while not self._periodic.stopping:
             pending = self.source.pending(self.batch, {*self.backoff.held(), *failed})
             sent = 0

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -22,6 +20,7 @@ from sdk.context import Context, Scope
 from sdk.contract import Notification, Payload, decode
 from sdk.fault_message import fault_from_payload
 from sdk.journal import Journal, LogEntry
+from sdk.store import Store
 
 log = structlog.get_logger(__name__)
 
@@ -78,49 +77,30 @@ class _Waiter:
             return list(self.receipts)
 
 
-class SentNotifications:
+class SentNotifications(Store):
     """Digest of every notification sent, so a receipt's ``requestHash`` can be checked at any later time."""
 
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sent_notifications (id TEXT PRIMARY KEY, digest TEXT NOT NULL,"
-            " service TEXT NOT NULL, sent_at REAL NOT NULL)"
-        )
-        self._lock = threading.Lock()
+    FILE_NAME = "state.sqlite"
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS sent_notifications (id TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+        " service TEXT NOT NULL, sent_at REAL NOT NULL)"
+    )
 
     def add(self, message_id: str, digest: str, service: ServiceId) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO sent_notifications VALUES (?, ?, ?, ?)",
-                (message_id, digest, str(service), time.time()),
-            )
+        self.add_many([(message_id, digest, service)])
 
     def add_many(self, sent: list[tuple[str, str, ServiceId]]) -> None:
-        """``add`` for several notifications, in one transaction."""
+        """Keep the digests of several notifications, in one transaction."""
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO sent_notifications VALUES (?, ?, ?, ?)",
-                    [(message_id, digest, str(service), now) for message_id, digest, service in sent],
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO sent_notifications VALUES (?, ?, ?, ?)",
+                [(message_id, digest, str(service), now) for message_id, digest, service in sent],
+            )
 
     def digest(self, message_id: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT digest FROM sent_notifications WHERE id = ?", (message_id,)
-            ).fetchone()
-        return row[0] if row else None
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        row = self.fetchone("SELECT digest FROM sent_notifications WHERE id = ?", (message_id,))
+        return str(row[0]) if row else None
 
 
 class ReceiptInbox:
@@ -155,7 +135,7 @@ class ReceiptInbox:
         """The digests of the notifications sent (the inbox starts consuming on first use)."""
         with self._lock:
             if self._sent is None:
-                self._sent = SentNotifications(self.scope.data_dir / "state.sqlite")
+                self._sent = SentNotifications.open(self.scope.data_dir)
                 queue, _ = self.transport.declare_inbox(str(self.scope.participant))
                 self._consumer = self.transport.consume(
                     queue, self._on_delivery, concurrency=self.concurrency

@@ -132,6 +132,16 @@ class Store:
         """A consistent read snapshot."""
         return self.database.reading()
 
+    def fetchone(self, query: str, args: tuple[Any, ...] = ()) -> Any:
+        """The first row of a read-only ``query`` (None when there is none)."""
+        with self.reading() as db:
+            return db.execute(query, args).fetchone()
+
+    def fetchall(self, query: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        """Every row of a read-only ``query``."""
+        with self.reading() as db:
+            return db.execute(query, args).fetchall()
+
     def close(self) -> None:
         self.database.close()
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sdk.store import Store
 from teleservices.cnss_attestation.contract import Certificate, Standing
 from teleservices.fake_data import Company, company, rng
-from teleservices.store import SqliteStore
 
 CERTIFICATE_VALIDITY = timedelta(days=90)
 PAYMENT_DAY = 10
@@ -60,7 +60,7 @@ def last_due(today: date) -> date:
     return months_before(today, 1 if today.day > PAYMENT_DAY else 2)
 
 
-class EmployerRegister(SqliteStore):
+class EmployerRegister(Store):
     """Employers by ICE and affiliation number, and the certificates issued to them."""
 
     FILE_NAME = "employers.sqlite"
@@ -110,9 +110,9 @@ class EmployerRegister(SqliteStore):
         """The employer with this ICE (or else this affiliation number), if affiliated."""
         query = "SELECT ice, affiliation, name, city, declared_through, paid_through FROM employers WHERE "
         if ice is not None:
-            row = self.db.execute(query + "ice = ?", (ice,)).fetchone()
+            row = self.fetchone(query + "ice = ?", (ice,))
         else:
-            row = self.db.execute(query + "affiliation = ?", (affiliation,)).fetchone()
+            row = self.fetchone(query + "affiliation = ?", (affiliation,))
         return Employer(*row) if row else None
 
     @staticmethod

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
-from sdk import Context, Node, Provider, ServiceError
+from sdk import Context, Environment, Provider, ServiceError, inject
 from teleservices.cnss_attestation.contract import (
     ATTESTATION,
     Attestation,
@@ -20,29 +21,31 @@ PURPOSE_REQUIRED = "CnssAttestation.PurposeRequired"
 app = Provider(PARTICIPANT)
 
 
-@app.on_start
-def seed_register(node: Node) -> None:
-    """Create and seed the employer register on first start."""
-    with EmployerRegister.open(node.data_dir) as register:
+def _employers(env: Environment) -> Iterator[EmployerRegister]:
+    """The employer register of the node (created and seeded on the first start)."""
+    with EmployerRegister.open(env.data_dir) as register:
         register.seed(date.today())
+        yield register
+
+
+EMPLOYERS = app.resource(_employers)
 
 
 @app.implement(ATTESTATION)
-def attestation(request: AttestationRequest, ctx: Context) -> Attestation:
+def attestation(
+    request: AttestationRequest, ctx: Context, register: EmployerRegister = inject(EMPLOYERS)
+) -> Attestation:
     """Answer from the employer register; refuse a request that declares no purpose (law 09-08)."""
     if not ctx.purpose:
         raise ServiceError(
             "a CNSS attestation is only given for a declared purpose: send one", code=PURPOSE_REQUIRED
         )
     today = date.today()
-    with EmployerRegister.open(ctx.data_dir) as register:
-        employer = register.find(ice=request.ice, affiliation=request.affiliation)
-        if employer is None:
-            return Attestation(outcome=Standing.UNKNOWN)
-        company = CompanyIdentity(name=employer.name, ice=employer.ice, affiliation=employer.affiliation)
-        standing, reason = register.standing(employer, today)
-        if standing is not Standing.GOOD:
-            return Attestation(outcome=standing, company=company, reason=reason)
-        return Attestation(
-            outcome=standing, company=company, certificate=register.certificate(employer, today)
-        )
+    employer = register.find(ice=request.ice, affiliation=request.affiliation)
+    if employer is None:
+        return Attestation(outcome=Standing.UNKNOWN)
+    company = CompanyIdentity(name=employer.name, ice=employer.ice, affiliation=employer.affiliation)
+    standing, reason = register.standing(employer, today)
+    if standing is not Standing.GOOD:
+        return Attestation(outcome=standing, company=company, reason=reason)
+    return Attestation(outcome=standing, company=company, certificate=register.certificate(employer, today))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from sdk.store import Store
 from teleservices.death_notice.contract import (
     Act,
     DeathNotice,
@@ -19,14 +20,13 @@ from teleservices.death_notice.contract import (
     DeclaringAuthority,
 )
 from teleservices.fake_data import CITIES, person, rng
-from teleservices.store import SqliteStore
 
 SEED = "civil-register-v1"
 SEEDED_ACTS = 40
 
-NOTICE = "notice"
-CANCELLATION = "cancellation"
 Kind = Literal["notice", "cancellation"]
+NOTICE: Kind = "notice"
+CANCELLATION: Kind = "cancellation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class UnknownAct(LookupError):
     """No act with this number in the register."""
 
 
-class CivilRegister(SqliteStore):
+class CivilRegister(Store):
     """Deaths by act number, notifications sent about them, and the receipts that came back."""
 
     FILE_NAME = "civil_register.sqlite"
@@ -99,9 +99,9 @@ class CivilRegister(SqliteStore):
             return SEEDED_ACTS
 
     def office(self) -> Office:
-        row = self.db.execute("SELECT participant, kind, name, registry FROM office").fetchone()
+        row = self.fetchone("SELECT participant, kind, name, registry FROM office")
         if row is None:
-            raise LookupError(f"{self.path} has no office yet: start the commune app once")
+            raise LookupError("the civil register has no office yet: start the commune app once")
         return Office(*row)
 
     def declare(self, deceased: Deceased, *, date_of_death: date, place_of_death: str, today: date) -> str:
@@ -121,10 +121,10 @@ class CivilRegister(SqliteStore):
 
     def notice(self, act: str) -> DeathNotice:
         """The death notice of ``act``, as the funds receive it."""
-        row = self.db.execute(
+        row = self.fetchone(
             "SELECT cin, last_name, first_name, birth_date, date_of_death, place_of_death FROM deaths WHERE act = ?",
             (act,),
-        ).fetchone()
+        )
         if row is None:
             raise UnknownAct(act)
         cin, last_name, first_name, birth_date, died, place = row
@@ -168,12 +168,12 @@ class CivilRegister(SqliteStore):
 
     def answers(self, act: str, kind: Kind = NOTICE) -> list[Answer]:
         """Each fund's latest receipt about ``act``, by fund."""
-        rows = self.db.execute(
+        rows = self.fetchall(
             "SELECT r.fund, r.outcome, r.pension_number, r.effective, r.fault FROM receipts r"
             " JOIN notifications n ON n.id = r.notification_id WHERE n.act = ? AND n.kind = ?"
             " ORDER BY r.fund, r.rowid",
             (act, kind),
-        ).fetchall()
+        )
         latest = {
             fund: Answer(fund, outcome, number, date.fromisoformat(day) if day else None, fault)
             for fund, outcome, number, day, fault in rows
@@ -187,7 +187,7 @@ class CivilRegister(SqliteStore):
         did not reach (not subscribed to cancellations): it still has the notice.
         """
         kinds = (NOTICE, CANCELLATION) if kind == CANCELLATION else (NOTICE,)
-        sent = self.db.execute("SELECT kind, expected FROM notifications WHERE act = ?", (act,)).fetchall()
+        sent = self.fetchall("SELECT kind, expected FROM notifications WHERE act = ?", (act,))
         if not any(k == kind for k, _ in sent):
             return []
         expected: set[str] = set()

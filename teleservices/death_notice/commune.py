@@ -12,10 +12,11 @@ arriving after ``send_notice`` returns (a fund that was down) are still recorded
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from sdk import App, Client, Context, Node, NotifyResult, Receipt
+from sdk import App, Client, Context, Environment, NotifyResult, Receipt
 from teleservices.death_notice.civil_register import (
     CANCELLATION,
     NOTICE,
@@ -46,18 +47,19 @@ def commune(office: Office) -> App:
     """The app of ``office``: seeds its register on start and records every receipt it gets."""
     app = App(office.participant)
 
-    @app.on_start
-    def seed_register(node: Node) -> None:
-        with CivilRegister.open(node.data_dir) as register:
+    @app.resource
+    def civil_register(env: Environment) -> Iterator[CivilRegister]:
+        with CivilRegister.open(env.data_dir) as register:
             register.seed(office, date.today())
+            yield register
 
     @app.on_receipt(DEATH_NOTICE)
     def notice_receipt(receipt: Receipt, ctx: Context) -> None:
-        _record(ctx.data_dir, [receipt])
+        _record(ctx.use(civil_register), [receipt])
 
     @app.on_receipt(DEATH_NOTICE_CANCELLATION)
     def cancellation_receipt(receipt: Receipt, ctx: Context) -> None:
-        _record(ctx.data_dir, [receipt])
+        _record(ctx.use(civil_register), [receipt])
 
     return app
 
@@ -119,12 +121,11 @@ def answer_of(receipt: Receipt) -> Answer:
 def _sent(directory: Path, result: NotifyResult, act: str, kind: Kind) -> None:
     with CivilRegister.open(directory) as register:
         register.record_sent(result.notification_id, act, kind, [str(p) for p in result.expected])
-    _record(directory, result.receipts)
+        _record(register, result.receipts)
 
 
-def _record(directory: Path, receipts: list[Receipt]) -> None:
-    with CivilRegister.open(directory) as register:
-        for receipt in receipts:
-            correlation = receipt.header.correlation_id
-            if correlation:
-                register.record_receipt(correlation, answer_of(receipt))
+def _record(register: CivilRegister, receipts: list[Receipt]) -> None:
+    for receipt in receipts:
+        correlation = receipt.header.correlation_id
+        if correlation:
+            register.record_receipt(correlation, answer_of(receipt))

@@ -5,7 +5,9 @@ Each fund is its own participant with its own register; the four share this code
 
 from __future__ import annotations
 
-from sdk import Context, Node, Subscriber
+from collections.abc import Iterator
+
+from sdk import Context, Environment, Subscriber, inject
 from teleservices.death_notice.contract import (
     DEATH_NOTICE,
     DEATH_NOTICE_CANCELLATION,
@@ -26,20 +28,23 @@ def pension_fund(fund: str, participant: str | None = None) -> Subscriber:
         raise ValueError(f"unknown pension fund {fund!r}; one of {', '.join(FUNDS)}")
     app = Subscriber(participant or PARTICIPANTS[fund])
 
-    @app.on_start
-    def seed_register(node: Node) -> None:
-        with PensionRegister.open(node.data_dir) as register:
+    @app.resource
+    def pensions(env: Environment) -> Iterator[PensionRegister]:
+        with PensionRegister.open(env.data_dir) as register:
             register.seed(fund)
+            yield register
 
     @app.on(DEATH_NOTICE)
-    def death_notice(notice: DeathNotice, ctx: Context) -> DeathNoticeReceipt:
-        with PensionRegister.open(ctx.data_dir) as register:
-            return register.record_death(str(ctx.client), notice)
+    def death_notice(
+        notice: DeathNotice, ctx: Context, register: PensionRegister = inject(pensions)
+    ) -> DeathNoticeReceipt:
+        return register.record_death(str(ctx.client), notice)
 
     @app.on(DEATH_NOTICE_CANCELLATION)
-    def cancellation(cancellation: DeathNoticeCancellation, ctx: Context) -> CancellationReceipt:
-        with PensionRegister.open(ctx.data_dir) as register:
-            return register.cancel(str(ctx.client), cancellation)
+    def cancellation(
+        cancellation: DeathNoticeCancellation, ctx: Context, register: PensionRegister = inject(pensions)
+    ) -> CancellationReceipt:
+        return register.cancel(str(ctx.client), cancellation)
 
     return app
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sdk import ServiceError
+from sdk.store import Store
 from teleservices.death_notice.contract import (
     CancellationOutcome,
     CancellationReceipt,
@@ -22,7 +23,6 @@ from teleservices.death_notice.contract import (
     NoticeOutcome,
 )
 from teleservices.death_notice.population import pensions
-from teleservices.store import SqliteStore
 
 ACT_MISMATCH = "DeathNotice.ActMismatch"
 PAID = "paid"
@@ -56,7 +56,7 @@ def first_of_next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-class PensionRegister(SqliteStore):
+class PensionRegister(Store):
     """Pensioners by CIN, and every death notice received (by notifier, registry and act number)."""
 
     FILE_NAME = "pensions.sqlite"
@@ -95,11 +95,11 @@ class PensionRegister(SqliteStore):
             return len(rows)
 
     def pensioner(self, cin: str) -> Pensioner | None:
-        row = self.db.execute(
+        row = self.fetchone(
             "SELECT cin, last_name, first_name, pension_number, status, suspended_from"
             " FROM pensioners WHERE cin = ?",
             (cin,),
-        ).fetchone()
+        )
         if row is None:
             return None
         return Pensioner(*row[:5], date.fromisoformat(row[5]) if row[5] else None)

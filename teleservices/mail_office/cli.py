@@ -23,6 +23,7 @@ import pydantic
 
 from sdk import Fault, ParticipantId, configure_logging
 from sdk.security import BusHome
+from teleservices.mail_office.checks import checked as _checked
 from teleservices.mail_office.config import OfficeConfig
 from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.desks import BusDesk, Desk, LocalDesk
@@ -51,7 +52,7 @@ from teleservices.mail_office.models import (
     format_utc_millis,
 )
 from teleservices.mail_office.numbering import DEFAULT_FORMAT
-from teleservices.mail_office.office import MailOffice, _checked
+from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.service import DEFAULT_OFFICE_ID, OFFICE_ID_ENV, office_directory
 from teleservices.mail_office.workflow import Direction, Status
 

@@ -14,8 +14,9 @@ Stored as ``mail-office.json`` in the office directory::
                     "letter": {"days": 30, "count": "calendar"}},
       "defaultMailType": "letter",          (rule for types not in mailTypes; null refuses them)
       "weekend": [5, 6],                    (date.weekday(): Monday is 0)
-      "recurringHolidays": ["01-01", "05-01", ...],
-      "holidays": ["2026-03-20", ...],
+      "publicHolidays": "MA",               (country whose public holidays count; null: none)
+      "recurringHolidays": ["12-31", ...],  (the office's own days off, every year)
+      "holidays": ["2026-03-20", ...],      (and once: an announced Eid, an exceptional closure)
       "alertDays": 3
     }
 """
@@ -36,10 +37,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pydantic
 
 from teleservices.mail_office.deadlines import (
-    MOROCCO_FIXED_HOLIDAYS,
+    MOROCCO,
     SATURDAY_SUNDAY,
     DayCount,
     WorkingCalendar,
+    supported_country,
 )
 from teleservices.mail_office.errors import ConfigurationError, UnknownMailType, UnknownService
 from teleservices.mail_office.models import Name, ParticipantId
@@ -95,7 +97,8 @@ class OfficeConfig:
     mail_types: Mapping[str, MailType] = field(default_factory=lambda: dict(DEFAULT_MAIL_TYPES))
     default_mail_type: str | None = "letter"
     weekend: frozenset[int] = SATURDAY_SUNDAY
-    recurring_holidays: frozenset[tuple[int, int]] = MOROCCO_FIXED_HOLIDAYS
+    public_holidays: str | None = MOROCCO
+    recurring_holidays: frozenset[tuple[int, int]] = frozenset()
     holidays: frozenset[date] = frozenset()
     alert_days: int = 3
 
@@ -128,6 +131,13 @@ class OfficeConfig:
         if not set(self.weekend) <= set(range(7)) or len(set(self.weekend)) > 6:
             raise ConfigurationError("weekend days are 0 (Monday) to 6 (Sunday), and not all seven")
         object.__setattr__(self, "weekend", frozenset(self.weekend))
+        if self.public_holidays is not None and not (
+            isinstance(self.public_holidays, str) and supported_country(self.public_holidays)
+        ):
+            raise ConfigurationError(
+                f"publicHolidays {self.public_holidays!r}: not a country whose public holidays are known "
+                "(an ISO 3166 code such as MA, or null)"
+            )
         object.__setattr__(self, "recurring_holidays", frozenset(self.recurring_holidays))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         if not isinstance(self.alert_days, int) or not 0 <= self.alert_days <= 365:
@@ -144,7 +154,7 @@ class OfficeConfig:
 
     @property
     def calendar(self) -> WorkingCalendar:
-        return WorkingCalendar(self.weekend, self.recurring_holidays, self.holidays)
+        return WorkingCalendar(self.weekend, self.recurring_holidays, self.holidays, self.public_holidays)
 
     def mail_type(self, code: str) -> MailType:
         """The rule for ``code``, the default type's rule for an unknown code, or ``UnknownMailType``."""
@@ -179,6 +189,7 @@ class OfficeConfig:
             },
             "defaultMailType": self.default_mail_type,
             "weekend": sorted(self.weekend),
+            "publicHolidays": self.public_holidays,
             "recurringHolidays": [f"{m:02d}-{d:02d}" for m, d in sorted(self.recurring_holidays)],
             "holidays": [d.isoformat() for d in sorted(self.holidays)],
             "alertDays": self.alert_days,
@@ -188,7 +199,8 @@ class OfficeConfig:
     def from_json(cls, data: Mapping[str, Any]) -> OfficeConfig:
         known = {
             "participant", "name", "code", "numberFormat", "timezone", "defaultService", "services",
-            "mailTypes", "defaultMailType", "weekend", "recurringHolidays", "holidays", "alertDays",
+            "mailTypes", "defaultMailType", "weekend", "publicHolidays", "recurringHolidays", "holidays",
+            "alertDays",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -216,6 +228,8 @@ class OfficeConfig:
                 options["default_mail_type"] = data["defaultMailType"]
             if "weekend" in data:
                 options["weekend"] = frozenset(int(d) for d in data["weekend"])
+            if "publicHolidays" in data:
+                options["public_holidays"] = data["publicHolidays"]
             if "recurringHolidays" in data:
                 options["recurring_holidays"] = frozenset(
                     (int(md[:2]), int(md[3:])) for md in data["recurringHolidays"]

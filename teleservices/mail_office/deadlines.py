@@ -7,15 +7,23 @@ A mail type's deadline is a number of days counted from the local date of receip
 - ``business`` days: only working days count (not the weekend, not public holidays); the day of receipt
   does not count.
 
+Public holidays come from the ``holidays`` library for the office's country (Morocco by default): the
+fixed-date ones and the religious ones, which follow the Hijri calendar and which the library estimates
+ahead of their official announcement. An office adds its own days off (``recurring_holidays`` every
+year, ``holidays`` once, for instance the announced date of an Eid).
+
 Alerts compare a deadline with today's local date: ``approaching`` within ``alert_days`` calendar days
 before it, ``due`` on the day itself, ``overdue`` after it. A letter is *late* when it is overdue.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+import holidays as public_holidays
 
 
 class DayCount(StrEnum):
@@ -25,13 +33,19 @@ class DayCount(StrEnum):
     BUSINESS = "business"
 
 
-# Fixed-date public holidays in Morocco: New Year, Independence Manifesto, Amazigh New Year, Labour Day,
-# Throne Day, Oued Eddahab, Revolution of the King and the People, Youth Day, Green March, Independence
-# Day. Religious holidays follow the lunar calendar: list them each year in ``holidays``.
-MOROCCO_FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
-    {(1, 1), (1, 11), (1, 14), (5, 1), (7, 30), (8, 14), (8, 20), (8, 21), (11, 6), (11, 18)}
-)
+MOROCCO = "MA"
 SATURDAY_SUNDAY: frozenset[int] = frozenset({5, 6})
+
+
+def supported_country(country: str) -> bool:
+    """Whether the ``holidays`` library knows the public holidays of ``country`` (ISO 3166-1 alpha-2)."""
+    return country in public_holidays.list_supported_countries()
+
+
+@functools.cache
+def public_holidays_of(country: str, year: int) -> frozenset[date]:
+    """The public holidays of ``country`` in ``year``, as the ``holidays`` library gives them."""
+    return frozenset(public_holidays.country_holidays(country, years=year))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +53,16 @@ class WorkingCalendar:
     """Which local dates are working days."""
 
     weekend: frozenset[int] = SATURDAY_SUNDAY  # date.weekday(): Monday is 0
-    recurring_holidays: frozenset[tuple[int, int]] = MOROCCO_FIXED_HOLIDAYS  # (month, day) every year
-    holidays: frozenset[date] = frozenset()  # one-off dates (religious holidays, exceptional days off)
+    recurring_holidays: frozenset[tuple[int, int]] = frozenset()  # the office's own, (month, day) every year
+    holidays: frozenset[date] = frozenset()  # one-off dates (an announced Eid, exceptional days off)
+    country: str | None = MOROCCO  # whose public holidays count (None: only the office's own)
 
     def is_working_day(self, day: date) -> bool:
         return (
             day.weekday() not in self.weekend
             and (day.month, day.day) not in self.recurring_holidays
             and day not in self.holidays
+            and (self.country is None or day not in public_holidays_of(self.country, day.year))
         )
 
     def next_working_day(self, day: date) -> date:

@@ -16,14 +16,11 @@ system's own ``Provider``:
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sdk import App, Context, Environment, Node, ServiceError
+from sdk import App, Context, Environment, Node
+from sdk.store import Store, scalar
 from teleservices.mail_office.contract import DEPOSIT, STATUS
 from teleservices.mail_office.errors import InvalidSender
 from teleservices.mail_office.models import (
@@ -71,27 +68,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class DepositorStore:
-    """Steps and letters received from offices, in one SQLite file."""
+class DepositorStore(Store):
+    """Steps and letters received from offices, in ``mail-depositor.sqlite3`` (on the SDK's store base)."""
 
-    def __init__(self, path: Path, *, participant: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.participant = participant
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    FILE_NAME = DEPOSITOR_FILE
+    SCHEMA = _SCHEMA
 
     def record(
         self, office: str, change: StatusChange, *, on_change: ChangeHandler | None = None
@@ -101,11 +82,12 @@ class DepositorStore:
         ``on_change`` runs for an applied step before it is kept: when it raises, nothing is kept, the
         office gets a fault and sends the step again.
         """
-        with self._transaction() as db:
-            (highest,) = db.execute(
+        with self.transaction() as db:
+            highest = scalar(
+                db,
                 "SELECT coalesce(max(sequence), 0) FROM steps WHERE office = ? AND number = ?",
                 (office, change.registration_number),
-            ).fetchone()
+            )
             inserted = db.execute(
                 "INSERT OR IGNORE INTO steps (office, number, sequence, change, received_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -125,21 +107,24 @@ class DepositorStore:
         )
 
     def receive(
-        self, office: str, letter: Deposit, *, on_letter: LetterHandler | None = None
+        self, office: str, letter: Deposit, *, participant: str, on_letter: LetterHandler | None = None
     ) -> Acknowledgement:
-        """Keep a letter ``office`` sent to one of this system's users; acknowledge it (once per letter)."""
+        """Keep a letter ``office`` sent to one of this system's users; acknowledge it (once per letter).
+
+        ``participant`` is this system, which registers the letter under ``MEMBER/R/<n>``.
+        """
         digest = deposit_digest(letter)
-        with self._transaction() as db:
+        with self.transaction() as db:
             row = db.execute(
                 "SELECT acknowledgement FROM letters WHERE office = ? AND digest = ?", (office, digest)
             ).fetchone()
             if row is not None:
                 return Acknowledgement.from_xml(row[0])
-            (counter,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM letters").fetchone()
+            counter = scalar(db, "SELECT coalesce(max(id), 0) + 1 FROM letters")
             now = _now()
             acknowledgement = Acknowledgement(
-                registration_number=f"{self.participant.split('/')[2]}/R/{counter}",
-                office=self.participant,
+                registration_number=f"{participant.split('/')[2]}/R/{counter}",
+                office=participant,
                 received_at=now,
                 service_in_charge=MAILBOX_SERVICE,
                 deadline=now.date(),
@@ -164,8 +149,8 @@ class DepositorStore:
 
     def steps(self, office: str, number: str) -> list[StatusChange]:
         """The steps of one letter received from ``office``, in sequence order."""
-        with self._lock:
-            rows = self._db.execute(
+        with self.reading() as db:
+            rows = db.execute(
                 "SELECT change FROM steps WHERE office = ? AND number = ? ORDER BY sequence", (office, number)
             ).fetchall()
         return [StatusChange.from_xml(row[0]) for row in rows]
@@ -177,15 +162,11 @@ class DepositorStore:
 
     def letters(self, recipient: str) -> list[Deposit]:
         """The letters received for one user (CIN, ICE), oldest first."""
-        with self._lock:
-            rows = self._db.execute(
+        with self.reading() as db:
+            rows = db.execute(
                 "SELECT letter FROM letters WHERE recipient = ? ORDER BY id", (recipient,)
             ).fetchall()
         return [Deposit.from_xml(row[0]) for row in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 class DepositorSystem:
@@ -197,14 +178,14 @@ class DepositorSystem:
         self.on_change = on_change
         self.on_letter = on_letter
         self.stores = app.resource(self._open)
+        app.refuse(InvalidSender)
         app.implement(STATUS)(self.status)
         app.implement(DEPOSIT)(self.deposit)
 
     @staticmethod
     def _open(env: Environment) -> Iterator[DepositorStore]:
-        store = DepositorStore(env.data_dir / DEPOSITOR_FILE, participant=str(env.participant))
-        yield store
-        store.close()
+        with DepositorStore.open(env.data_dir) as store:
+            yield store
 
     def store(self, node: Node) -> DepositorStore:
         """The store of the app started on ``node``."""
@@ -218,9 +199,10 @@ class DepositorSystem:
         if letter.sender.kind is not PartyKind.ADMINISTRATION or not same_administration(
             letter.sender.identifier, office
         ):
-            error = InvalidSender(f"{office} cannot send a letter in the name of {letter.sender.identifier}")
-            raise ServiceError(str(error), code=error.code)
-        return ctx.use(self.stores).receive(office, letter, on_letter=self.on_letter)
+            raise InvalidSender(f"{office} cannot send a letter in the name of {letter.sender.identifier}")
+        return ctx.use(self.stores).receive(
+            office, letter, participant=str(ctx.participant), on_letter=self.on_letter
+        )
 
 
 __all__ = ["ChangeHandler", "DepositorStore", "DepositorSystem", "LetterHandler"]

@@ -1,31 +1,27 @@
-"""The outbox drained over the bus: each message one signed call, point to point.
+"""The outbox drained over the bus: each message one signed call, point to point, by the SDK's pump.
 
 ``BusSink`` delivers a letter as a ``mail.deposit`` call to the recipient's office (its signed
-``Acknowledgement`` comes back, and ``MailOffice.drain`` links the two registrations) and a status change
-as a ``mail.status`` call to the system that deposited the letter (its ``StatusReceipt`` must name the
-same step). ``OutboxPump`` drains on its own thread, woken after every change and every ``interval``
-seconds, backing off from a destination that keeps failing while the others go on.
+``Acknowledgement`` comes back, and the handover links the two registrations) and a status change as a
+``mail.status`` call to the system that deposited the letter (its ``StatusReceipt`` must name the same
+step). ``outbox_pump`` runs ``sdk.outbox.OutboxPump`` over the office's outbox (``OfficeOutbox``): on its
+own thread, woken after every change and every ``interval`` seconds, backing off from a destination that
+keeps failing while the others go on.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-import structlog
+from collections.abc import Collection
 
 from sdk import Client
-from sdk.backoff import RecipientBackoff
-from sdk.periodic import Periodic
+from sdk.outbox import OutboxPump
 from teleservices.mail_office.contract import DEPOSIT, STATUS
 from teleservices.mail_office.models import Acknowledgement, Deposit, StatusChange
 from teleservices.mail_office.office import MailOffice
-from teleservices.mail_office.outbox import DrainReport, OutboxKind, OutboxMessage, Sink
-
-log = structlog.get_logger(__name__)
+from teleservices.mail_office.outbox import OutboxKind, OutboxMessage, Sink
 
 DELIVERY_PURPOSE = "delivery of official correspondence to its recipient"
 STATUS_PURPOSE = "processing status of a letter, for the system that deposited it"
+PUMP_NAME = "mail_office.outbox"
 
 
 class StatusNotAcknowledged(Exception):
@@ -72,55 +68,41 @@ class BusSink:
         raise TypeError(f"outbox message {message.id}: {message.kind} with a {type(payload).__name__}")
 
 
-class OutboxPump:
-    """Drains ``office``'s outbox through ``sink`` on its own thread, so no handler waits for a recipient."""
+class OfficeOutbox:
+    """An office's outbox as the SDK pump's ``OutboxSource``; ``send`` hands one message over with ``sink``."""
 
-    def __init__(
-        self,
-        office: MailOffice,
-        sink: Sink,
-        *,
-        interval: float = 5.0,
-        max_backoff: float = 300.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, office: MailOffice, sink: Sink) -> None:
         self.office = office
         self.sink = sink
-        self.backoff = RecipientBackoff(
-            base=interval, maximum=max_backoff, event="mail_office.destination_backoff", monotonic=monotonic
-        )
-        self._periodic = Periodic("mail-office-outbox", self.drain, interval=interval)
 
-    def start(self) -> OutboxPump:
-        self._periodic.start()
-        return self
+    def pending(self, limit: int, exclude: Collection[str]) -> list[OutboxMessage]:
+        return self.office.handover.pending(limit, exclude)
 
-    def wake(self) -> None:
-        """Drain soon (after a change); never blocks."""
-        self._periodic.wake()
+    def send(self, message: OutboxMessage) -> None:
+        """Send and mark sent in one step, so a letter's acknowledgement that does not fit is a failure."""
+        self.office.handover.hand_over(message, self.sink)
 
-    def stop(self, timeout: float = 15.0) -> None:
-        self._periodic.stop(timeout)
+    def delivered(self, message: OutboxMessage, result: object) -> None:
+        """Already recorded by ``send``, in the transaction that marked the message sent."""
 
-    def drain(self) -> DrainReport:
-        """One pass over the outbox, skipping destinations in backoff."""
-        report = self.office.drain(self._send, to=self.backoff.ready)
-        for message_id, reason in report.failed:
-            log.warning(
-                "mail_office.outbox_failed", office=self.office.participant, id=message_id, error=reason
-            )
-        if report.sent:
-            log.info("mail_office.outbox_sent", office=self.office.participant, count=len(report.sent))
-        return report
-
-    def _send(self, message: OutboxMessage) -> Acknowledgement | None:
-        try:
-            result = self.sink(message)
-        except Exception as error:
-            self.backoff.failed(message.destination, error)
-            raise
-        self.backoff.succeeded(message.destination)
-        return result
+    def failed(self, message: OutboxMessage, error: Exception) -> None:
+        self.office.handover.failed(message, error)
 
 
-__all__ = ["DELIVERY_PURPOSE", "STATUS_PURPOSE", "BusSink", "OutboxPump", "StatusNotAcknowledged"]
+def outbox_pump(
+    office: MailOffice, sink: Sink, *, interval: float = 5.0, max_backoff: float = 300.0
+) -> OutboxPump[OutboxMessage]:
+    """The SDK's outbox pump over ``office``'s outbox, sending with ``sink`` (not started)."""
+    source = OfficeOutbox(office, sink)
+    return OutboxPump(PUMP_NAME, source, source.send, interval=interval, max_backoff=max_backoff)
+
+
+__all__ = [
+    "DELIVERY_PURPOSE",
+    "PUMP_NAME",
+    "STATUS_PURPOSE",
+    "BusSink",
+    "OfficeOutbox",
+    "StatusNotAcknowledged",
+    "outbox_pump",
+]

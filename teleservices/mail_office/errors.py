@@ -1,7 +1,7 @@
 """The mail office's errors: one class per way an operation is refused, each with a stable code.
 
-Codes are ``MailOffice.*``; the bus handlers return them to the caller as business faults
-(``sdk.ServiceError(error.code, str(error))``), the CLI prints them on one line.
+Codes are ``MailOffice.*``; over the bus the SDK's refusal mapper (``app.refuse(MailOfficeError)``)
+answers them as business faults (``CallFailed.service_code``), the CLI prints them on one line.
 """
 
 from __future__ import annotations

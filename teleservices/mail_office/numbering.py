@@ -6,14 +6,14 @@ restarting every year in each register). The counter may be padded (``{counter:0
 fields take no format spec. The default
 ``{office}/{year}/{register}/{counter}`` gives ``MEF/2026/A/42``.
 
-The counter is taken inside the transaction that registers the letter: a failed registration rolls it
-back with everything else, so numbers have no gaps and no duplicates, whatever the concurrency.
+The counter is taken inside the transaction that registers the letter (``store.Mails.next_counter``): a
+failed registration rolls it back with everything else, so numbers have no gaps and no duplicates,
+whatever the concurrency.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import string
 from dataclasses import dataclass
 
@@ -76,15 +76,3 @@ class NumberFormat:
                 "printable ASCII characters without spaces"
             )
         return number
-
-
-def next_counter(conn: sqlite3.Connection, register: str, year: int) -> int:
-    """Take the next counter of ``register`` for ``year``; call inside the registering transaction."""
-    if not conn.in_transaction:
-        raise RuntimeError("a registration counter is taken inside the registering transaction")
-    row = conn.execute(
-        "INSERT INTO counters (register, year, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (register, year) DO UPDATE SET last = last + 1 RETURNING last",
-        (register, year),
-    ).fetchone()
-    return int(row[0])

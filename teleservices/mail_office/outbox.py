@@ -1,8 +1,9 @@
 """The outbox: messages the office owes other participants, kept until they have been handed over.
 
 A message is written in the same transaction as the change it reports, so none is lost when the office
-stops or the bus is down; ``MailOffice.drain`` hands pending messages to a sink (the bus, or another office
-in-process) and marks them sent only when the sink returns. Two kinds:
+stops or the bus is down (the statements are in ``store.outbox``); ``MailOffice.drain`` (``handover``) hands
+pending messages to a sink (the bus, or another office in-process) and marks them sent only when the sink
+returns. Two kinds:
 
 - ``status-change``: a ``StatusChange`` for the system that deposited an incoming letter.
 - ``letter``: an outgoing letter to deliver as a ``Deposit``; the sink returns the recipient's
@@ -14,13 +15,11 @@ receivers deduplicate (a deposit by its digest, a status change by its sequence)
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
-from teleservices.mail_office.models import Acknowledgement, Deposit, StatusChange, format_utc_millis
+from teleservices.mail_office.models import Acknowledgement, Deposit, StatusChange
 
 
 class OutboxKind(StrEnum):
@@ -43,6 +42,11 @@ class OutboxMessage:
     attempts: int
     last_error: str | None
 
+    @property
+    def recipient(self) -> str:
+        """The destination, as the SDK's outbox pump names it."""
+        return self.destination
+
 
 Sink = Callable[[OutboxMessage], Acknowledgement | None]
 """Sends one message; returns the recipient's acknowledgement for a letter; raises when sending failed."""
@@ -55,44 +59,3 @@ class DrainReport:
     sent: tuple[int, ...] = ()
     failed: tuple[tuple[int, str], ...] = ()
     held: tuple[int, ...] = ()
-
-
-def enqueue(
-    conn: sqlite3.Connection,
-    kind: OutboxKind,
-    *,
-    destination: str,
-    mail_id: int,
-    at: datetime,
-    payload: StatusChange | None = None,
-) -> int:
-    """Add a message (inside the transaction that makes the change it reports)."""
-    cursor = conn.execute(
-        "INSERT INTO outbox (kind, destination, mail_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-        (kind.value, destination, mail_id, payload.to_xml() if payload else None, format_utc_millis(at)),
-    )
-    return int(cursor.lastrowid or 0)
-
-
-def pending(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Unsent messages, oldest first, with the registration number of their letter."""
-    return conn.execute(
-        "SELECT o.*, m.number FROM outbox o JOIN mails m ON m.id = o.mail_id "
-        "WHERE o.sent_at IS NULL ORDER BY o.id"
-    ).fetchall()
-
-
-def mark_sent(conn: sqlite3.Connection, message_id: int, at: datetime) -> None:
-    stamp = format_utc_millis(at)
-    conn.execute(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_attempt_at = ?, last_error = NULL "
-        "WHERE id = ?",
-        (stamp, stamp, message_id),
-    )
-
-
-def mark_failed(conn: sqlite3.Connection, message_id: int, error: str, at: datetime) -> None:
-    conn.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE id = ?",
-        (format_utc_millis(at), error[:2000], message_id),
-    )

@@ -9,13 +9,15 @@ One ``Provider`` with a handler per contract of ``contract.py``, each one call i
 - ``mail.status``: another office reports the status of a letter this office delivered to it;
 - ``mail.register``, ``mail.alerts``: the registers and the deadline alerts.
 
-Refusals become ``ServiceError`` with the office's code, so callers read ``CallFailed.service_code``
-(``MailOffice.InvalidTransition``, ``MailOffice.UnknownRegistration``...).
+Refusals (``MailOfficeError``) are mapped by the SDK's refusal mapper (``app.refuse``) to faults with
+the office's code, so callers read ``CallFailed.service_code`` (``MailOffice.InvalidTransition``,
+``MailOffice.UnknownRegistration``...).
 
-The office lives in ``<participant directory>/mail-office``, opened when the app starts (created with a
-default configuration on the first start unless ``govbus mail init`` wrote one). Its outbox is drained
-over the bus by ``dispatch.OutboxPump`` (woken after every handler) and its deadline alerts computed by
-``watch.AlertWatch``, each on its own thread.
+The office is a per-node resource (``sdk.environment.resource``): it lives in ``<participant
+directory>/mail-office``, opened when the app starts on a node (created with a default configuration on
+the first start unless ``govbus mail init`` wrote one) and closed when it stops. Its outbox is drained
+over the bus by the SDK's ``OutboxPump`` (``dispatch.outbox_pump``, woken after every change) and its
+deadline alerts computed by ``watch.AlertWatch``, each on its own thread.
 
 The participant is ``$GOVBUS_MAIL_OFFICE_ID``, by default ``MA/GOV/MEF/bureau-ordre``.
 """
@@ -28,11 +30,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdk import Context, Environment, Node, ParticipantId, Provider, ServiceError
+from sdk import Context, Environment, Node, ParticipantId, Provider
+from sdk.outbox import OutboxPump
 from teleservices.mail_office.clock import Clock, system_clock
 from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
 from teleservices.mail_office.contract import ALERTS, DEPOSIT, DESK, REGISTER, STATUS
-from teleservices.mail_office.dispatch import BusSink, OutboxPump
+from teleservices.mail_office.dispatch import BusSink, outbox_pump
 from teleservices.mail_office.errors import ConfigurationError, MailOfficeError
 from teleservices.mail_office.models import (
     Acknowledgement,
@@ -48,6 +51,7 @@ from teleservices.mail_office.models import (
     StatusReceipt,
 )
 from teleservices.mail_office.office import MailOffice
+from teleservices.mail_office.outbox import OutboxMessage
 from teleservices.mail_office.watch import AlertWatch
 
 OFFICE_ID_ENV = "GOVBUS_MAIL_OFFICE_ID"
@@ -73,22 +77,16 @@ def default_config(participant: ParticipantId) -> OfficeConfig:
     )
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except MailOfficeError as error:
-        raise ServiceError(str(error), code=error.code) from None
-
-
 def _actor(ctx: Context) -> str:
     return ctx.user_id or str(ctx.client)
 
 
-@dataclass
-class _Served:
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the app runs on one node: the office, its outbox pump and its deadline watch."""
+
     office: MailOffice
-    pump: OutboxPump
+    pump: OutboxPump[OutboxMessage]
     watch: AlertWatch
 
 
@@ -112,6 +110,7 @@ class MailOfficeService:
         self.alert_interval = alert_interval
         self.call_timeout = call_timeout
         self.served = self.app.resource(self._serve)
+        self.app.refuse(MailOfficeError)
         self.app.implement(DEPOSIT)(self.deposit)
         self.app.implement(STATUS)(self.status)
         for contract in DESK:
@@ -121,7 +120,7 @@ class MailOfficeService:
 
     # Lifecycle
 
-    def _serve(self, env: Environment) -> Iterator[_Served]:
+    def _serve(self, env: Environment) -> Iterator[Served]:
         directory = office_directory(env.data_dir)
         if (directory / CONFIG_FILE).exists():
             office = MailOffice(directory, clock=self.clock)
@@ -132,19 +131,21 @@ class MailOfficeService:
                 f"{directory} is the mail office of {office.participant}, not of {env.participant}"
             )
         sink = BusSink(env.client(), timeout=self.call_timeout)
-        pump = OutboxPump(office, sink, interval=self.drain_interval, max_backoff=self.max_backoff)
+        pump = outbox_pump(office, sink, interval=self.drain_interval, max_backoff=self.max_backoff)
         watch = AlertWatch(office, interval=self.alert_interval)
-        served = _Served(office, pump.start(), watch.start())
+        served = Served(office, pump.start(), watch.start())
         pump.wake()  # messages left by an earlier run
-        yield served
-        pump.stop(self.call_timeout * 2 + 5)
-        watch.stop()
+        try:
+            yield served
+        finally:
+            pump.stop(self.call_timeout * 2 + 5)
+            watch.stop()
 
     def office(self, node: Node) -> MailOffice:
         """The office this app serves on ``node`` (started)."""
         return node.resources.get(self.served).office
 
-    def pump(self, node: Node) -> OutboxPump:
+    def pump(self, node: Node) -> OutboxPump[OutboxMessage]:
         return node.resources.get(self.served).pump
 
     def watch(self, node: Node) -> AlertWatch:
@@ -152,17 +153,15 @@ class MailOfficeService:
 
     @contextmanager
     def _change(self, ctx: Context) -> Iterator[MailOffice]:
+        """The office for a handler that changes it; the pump is woken afterwards (it may have news)."""
         served = ctx.use(self.served)
         try:
-            with _refusals():
-                yield served.office
+            yield served.office
         finally:
             served.pump.wake()
 
-    @contextmanager
-    def _query(self, ctx: Context) -> Iterator[MailOffice]:
-        with _refusals():
-            yield ctx.use(self.served).office
+    def _office(self, ctx: Context) -> MailOffice:
+        return ctx.use(self.served).office
 
     # Handlers
 
@@ -172,8 +171,7 @@ class MailOfficeService:
 
     def desk(self, request: DeskOperation, ctx: Context) -> MailRecord:
         if isinstance(request, Show):
-            with self._query(ctx) as office:
-                return office.show(request.registration_number)
+            return self._office(ctx).show(request.registration_number)
         with self._change(ctx) as office:
             return office.perform(request, actor=_actor(ctx))
 
@@ -185,12 +183,10 @@ class MailOfficeService:
         )
 
     def register(self, request: RegisterQuery, ctx: Context) -> Register:
-        with self._query(ctx) as office:
-            return office.register(request)
+        return self._office(ctx).register(request)
 
     def alerts(self, request: AlertQuery, ctx: Context) -> Alerts:
-        with self._query(ctx) as office:
-            return office.alert_list(request)
+        return self._office(ctx).alert_list(request)
 
 
 service = MailOfficeService(office_id())
@@ -202,6 +198,7 @@ __all__ = [
     "OFFICE_DIRECTORY",
     "OFFICE_ID_ENV",
     "MailOfficeService",
+    "Served",
     "app",
     "default_config",
     "office_directory",

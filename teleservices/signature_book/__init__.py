@@ -3,8 +3,13 @@
 Domain core, runnable without the bus: ``SignatureBook`` is the service API, ``verify_bundle`` checks a
 completed folder's bundle offline. On the bus: ``app`` (``govbus run teleservices.signature_book:app``),
 the contracts in ``contract``, and ``EventReceiver`` for the application that receives a book's events.
-See docs/signature_book.md.
+See docs/signature_book.md. It needs signxml, an optional dependency: ``pip install 'govbus[signature-book]'``.
 """
+
+try:
+    import signxml  # noqa: F401 - checked first, for a clear message
+except ImportError as missing:  # pragma: no cover - depends on the installation
+    raise ImportError("the signature book needs signxml: pip install 'govbus[signature-book]'") from missing
 
 from teleservices.signature_book.book import SignatureBook
 from teleservices.signature_book.bundle import BundleReport, verify_bundle

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import structlog
 
+from sdk.outbox import OutboxPump
 from teleservices.signature_book._bus import BusHome, ParticipantId, SigningIdentity, TrustStore
 from teleservices.signature_book.bundle import (
     build_manifest,
@@ -45,7 +46,7 @@ from teleservices.signature_book.errors import (
     UnknownFolder,
     WrongAction,
 )
-from teleservices.signature_book.events import EventSink, Outbox, folder_events, recipient_of
+from teleservices.signature_book.events import EventSink, folder_events, recipient_of, sender
 from teleservices.signature_book.history import (
     DocumentRef,
     EntryKind,
@@ -101,6 +102,8 @@ log = structlog.get_logger(__name__)
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_FOLDER_BYTES = 50 * 1024 * 1024
 MAX_NOTIFY_SERVICE = 300
+EVENTS = "signature_book.events"
+"""The name of the book's outbox pump (its thread, its log events)."""
 
 
 class SignatureBook:
@@ -128,7 +131,6 @@ class SignatureBook:
         self.trust = trust
         self.timestamps = timestamps
         self.sink = sink
-        self.outbox = Outbox(store)
         self._sealer = DetachedXadesSigner(identity)
         self._clock = clock
 
@@ -136,7 +138,7 @@ class SignatureBook:
     def create(cls, directory: Path, config: BookConfig) -> Path:
         """Write a new book's configuration and empty store; return the configuration file."""
         path = config.save(Path(directory))
-        BookStore(Path(directory))
+        BookStore.open(Path(directory))
         return path
 
     @classmethod
@@ -156,7 +158,7 @@ class SignatureBook:
             tsa = SigningIdentity.from_home(home, config.timestamp_authority)
             timestamps = LocalTimestampAuthority(tsa, clock=clock)
         return cls(
-            BookStore(Path(directory)),
+            BookStore.open(Path(directory)),
             config,
             identity=identity,
             trust=TrustStore.from_home(home),
@@ -358,7 +360,7 @@ class SignatureBook:
         )
         with self.store.transaction() as conn:
             self.store.add_delegation(conn, delegation)
-            self.store.enqueue(conn, str(substitute), event, now)
+            self.store.enqueue(conn, str(substitute), event)
         log.info("signature_book.delegated", principal=str(principal), substitute=str(substitute))
         self._deliver()
         return _delegation_view(delegation)
@@ -426,7 +428,7 @@ class SignatureBook:
 
     def _enqueue(self, conn: sqlite3.Connection, state: FolderState, entry: HistoryEntry) -> None:
         for event in folder_events(state, entry):
-            self.store.enqueue(conn, recipient_of(state), event, entry.at)
+            self.store.enqueue(conn, recipient_of(state), event)
 
     def _seal(self, conn: sqlite3.Connection, entries: list[HistoryEntry], state: FolderState) -> None:
         history = history_json(entries)
@@ -457,7 +459,7 @@ class SignatureBook:
         target = sink or self.sink
         if target is None:
             return 0
-        return self.outbox.drain(target, limit=limit, exclude=exclude)
+        return OutboxPump(EVENTS, self.store.outbox, sender(target), batch=limit).drain(exclude)
 
     # Queries
 

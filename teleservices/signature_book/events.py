@@ -1,11 +1,11 @@
-"""Events for the submitting application, kept in an SQLite outbox until a sink has taken them.
+"""Events for the submitting application, kept in the book's outbox until a sink has taken them.
 
-Every state change writes its events in the same transaction as the change itself (a transactional
-outbox), so none is lost when the process stops between the change and the delivery. A sink is
-anything with ``deliver(recipient, event)``; ``Outbox.drain`` hands events over in order, marks each
-delivered once the sink returns, and on a failure holds back that recipient's later events until the
-next drain while other recipients' events go on (one unreachable application does not silence the
-book for everyone). Delivery is at least once; ``eventId`` lets the receiver drop duplicates.
+Every state change writes its events in the same transaction as the change itself (the SDK's
+transactional outbox, ``sdk.outbox``), so none is lost when the process stops between the change and
+the delivery. A sink is anything with ``deliver(recipient, event)``; the SDK's ``OutboxPump`` hands
+events over in order, marks each delivered once the sink returns, and on a failure holds back that
+recipient's later events while other recipients' events go on (one unreachable application does not
+silence the book for everyone). Delivery is at least once; ``eventId`` lets the receiver drop duplicates.
 
 Recipients: folder events go to the folder's ``notifyService`` when the submitter gave one, else to
 the submitter's participant id; a ``DelegationEvent`` goes to the substitute.
@@ -14,12 +14,14 @@ the submitter's participant id; a ``DelegationEvent`` goes to the substitute.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
+import pydantic
 import structlog
 
+from sdk.outbox import OutboxMessage
+from teleservices.signature_book.errors import StorageCorrupted
 from teleservices.signature_book.history import EntryKind, HistoryEntry
 from teleservices.signature_book.models import (
     DelegationEvent,
@@ -28,9 +30,6 @@ from teleservices.signature_book.models import (
     FolderStatusName,
 )
 from teleservices.signature_book.workflow import FolderState, FolderStatus
-
-if TYPE_CHECKING:
-    from teleservices.signature_book.store import BookStore
 
 log = structlog.get_logger(__name__)
 
@@ -45,14 +44,22 @@ class EventSink(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class PendingEvent:
-    """An event waiting in the outbox."""
+def event_of(message: OutboxMessage) -> BookEvent:
+    """The event an outbox message carries; ``StorageCorrupted`` when it no longer reads."""
+    model: type[BookEvent] = DelegationEvent if message.kind == "delegation" else FolderEvent
+    try:
+        return model.from_xml(message.body)
+    except (pydantic.ValidationError, ValueError) as error:
+        raise StorageCorrupted(f"outbox event {message.seq} is unreadable: {error}") from None
 
-    seq: int
-    recipient: str
-    event: BookEvent
-    attempts: int
+
+def sender(sink: EventSink) -> Callable[[OutboxMessage], None]:
+    """Sends outbox messages through ``sink`` (what an ``OutboxPump`` of the book calls)."""
+
+    def send(message: OutboxMessage) -> None:
+        sink.deliver(message.recipient, event_of(message))
+
+    return send
 
 
 class MemorySink:
@@ -102,36 +109,3 @@ def folder_events(state: FolderState, entry: HistoryEntry) -> list[FolderEvent]:
     if state.status is FolderStatus.COMPLETED:
         events.append(FolderEvent(event_id=str(uuid.uuid4()), kind=EventKind.COMPLETED, **common))  # type: ignore[arg-type]
     return events
-
-
-class Outbox:
-    """Drains the store's outbox through a sink."""
-
-    def __init__(self, store: BookStore) -> None:
-        self._store = store
-
-    def drain(self, sink: EventSink, *, limit: int = 100, exclude: Collection[str] = ()) -> int:
-        """Deliver up to ``limit`` pending events in order, except to ``exclude``; return how many went.
-
-        Events to one recipient keep their order: after a failure, its later events wait for the next drain.
-        """
-        count = 0
-        failed: set[str] = set()
-        for pending in self._store.pending_events(limit, exclude=exclude):
-            if pending.recipient in failed:
-                continue
-            try:
-                sink.deliver(pending.recipient, pending.event)
-            except Exception as error:  # a sink failure leaves the event for the next drain
-                self._store.mark_failed(pending.seq, f"{type(error).__name__}: {error}")
-                log.warning(
-                    "signature_book.event_not_delivered",
-                    seq=pending.seq,
-                    recipient=pending.recipient,
-                    error=str(error),
-                )
-                failed.add(pending.recipient)
-                continue
-            self._store.mark_delivered(pending.seq)
-            count += 1
-        return count

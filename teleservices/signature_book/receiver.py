@@ -6,20 +6,19 @@ serves ``signature-book.event`` (when ``on_folder`` is given; ``contract`` for a
 another code) and ``signature-book.delegation-event`` (when ``on_delegation`` is given) on ``app``, and
 answers each event with a signed ``EventAck``. The book delivers at least once: a lost acknowledgement
 brings the same event again under a new message id, so an event already handled is acknowledged without
-calling the function again (by ``eventId``, kept in ``ctx.data_dir / "signature_book_events.sqlite"``).
+calling the function again (by ``eventId``, kept in ``signature_book_events.sqlite`` in the participant's
+directory, a per-node resource).
 A function that raises leaves the event unhandled: the caller gets a fault and the book delivers it
 again later.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from sdk import App, Context, Node, RequestReply, ServiceError
+from sdk import App, Context, Environment, RequestReply, ServiceError, Store
+from sdk.store import scalar
 from teleservices.signature_book.contract import DELEGATION_EVENT, FOLDER_EVENT
 from teleservices.signature_book.models import DelegationEvent, EventAck, FolderEvent
 
@@ -29,42 +28,38 @@ FolderHandler = Callable[[FolderEvent, Context], None]
 DelegationHandler = Callable[[DelegationEvent, Context], None]
 
 
-class _SeenEvents:
-    """Event ids being handled or handled, in one SQLite file (several workers may share it)."""
+class _SeenEvents(Store):
+    """Event ids being handled or handled (several workers may share the file)."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY, state TEXT NOT NULL, "
-            "book TEXT NOT NULL)"
-        )
-        self._lock = threading.Lock()
+    FILE_NAME = EVENTS_FILE
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY, state TEXT NOT NULL, book TEXT NOT NULL)"
+    )
 
     def claim(self, event_id: str, book: str) -> str | None:
         """``None`` when the event is new (and now claimed), else its state: ``done`` or ``running``."""
-        with self._lock:
-            inserted = self._db.execute(
+        with self.transaction() as db:
+            inserted = db.execute(
                 "INSERT OR IGNORE INTO seen (event_id, state, book) VALUES (?, 'running', ?)",
                 (event_id, book),
             ).rowcount
             if inserted:
                 return None
-            row = self._db.execute("SELECT state FROM seen WHERE event_id = ?", (event_id,)).fetchone()
-            return str(row[0]) if row else None
+            return str(scalar(db, "SELECT state FROM seen WHERE event_id = ?", (event_id,)))
 
     def finish(self, event_id: str) -> None:
-        with self._lock:
-            self._db.execute("UPDATE seen SET state = 'done' WHERE event_id = ?", (event_id,))
+        with self.transaction() as db:
+            db.execute("UPDATE seen SET state = 'done' WHERE event_id = ?", (event_id,))
 
     def abandon(self, event_id: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM seen WHERE event_id = ? AND state = 'running'", (event_id,))
+        with self.transaction() as db:
+            db.execute("DELETE FROM seen WHERE event_id = ? AND state = 'running'", (event_id,))
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+
+def _open_seen(env: Environment) -> Iterator[_SeenEvents]:
+    seen = _SeenEvents.open(env.data_dir)
+    yield seen
+    seen.close()
 
 
 class EventReceiver:
@@ -82,24 +77,11 @@ class EventReceiver:
             raise ValueError("give on_folder, on_delegation or both")
         self.on_folder = on_folder
         self.on_delegation = on_delegation
-        self._seen: dict[Node, _SeenEvents] = {}
-        self._lock = threading.Lock()
-        app.on_start(self._start)
-        app.on_stop(self._stop)
+        self.seen = app.resource(_open_seen)
         if on_folder is not None:
             app.implement(contract)(self.folder_event)
         if on_delegation is not None:
             app.implement(DELEGATION_EVENT)(self.delegation_event)
-
-    def _start(self, node: Node) -> None:
-        with self._lock:
-            self._seen[node] = _SeenEvents(node.data_dir / EVENTS_FILE)
-
-    def _stop(self, node: Node) -> None:
-        with self._lock:
-            seen = self._seen.pop(node, None)
-        if seen is not None:
-            seen.close()
 
     def folder_event(self, event: FolderEvent, ctx: Context) -> EventAck:
         assert self.on_folder is not None
@@ -110,7 +92,7 @@ class EventReceiver:
         return self._once(event, ctx, self.on_delegation)
 
     def _once(self, event: Any, ctx: Context, function: Callable[[Any, Context], None]) -> EventAck:
-        seen = self._seen[ctx.node]
+        seen = ctx.use(self.seen)
         state = seen.claim(event.event_id, str(ctx.client))
         if state == "running":
             raise ServiceError(

@@ -3,11 +3,13 @@
 One ``Provider`` with a handler per contract of ``contract.py``, each one call to ``SignatureBook``:
 the actor or viewer is the verified envelope signer (``ctx.client``) and the request id the message id
 (``ctx.message_id``, recorded in the history). Refusals become ``ServiceError`` with the book's code, so
-callers read ``CallFailed.service_code`` (``SignatureBook.NotAssigned``, ``Client.RevokedCertificate``).
+callers read ``CallFailed.service_code`` (``SignatureBook.NotAssigned``, ``Client.RevokedCertificate``):
+the app maps every ``SignatureBookError`` (``app.refuse``).
 
-The book lives in ``ctx.data_dir / "signature_book"``, opened once when the app starts (its
-configuration is created with the default business types on the first start unless ``govbus sign init``
-wrote one). Events leave through ``delivery.EventPump``, woken after every state change.
+The book lives in ``<participant directory>/signature_book``, a per-node resource opened when the app
+starts (its configuration is created with the default business types on the first start unless
+``govbus sign init`` wrote one). Events leave through the SDK's ``OutboxPump`` over ``delivery.BusSink``,
+woken after every state change.
 
 The participant is ``$GOVBUS_SIGNATURE_BOOK_ID``, by default ``MA/GOV/SGG/parapheur``.
 """
@@ -15,16 +17,15 @@ The participant is ``$GOVBUS_SIGNATURE_BOOK_ID``, by default ``MA/GOV/SGG/paraph
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sdk import Client, Context, Node, Provider, ServiceError
+from sdk import Context, Environment, Node, OutboxMessage, OutboxPump, Provider
 from teleservices.signature_book._bus import ParticipantId
-from teleservices.signature_book.book import SignatureBook
+from teleservices.signature_book.book import EVENTS, SignatureBook
 from teleservices.signature_book.config import CONFIG_FILE, BookConfig
 from teleservices.signature_book.contract import (
     APPROVE,
@@ -39,8 +40,9 @@ from teleservices.signature_book.contract import (
     SUBMIT,
     UNDO,
 )
-from teleservices.signature_book.delivery import BusSink, EventPump
+from teleservices.signature_book.delivery import BusSink
 from teleservices.signature_book.errors import SignatureBookError
+from teleservices.signature_book.events import sender
 from teleservices.signature_book.models import (
     ActionResult,
     ApproveFolder,
@@ -78,14 +80,6 @@ def book_directory(data_dir: Path) -> Path:
     return data_dir / BOOK_DIRECTORY
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except SignatureBookError as error:
-        raise ServiceError(error.reason, code=error.code) from None
-
-
 def _participant(text: str | None) -> ParticipantId | None:
     return ParticipantId.parse(text) if text else None
 
@@ -93,7 +87,7 @@ def _participant(text: str | None) -> ParticipantId | None:
 @dataclass
 class _Served:
     book: SignatureBook
-    pump: EventPump
+    pump: OutboxPump[OutboxMessage]
 
 
 class BookService:
@@ -117,10 +111,8 @@ class BookService:
         self.max_backoff = max_backoff
         self.event_timeout = event_timeout
         self.clock = clock
-        self._served: dict[Node, _Served] = {}
-        self._lock = threading.Lock()
-        self.app.on_start(self._start)
-        self.app.on_stop(self._stop)
+        self.served = self.app.resource(self._serve)
+        self.app.refuse(SignatureBookError)
         implement = self.app.implement
         implement(SUBMIT)(self.submit)
         implement(SHOW)(self.show)
@@ -136,43 +128,40 @@ class BookService:
 
     # Lifecycle
 
-    def _start(self, node: Node) -> None:
-        directory = book_directory(node.data_dir)
+    def _serve(self, env: Environment) -> Iterator[_Served]:
+        directory = book_directory(env.data_dir)
         if not (directory / CONFIG_FILE).exists():
-            SignatureBook.create(directory, BookConfig(node.participant))
-        book = SignatureBook.open(directory, node.home, clock=self.clock)
-        sink = BusSink(Client(node=node), timeout=self.event_timeout)
-        pump = EventPump(book, sink, interval=self.drain_interval, max_backoff=self.max_backoff).start()
-        with self._lock:
-            self._served[node] = _Served(book, pump)
-        pump.wake()  # events left by an earlier run
-
-    def _stop(self, node: Node) -> None:
-        with self._lock:
-            served = self._served.pop(node, None)
-        if served is not None:
-            served.pump.stop(self.event_timeout + 5)
+            SignatureBook.create(directory, BookConfig(env.participant))
+        book = SignatureBook.open(directory, env.home, clock=self.clock)
+        sink = BusSink(env.client(), timeout=self.event_timeout)
+        pump = OutboxPump(
+            EVENTS,
+            book.store.outbox,
+            sender(sink),
+            interval=self.drain_interval,
+            max_backoff=self.max_backoff,
+        )
+        pump.start().wake()  # events left by an earlier run
+        yield _Served(book, pump)
+        pump.stop(self.event_timeout + 5)
 
     def book(self, node: Node) -> SignatureBook:
         """The book this app serves on ``node`` (started)."""
-        return self._served[node].book
+        return node.resources.get(self.served).book
 
-    def pump(self, node: Node) -> EventPump:
-        return self._served[node].pump
+    def pump(self, node: Node) -> OutboxPump[OutboxMessage]:
+        return node.resources.get(self.served).pump
 
     @contextmanager
     def _change(self, ctx: Context) -> Iterator[SignatureBook]:
-        served = self._served[ctx.node]
+        served = ctx.use(self.served)
         try:
-            with _refusals():
-                yield served.book
+            yield served.book
         finally:
             served.pump.wake()
 
-    @contextmanager
-    def _query(self, ctx: Context) -> Iterator[SignatureBook]:
-        with _refusals():
-            yield self._served[ctx.node].book
+    def _query(self, ctx: Context) -> SignatureBook:
+        return ctx.use(self.served).book
 
     # Commands
 
@@ -215,28 +204,23 @@ class BookService:
     # Queries
 
     def show(self, request: ShowFolder, ctx: Context) -> FolderView:
-        with self._query(ctx) as book:
-            return book.folder(request.folder_id, viewer=ctx.client)
+        return self._query(ctx).folder(request.folder_id, viewer=ctx.client)
 
     def folders(self, request: ListFolders, ctx: Context) -> FolderList:
-        with self._query(ctx) as book:
-            return book.folders(
-                viewer=ctx.client, awaiting=_participant(request.awaiting), status=request.status
-            )
+        return self._query(ctx).folders(
+            viewer=ctx.client, awaiting=_participant(request.awaiting), status=request.status
+        )
 
     def document(self, request: GetDocument, ctx: Context) -> DocumentContent:
-        with self._query(ctx) as book:
-            return book.document(request.folder_id, request.name, viewer=ctx.client)
+        return self._query(ctx).document(request.folder_id, request.name, viewer=ctx.client)
 
     def signing_request(self, request: GetSigningRequest, ctx: Context) -> SigningRequest:
-        with self._query(ctx) as book:
-            return book.signing_request(
-                request.folder_id, ctx.client, on_behalf_of=_participant(request.on_behalf_of)
-            )
+        return self._query(ctx).signing_request(
+            request.folder_id, ctx.client, on_behalf_of=_participant(request.on_behalf_of)
+        )
 
     def bundle(self, request: GetBundle, ctx: Context) -> FolderBundle:
-        with self._query(ctx) as book:
-            content = book.bundle(request.folder_id, viewer=ctx.client)
+        content = self._query(ctx).bundle(request.folder_id, viewer=ctx.client)
         return FolderBundle(folder_id=request.folder_id, content=content)
 
 

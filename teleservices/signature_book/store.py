@@ -8,8 +8,9 @@
       blobs/ab/abcdef...       documents, signatures, manifests and seals, named by their SHA-256
 
 Blobs are written before the transaction that refers to them (an orphan blob is harmless) and their
-digest is checked on every read. Each state change is one ``BEGIN IMMEDIATE`` transaction, so several
-processes may serve the same book directory.
+digest is checked on every read. ``BookStore`` is an ``sdk.Store``: each state change is one write
+transaction, so several processes may serve the same book directory; its events wait in the SDK's
+transactional outbox (``sdk.outbox``), written in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -18,25 +19,24 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import pydantic
-
+from sdk.outbox import OUTBOX_SCHEMA, Outbox
+from sdk.store import Database, SqliteDatabase, Store
 from teleservices.signature_book._bus import ParticipantId
 from teleservices.signature_book.delegation import Delegation
 from teleservices.signature_book.errors import StorageCorrupted, UnknownFolder
-from teleservices.signature_book.events import BookEvent, PendingEvent
+from teleservices.signature_book.events import BookEvent
 from teleservices.signature_book.history import (
     DelegationRef,
     HistoryEntry,
     canonical_json,
     check_chain,
 )
-from teleservices.signature_book.models import DelegationEvent, FolderEvent
+from teleservices.signature_book.models import FolderEvent
 from teleservices.signature_book.times import format_timestamp, parse_timestamp
 from teleservices.signature_book.workflow import FolderState
 
@@ -86,18 +86,6 @@ CREATE TABLE IF NOT EXISTS delegations (
 );
 CREATE INDEX IF NOT EXISTS delegations_substitute ON delegations(substitute);
 CREATE INDEX IF NOT EXISTS delegations_principal ON delegations(principal);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    recipient TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    body BLOB NOT NULL,
-    created_at TEXT NOT NULL,
-    delivered_at TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(delivered_at, seq);
 """
 
 
@@ -117,51 +105,22 @@ class FolderRow:
     seal: str | None
 
 
-class BookStore:
-    """One book directory. Connections are opened per operation, so one store serves many threads."""
+class BookStore(Store):
+    """One book directory: its database and its blobs. Serves many threads (a connection per transaction)."""
 
-    def __init__(self, directory: Path) -> None:
+    FILE_NAME = DB_FILE
+    SCHEMA = _SCHEMA + OUTBOX_SCHEMA
+
+    def __init__(self, database: Database, directory: Path) -> None:
+        super().__init__(database)
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._db = self.directory / DB_FILE
         self._blobs = self.directory / BLOB_DIR
-        conn = self._connect()
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-        finally:
-            conn.close()
+        self.outbox = Outbox(database)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._db, timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on any error."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read snapshot."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN")
-            yield conn
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    @classmethod
+    def open(cls, directory: Path) -> BookStore:
+        """The store of the book in ``directory`` (created if needed)."""
+        return cls(SqliteDatabase(Path(directory) / DB_FILE, schema=cls.SCHEMA), directory)
 
     # Blobs
 
@@ -365,48 +324,16 @@ class BookStore:
 
     # Outbox
 
-    def enqueue(self, conn: sqlite3.Connection, recipient: str, event: BookEvent, at: datetime) -> None:
+    def enqueue(self, conn: sqlite3.Connection, recipient: str, event: BookEvent) -> None:
+        """Queue ``event`` for ``recipient`` in the transaction of the change it reports."""
         kind = event.kind if isinstance(event, FolderEvent) else "delegation"
-        conn.execute(
-            "INSERT INTO outbox (event_id, recipient, kind, body, created_at) VALUES (?, ?, ?, ?, ?)",
-            (event.event_id, recipient, str(kind), event.to_xml(), format_timestamp(at)),
-        )
-
-    def pending_events(self, limit: int, *, exclude: Collection[str] = ()) -> list[PendingEvent]:
-        """The oldest undelivered events, in order, except those to the ``exclude`` recipients."""
-        with self.reading() as conn:
-            rows = conn.execute(
-                "SELECT seq, recipient, kind, body, attempts FROM outbox WHERE delivered_at IS NULL "
-                "AND recipient NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?",
-                (json.dumps(sorted(set(exclude))), limit),
-            ).fetchall()
-        pending = []
-        for seq, recipient, kind, body, attempts in rows:
-            model = DelegationEvent if kind == "delegation" else FolderEvent
-            try:
-                event: BookEvent = model.from_xml(body)
-            except (pydantic.ValidationError, ValueError) as error:
-                raise StorageCorrupted(f"outbox event {seq} is unreadable: {error}") from None
-            pending.append(PendingEvent(seq, recipient, event, attempts))
-        return pending
-
-    def mark_delivered(self, seq: int, at: datetime | None = None) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?",
-                (format_timestamp(at or datetime.now().astimezone()), seq),
-            )
-
-    def mark_failed(self, seq: int, error: str) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?", (error[:1000], seq)
-            )
+        body = event.to_xml()
+        body = body.encode("utf-8") if isinstance(body, str) else body
+        Outbox.enqueue(conn, message_id=event.event_id, recipient=recipient, kind=str(kind), body=body)
 
     def outbox_size(self) -> int:
         """How many events still wait for delivery."""
-        with self.reading() as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0])
+        return self.outbox.size()
 
 
 _FOLDER_COLUMNS = (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from teleservices.mail_office.config import CONFIG_FILE, DEFAULT_MAIL_TYPES, MailType, OfficeConfig
-from teleservices.mail_office.deadlines import MOROCCO_FIXED_HOLIDAYS, DayCount
+from teleservices.mail_office.deadlines import DayCount
 from teleservices.mail_office.errors import ConfigurationError
 from teleservices.mail_office.office import MailOffice
 
@@ -25,7 +25,7 @@ def test_the_configuration_round_trips_through_json(tmp_path: Path) -> None:
     data = json.loads(path.read_text("utf-8"))
     assert data["mailTypes"]["request"] == {"days": 20, "count": "business", "service": "rh"}
     assert data["holidays"] == ["2026-03-20", "2026-03-21"]
-    assert "01-11" in data["recurringHolidays"]
+    assert data["publicHolidays"] == "MA" and data["recurringHolidays"] == []
 
 
 def test_defaults_for_a_new_office() -> None:
@@ -33,7 +33,7 @@ def test_defaults_for_a_new_office() -> None:
     assert config.number_format == "{office}/{year}/{register}/{counter}"
     assert config.timezone == "Africa/Casablanca"
     assert dict(config.mail_types) == dict(DEFAULT_MAIL_TYPES)
-    assert config.recurring_holidays == MOROCCO_FIXED_HOLIDAYS
+    assert config.public_holidays == "MA" and config.recurring_holidays == frozenset()
     assert config.weekend == frozenset({5, 6})
     assert config.service_for("request") == "bureau-ordre"
 
@@ -109,6 +109,10 @@ def test_a_deadline_is_at_least_a_day() -> None:
             {"participant": "MA/GOV/MEF/bo", "name": "MEF", "code": "MEF", "holidays": ["someday"]},
             "invalid configuration",
         ),
+        (
+            {"participant": "MA/GOV/MEF/bo", "name": "MEF", "code": "MEF", "publicHolidays": "Atlantis"},
+            "publicHolidays 'Atlantis': not a country",
+        ),
     ],
 )
 def test_unusable_files_are_refused(tmp_path: Path, data: dict[str, object], why: str) -> None:
@@ -132,6 +136,7 @@ def test_holidays_and_day_counts_are_read(tmp_path: Path) -> None:
         "defaultMailType": None,
         "holidays": ["2026-05-27"],
         "recurringHolidays": ["07-30"],
+        "publicHolidays": None,
     }
     (tmp_path / CONFIG_FILE).write_text(json.dumps(data))
     config = OfficeConfig.load(tmp_path)
@@ -139,4 +144,5 @@ def test_holidays_and_day_counts_are_read(tmp_path: Path) -> None:
     assert config.holidays == frozenset({date(2026, 5, 27)}) and config.recurring_holidays == frozenset(
         {(7, 30)}
     )
+    assert config.public_holidays is None and config.calendar.is_working_day(date(2026, 5, 1))
     assert config.default_mail_type is None

@@ -8,11 +8,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from teleservices.mail_office.deadlines import (
+    MOROCCO,
+    SATURDAY_SUNDAY,
     AlertLevel,
     DayCount,
     WorkingCalendar,
     alert_level,
     deadline,
+    public_holidays_of,
 )
 from teleservices.mail_office.office import MailOffice
 
@@ -38,6 +41,50 @@ MONDAY = date(2026, 3, 2)
 )
 def test_deadlines(received: date, days: int, count: DayCount, due: date) -> None:
     assert deadline(received, days, count, CALENDAR) == due
+
+
+@pytest.mark.parametrize(
+    ("day", "what"),
+    [
+        (date(2027, 1, 11), "Proclamation of Independence"),
+        (date(2026, 7, 30), "Throne Day"),
+        (date(2026, 11, 18), "Independence Day"),
+        (date(2026, 3, 20), "Eid al-Fitr 2026, as the holidays library estimates it"),
+        (date(2026, 5, 27), "Eid al-Adha 2026, as the holidays library estimates it"),
+        (date(2027, 3, 9), "Eid al-Fitr 2027, as the holidays library estimates it"),
+        (date(2027, 5, 17), "Eid al-Adha 2027 (a Monday), as the holidays library estimates it"),
+    ],
+)
+def test_moroccan_public_holidays_come_from_the_holidays_library(day: date, what: str) -> None:
+    assert day.weekday() not in SATURDAY_SUNDAY, what
+    assert not WorkingCalendar().is_working_day(day), what
+    assert WorkingCalendar(country=None).is_working_day(day), what
+    assert day in public_holidays_of(MOROCCO, day.year), what
+
+
+@pytest.mark.parametrize(
+    ("received", "days", "count", "due"),
+    [
+        (date(2026, 3, 19), 1, DayCount.BUSINESS, date(2026, 3, 23)),  # Eid al-Fitr, then the weekend
+        (date(2026, 5, 26), 1, DayCount.BUSINESS, date(2026, 5, 29)),  # Eid al-Adha: 27 and 28 May
+        (date(2027, 3, 8), 1, DayCount.BUSINESS, date(2027, 3, 11)),  # Eid al-Fitr: 9 and 10 March
+        (date(2027, 5, 14), 2, DayCount.CALENDAR, date(2027, 5, 18)),  # Sunday, then Eid al-Adha Monday
+        (date(2026, 10, 30), 1, DayCount.CALENDAR, date(2026, 11, 2)),  # Unity Day is a Saturday
+    ],
+)
+def test_deadlines_skip_the_islamic_holidays_of_2026_and_2027(
+    received: date, days: int, count: DayCount, due: date
+) -> None:
+    assert deadline(received, days, count, WorkingCalendar()) == due
+
+
+def test_an_office_adds_its_own_days_off() -> None:
+    office = WorkingCalendar(
+        recurring_holidays=frozenset({(12, 31)}), holidays=frozenset({date(2026, 3, 19)})
+    )
+    assert not office.is_working_day(date(2027, 12, 31))
+    assert not office.is_working_day(date(2026, 3, 19))
+    assert deadline(date(2026, 3, 18), 1, DayCount.BUSINESS, office) == date(2026, 3, 23)
 
 
 def test_another_weekend_can_be_configured() -> None:

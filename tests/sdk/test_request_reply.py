@@ -11,9 +11,9 @@ import pytest
 from bus.envelope import Header, MessageKind
 from bus.faults import FaultCode
 from bus.transport.base import OutgoingMessage
-from sdk import CallFailed
+from sdk import CallFailed, Payload, element
 from sdk.contract import encode
-from tests.sdk.echo import CLIENT, ECHO, OUTSIDER, PROVIDER, EchoService, Ping, Pong
+from tests.sdk.echo import CLIENT, ECHO, NS, OUTSIDER, PROVIDER, EchoService, Ping, Pong
 
 
 def test_call_returns_the_typed_verified_response(bus):
@@ -165,3 +165,38 @@ def test_a_response_that_violates_the_xsd_is_the_providers_fault(bus):
     with pytest.raises(CallFailed) as failure:
         bus.client(CLIENT).call(PROVIDER, ECHO, Ping(text="hello"))
     assert failure.value.code is FaultCode.HANDLER_ERROR
+
+
+def test_a_timed_out_call_leaves_one_dead_letter(bus):
+    transport = bus.transport
+    service = str(ECHO.service_of(PROVIDER))
+    queue, dead_letters = transport.declare_service(service)  # the provider is down: nobody consumes
+    bus.sign_catalogue()
+    started = time.monotonic()
+    with pytest.raises(CallFailed) as failure:
+        bus.client(CLIENT).call(PROVIDER, ECHO, Ping(text="anyone?"), timeout=1.5, retries=2)
+    assert failure.value.code is FaultCode.TIMEOUT
+    assert time.monotonic() - started >= 1.4
+    assert _eventually(lambda: transport.queue_depth(dead_letters) >= 1)
+    time.sleep(1.0)  # any further copy would have expired by now too
+    assert transport.queue_depth(dead_letters) == 1
+    assert transport.queue_depth(queue) == 0
+
+
+class Stray(Payload, tag="Stray", ns="e", nsmap={"e": NS}):
+    """An element the echo XSD does not declare."""
+
+    text: str = element()
+
+
+def test_a_request_that_breaks_the_xsd_is_a_call_failure_and_nothing_is_sent(bus):
+    service = EchoService()
+    bus.start(service.app)
+    with pytest.raises(CallFailed) as failure:
+        bus.client(CLIENT).call(PROVIDER, ECHO, Stray(text="x"))  # type: ignore[arg-type]
+    assert failure.value.code is FaultCode.PAYLOAD_SCHEMA_VIOLATION
+    assert "outgoing payload violates" in failure.value.reason
+    with pytest.raises(CallFailed) as failure:
+        bus.client(CLIENT).call(PROVIDER, ECHO, Ping(text="a\x00b"))
+    assert failure.value.code is FaultCode.PAYLOAD_SCHEMA_VIOLATION
+    assert service.seen == []

@@ -58,6 +58,7 @@ def test_resources_are_set_up_in_order_injected_and_torn_down_in_reverse(tmp_pat
         assert client.call(PROVIDER, ECHO, Ping(text="a")) == Pong(text="hello a", by="1")
         assert client.call(PROVIDER, ECHO, Ping(text="b")).by == "2"
         assert running.use(counter) == ["a", "b"]
+        assert not hasattr(Context, "node")  # a handler reaches its resources, never the whole node
         running.stop()
         with pytest.raises(LookupError):
             running.use(counter)

@@ -1,24 +1,15 @@
-"""The office's SQLite database: schema, connections and transactions.
+"""The office database's schema: tables, indexes and the triggers that keep history append-only.
 
-One connection per operation, so threads and worker processes can share an office directory. Writes run
-in ``BEGIN IMMEDIATE`` transactions: SQLite serialises them, which is what makes registration numbers
-gap-free under concurrent deposits. The history table is append-only (triggers refuse changes).
+``SCHEMA_VERSION`` is stored as SQLite's ``user_version``; an office refuses a database of another version.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from pathlib import Path
 
-from teleservices.mail_office.errors import ConfigurationError
-
-DATABASE_FILE = "mail-office.sqlite3"
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT_SECONDS = 30.0
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE counters (
     register TEXT NOT NULL,
     year INTEGER NOT NULL,
@@ -117,74 +108,13 @@ CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
 """
 
 
-def _casefold(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
-
-
-class Store:
-    """The database file of one office."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.create_function("casefold", 1, _casefold, deterministic=True)
-        return conn
-
-    def initialise(self) -> None:
-        """Create the schema in a new database; check the version of an existing one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version == 0:
-                    for statement in _statements(_SCHEMA):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                elif version != SCHEMA_VERSION:
-                    raise ConfigurationError(
-                        f"{self.path} has schema version {version}; this govbus reads version {SCHEMA_VERSION}"
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``), committed on success, rolled back on any error."""
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: one consistent snapshot for several queries."""
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("ROLLBACK")
-
-
-def _statements(script: str) -> list[str]:
+def statements(script: str) -> list[str]:
     """Split the schema into statements, keeping trigger bodies whole."""
-    statements: list[str] = []
+    found: list[str] = []
     current = ""
     for line in script.splitlines(keepends=True):
         current += line
         if sqlite3.complete_statement(current):
-            statements.append(current.strip())
+            found.append(current.strip())
             current = ""
-    return [s for s in statements if s]
+    return [s for s in found if s]

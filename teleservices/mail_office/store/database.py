@@ -1,0 +1,77 @@
+"""The office's database on the SDK's store base: a versioned schema, and transactions handing out a ``Tx``.
+
+``sdk.store`` opens one connection per transaction (so threads and worker processes can share an office
+directory) and runs writes in ``BEGIN IMMEDIATE``: SQLite serialises them, which is what makes
+registration numbers gap-free under concurrent deposits. Reads see one consistent snapshot. The schema
+is created in the first write transaction and its version checked on every open.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+from sdk.store import Store, scalar
+from teleservices.mail_office.errors import ConfigurationError
+from teleservices.mail_office.store.mails import Mails
+from teleservices.mail_office.store.outbox import OutboxRows
+from teleservices.mail_office.store.registers import RegisterRows
+from teleservices.mail_office.store.schema import SCHEMA, SCHEMA_VERSION, statements
+
+DATABASE_FILE = "mail-office.sqlite3"
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
+class Tx:
+    """One open transaction: every statement the office runs, grouped by what it reads and writes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.mails = Mails(conn)
+        self.outbox = OutboxRows(conn)
+        self.registers = RegisterRows(conn)
+
+
+class OfficeStore(Store):
+    """The database file of one office (``mail-office.sqlite3`` in its directory)."""
+
+    FILE_NAME = DATABASE_FILE
+
+    @staticmethod
+    def configure(conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
+
+    @classmethod
+    def open(cls, directory: Path) -> Self:
+        """Open the office database in ``directory``: created on first use, its version checked."""
+        store = super().open(directory)
+        with store.transaction() as conn:
+            version = scalar(conn, "PRAGMA user_version")
+            if version == 0:
+                for statement in statements(SCHEMA):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version != SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"{Path(directory) / cls.FILE_NAME} has schema version {version}; "
+                    f"this govbus reads version {SCHEMA_VERSION}"
+                )
+        return store
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A write transaction, committed on success, rolled back on any error."""
+        with self.transaction() as conn:
+            yield Tx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read transaction: one consistent snapshot for several queries."""
+        with self.reading() as conn:
+            yield Tx(conn)

@@ -1,0 +1,146 @@
+"""``govbus web``: the citizen and company portal, served by uvicorn.
+
+Without ``--broker`` (or with ``memory://``) it builds the demo world in this process (pilots, two mail
+offices, the portal participant, demo accounts printed at start). With ``--broker amqp://...`` it is
+the participant ``--as`` (default ``MA/GOV/PORTAIL/guichet``) of the bus in ``--home``, talking to
+offices started with ``govbus run``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from bus.pki.home import HOME_ENV
+from sdk import configure_logging, open_node
+from web.app import Portal, create_app
+from web.directory import DIRECTORY_FILE
+from web.oidc import OidcSettings
+from web.participant import DEFAULT_PORTAL_ID
+
+PORTAL_DIRECTORY = "portal"
+
+
+@click.command()
+@click.option("--broker", default="memory://", show_default=True, help="memory:// (demo world) or amqp://...")
+@click.option(
+    "--home",
+    envvar=HOME_ENV,
+    metavar="DIR",
+    help=f"bus home (RabbitMQ mode; default ${HOME_ENV}); "
+    "in demo mode the demo bus is built (and kept) there: a new or empty directory",
+)
+@click.option("--prefix", default="govbus", show_default=True, help="exchange and queue prefix on RabbitMQ")
+@click.option(
+    "--as", "participant", default=DEFAULT_PORTAL_ID, show_default=True, help="the portal's participant id"
+)
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="the portal's files (accounts, letters); default: <participant directory>/portal",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="mark cookies Secure even when served over plain http (behind a TLS proxy); always on over https",
+)
+@click.option(
+    "--oidc-issuer",
+    envvar="GOVBUS_OIDC_ISSUER",
+    metavar="URL",
+    help="sign-in through this OpenID Connect provider too (its issuer URL)",
+)
+@click.option("--oidc-client-id", envvar="GOVBUS_OIDC_CLIENT_ID", metavar="ID")
+@click.option("--oidc-client-secret", envvar="GOVBUS_OIDC_CLIENT_SECRET", metavar="SECRET")
+@click.option(
+    "--oidc-cin-claim",
+    envvar="GOVBUS_OIDC_CIN_CLAIM",
+    default="cin",
+    show_default=True,
+    help="the ID token claim carrying the citizen's CIN",
+)
+def web(
+    broker: str,
+    home: str | None,
+    prefix: str,
+    participant: str,
+    data: Path | None,
+    host: str,
+    port: int,
+    secure_cookies: bool,
+    oidc_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_client_secret: str | None,
+    oidc_cin_claim: str,
+) -> None:
+    """Serve the citizen and company web portal."""
+    import uvicorn
+
+    configure_logging("WARNING")
+    demo_mode = broker.startswith("memory://")
+    world = None
+    if demo_mode:
+        from web.demo import DEMO_ACCOUNTS, DemoWorld
+
+        root = Path(home) if home else Path(tempfile.mkdtemp(prefix="govbus-web-"))
+        if root.exists() and any(root.iterdir()):
+            raise click.BadParameter(
+                f"{root} is not empty: the demo world builds a new bus (new CA); give a new or empty "
+                "directory, or --broker amqp://... to join the bus already there",
+                param_hint="--home",
+            )
+        world = DemoWorld.build(root, portal_id=participant)
+        node = world.portal_node()
+    else:
+        if not home:
+            raise click.BadParameter(f"give --home DIR or set {HOME_ENV}", param_hint="--home")
+        node = open_node(participant, home=home, broker=broker, prefix=prefix)
+    data_dir = data or node.data_dir / PORTAL_DIRECTORY
+    if world is not None and not (data_dir / DIRECTORY_FILE).exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        world.directory().save(data_dir / DIRECTORY_FILE)
+    oidc = None
+    if oidc_issuer:
+        if not (oidc_client_id and oidc_client_secret):
+            raise click.BadParameter("give --oidc-client-id and --oidc-client-secret with --oidc-issuer")
+        oidc = OidcSettings(oidc_issuer, oidc_client_id, oidc_client_secret, identifier_claim=oidc_cin_claim)
+    portal = Portal.open(data_dir, participant=participant, secure_cookies=secure_cookies, oidc_settings=oidc)
+    portal.participant.start(node)
+    click.echo(f"govbus web: the portal {participant} on {broker}")
+    if world is not None:
+        click.echo(
+            f"demo bus in {world.bus.root}; offices: "
+            + ", ".join(o.participant for o in portal.participant.offices())
+        )
+        for account in DEMO_ACCOUNTS:
+            if portal.accounts.by_identifier(account.identifier) is None:
+                portal.accounts.register(
+                    kind=account.kind,
+                    identifier=account.identifier,
+                    name=account.name,
+                    email=account.email,
+                    password=account.password,
+                    confirm=account.password,
+                    representative=account.representative,
+                )
+            click.echo(f"demo account ({account.kind}): {account.identifier} / {account.password}")
+    click.echo(f"open http://{host}:{port}/")
+    try:
+        uvicorn.run(
+            create_app(portal),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+            timeout_graceful_shutdown=3,
+        )
+    finally:
+        portal.close()
+        if world is not None:
+            world.close()
+        else:
+            node.close()
