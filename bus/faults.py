@@ -42,6 +42,7 @@ class FaultCode(StrEnum):
     PAYLOAD_SCHEMA_VIOLATION = "Client.PayloadSchemaViolation"
     WRONG_RECIPIENT = "Client.WrongRecipient"
     INVALID_REPLY_ADDRESS = "Client.InvalidReplyAddress"
+    CONTRACT_MISMATCH = "Client.ContractMismatch"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
     HANDLER_ERROR = "Server.HandlerError"

@@ -1,6 +1,6 @@
 """The CNSS certificate contract: request by ICE or affiliation number, answer with an attestation.
 
-The models are the contract: ``schemas/cnss_attestation.xsd`` is generated from them (``govbus contract
+The models are the contract: ``cnss_attestation.xsd`` (a resource of this package) is generated from them (``govbus contract
 generate teleservices.cnss_attestation.contract``). Both the CNSS and its callers use these models.
 good-standing: company and certificate present. not-in-good-standing: company and reason present.
 unknown-company: neither company nor certificate. Every answer is an Attestation: "unknown company" and

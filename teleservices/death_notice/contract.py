@@ -1,6 +1,6 @@
 """The death notice contracts: the notice and its cancellation, each answered by a receipt per fund.
 
-The models are the contract: ``schemas/death_notice.xsd`` is generated from them (``govbus contract
+The models are the contract: ``death_notice.xsd`` (a resource of this package) is generated from them (``govbus contract
 generate teleservices.death_notice.contract``); the communes and the pension funds share these models.
 death.notice: the commune or province where a death is registered notifies the pension funds; each fund
 answers with a signed DeathNoticeReceipt saying what it did. death.notice.cancellation: the same notifier

@@ -1,4 +1,4 @@
-"""The mail office's payload contract, namespace ``urn:govbus:mail-office:1`` (schemas/mail_office.xsd).
+"""The mail office's payload contract, namespace ``urn:govbus:mail-office:1`` (mail_office.xsd in this package).
 
 The models are the contract: the XSD is generated from them (``govbus contract generate
 teleservices.mail_office.contract``; ``XsdType`` names its lexical types), and
@@ -35,7 +35,7 @@ from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.workflow import Action, Direction, Status
 
 NAMESPACE = "urn:govbus:mail-office:1"
-SCHEMA = "mail_office.xsd"
+SCHEMA = "teleservices.mail_office:mail_office.xsd"  # a resource of this package
 
 # XML 1.0 characters: anything else cannot be carried in a document at all.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -2,7 +2,7 @@
 
 The book provides the operations; the submitting application (and a substitute's application)
 provides the two event services, so every state change reaches it point to point, signed both ways.
-All share ``schemas/signature_book.xsd`` and the models of ``models.py``.
+All share ``signature_book.xsd`` (a resource of this package) and the models of ``models.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The signature book's payload contract: pydantic-xml models in ``urn:govbus:signature-book:1``.
 
-``schemas/signature_book.xsd`` is generated from these models (``govbus contract generate
+``signature_book.xsd`` (in this package) is generated from these models (``govbus contract generate
 teleservices.signature_book.contract``); tests keep them in step.
 Requests and their answers:
 
@@ -31,7 +31,7 @@ from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
 from teleservices.signature_book.times import format_timestamp, parse_timestamp
 
 NS = "urn:govbus:signature-book:1"
-SCHEMA = "signature_book.xsd"
+SCHEMA = "teleservices.signature_book:signature_book.xsd"  # a resource of this package
 
 
 def _base64(value: object) -> object:

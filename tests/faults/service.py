@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from sdk import Context, Notification, Payload, Provider, RequestReply, Subscriber, element
 
-SCHEMA = str(Path(__file__).with_name("service.xsd"))
+SCHEMA = "service.xsd"  # a resource of this package
 NS = "urn:t:faults:1"
 PROVIDER = "MA/GOV/FAULTS/provider"
 BACKUP = "MA/GOV/FAULTS/backup"

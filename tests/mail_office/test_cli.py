@@ -14,7 +14,7 @@ from lxml import etree
 from bus.cli.errors import GovbusGroup
 from schemas import load_schema
 from teleservices.mail_office.cli import mail
-from teleservices.mail_office.models import Acknowledgement, MailRecord, Register
+from teleservices.mail_office.models import SCHEMA, Acknowledgement, MailRecord, Register
 from teleservices.mail_office.office import MailOffice
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -98,7 +98,7 @@ def test_deposit_prints_the_acknowledgement(run, tmp_path: Path) -> None:  # typ
 def test_deposit_from_a_contract_document(run) -> None:  # type: ignore[no-untyped-def]
     result = run("deposit", "--from-xml", str(SAMPLES / "deposit-company.xml"), "--xml")
     ack = Acknowledgement.from_xml(result.stdout.encode())
-    assert load_schema("mail_office.xsd").validate(etree.fromstring(result.stdout.encode()))
+    assert load_schema(SCHEMA).validate(etree.fromstring(result.stdout.encode()))
     again = run("deposit", "--from-xml", str(SAMPLES / "deposit-company.xml"), "--xml")
     assert Acknowledgement.from_xml(again.stdout.encode()) == ack  # the same letter: the same receipt
 
