@@ -78,6 +78,13 @@ def load_app(target: str) -> object:
 @click.option(
     "--metrics-port", type=click.IntRange(min=1, max=65535), help="serve Prometheus metrics on this port"
 )
+@click.option(
+    "--storage",
+    envvar="GOVBUS_STORAGE",
+    default="sqlite:",
+    show_default=True,
+    help="where the participant's stores live: sqlite: or postgresql://USER@HOST:PORT/DATABASE",
+)
 @click.option("--log-level", default="INFO", show_default=True)
 def run(
     target: str,
@@ -88,6 +95,7 @@ def run(
     threads: int,
     prefetch: int,
     metrics_port: int | None,
+    storage: str,
     log_level: str,
 ) -> None:
     """Run the provider or subscriber MODULE:APP (e.g. teleservices.cnss_attestation:app) until SIGTERM."""
@@ -101,7 +109,7 @@ def run(
     if metrics_port:
         serve_metrics(metrics_port)
     log.info("worker.starting", app=target, participant=str(app.participant), pid=os.getpid())
-    app.run(home=home, broker=broker, prefix=prefix, concurrency=threads, prefetch=prefetch)
+    app.run(home=home, broker=broker, prefix=prefix, concurrency=threads, prefetch=prefetch, storage=storage)
 
 
 def _supervise(workers: int, metrics_port: int | None) -> None:

@@ -27,6 +27,7 @@ from sdk.messagelog import LogSettings, open_message_log
 from sdk.node import Node
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
+from sdk.storage import Storage, resolve_storage_url
 
 
 def open_node(
@@ -39,12 +40,15 @@ def open_node(
     checkpoint_interval: float | None = None,
     service_modes: Mapping[str, str] | None = None,
     synchronous: str | None = None,
+    storage: str | None = None,
 ) -> Node:
     """A started node of ``participant`` (close it, or use it as a context manager).
 
     ``broker`` is a URL (the node opens and closes its own connection) or a shared transport.
     ``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
     ``sdk.messagelog``); ``recorder`` replaces the message log (then nothing is anchored).
+    ``storage`` is the storage URL (``sqlite:``, the default, or ``postgresql://...``; else
+    ``GOVBUS_STORAGE``): see ``sdk.storage``.
     """
     pid = participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
     bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
@@ -56,6 +60,7 @@ def open_node(
         trust = TrustStore.from_home(bus_home)
         catalogue_view = CatalogueView(bus_home)
         data_dir = bus_home.participant_dir(pid)
+        where = Storage(data_dir, str(pid), resolve_storage_url(storage))
         anchor: AnchorSender | None = None
         if recorder is None:
             service = anchor_service(catalogue_view.current, pid)
@@ -73,7 +78,7 @@ def open_node(
         else:
             transport = broker
         journal = Journal(pid, recorder)
-        scope = Scope(pid, data_dir, catalogue_view, Resources())
+        scope = Scope(pid, data_dir, catalogue_view, Resources(), where)
         inbox = ReceiptInbox(
             scope=scope,
             transport=transport,

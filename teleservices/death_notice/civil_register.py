@@ -153,7 +153,7 @@ class CivilRegister(Store):
         """Remember a notification sent about ``act`` and the funds expected to answer it."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO notifications VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (notification_id, act, kind, " ".join(sorted(expected)), _now()),
             )
 
@@ -161,7 +161,7 @@ class CivilRegister(Store):
         """Keep a fund's receipt (the first one per notification and fund; repeats change nothing)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (notification_id, answer.fund, answer.outcome, answer.pension_number,
                  answer.effective.isoformat() if answer.effective else None, answer.fault, _now()),
             )  # fmt: skip
@@ -171,7 +171,7 @@ class CivilRegister(Store):
         rows = self.fetchall(
             "SELECT r.fund, r.outcome, r.pension_number, r.effective, r.fault FROM receipts r"
             " JOIN notifications n ON n.id = r.notification_id WHERE n.act = ? AND n.kind = ?"
-            " ORDER BY r.fund, r.rowid",
+            " ORDER BY r.fund, r.received_at, n.sent_at",
             (act, kind),
         )
         latest = {
