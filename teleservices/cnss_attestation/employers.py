@@ -139,7 +139,7 @@ class EmployerRegister(Store):
             if row is None:
                 db.execute(
                     "INSERT INTO certificate_counters VALUES (?, 1)"
-                    " ON CONFLICT (year) DO UPDATE SET last = last + 1",
+                    " ON CONFLICT (year) DO UPDATE SET last = certificate_counters.last + 1",
                     (today.year,),
                 )
                 (last,) = db.execute(
