@@ -22,9 +22,12 @@ from sdk.anchoring import AnchorSender, anchor_service
 from sdk.context import Scope
 from sdk.exchange import call_anchor
 from sdk.idempotency import SqliteIdempotencyStore
+from sdk.idempotency_postgres import SCHEMA as HANDLED_SCHEMA
+from sdk.idempotency_postgres import PostgresIdempotencyStore
 from sdk.journal import Journal, MessageRecorder
 from sdk.messagelog import LogSettings, open_message_log
 from sdk.node import Node
+from sdk.postgres import PostgresDatabase
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
 from sdk.storage import Storage, resolve_storage_url
@@ -70,7 +73,7 @@ def open_node(
             )
             opened.callback(log.close)
             recorder = log
-        handled = SqliteIdempotencyStore(data_dir / "state.sqlite")
+        handled = open_idempotency(where)
         opened.callback(handled.close)
         if isinstance(broker, str):
             transport = connect(broker, prefix=prefix)
@@ -110,4 +113,16 @@ def open_node(
     return node
 
 
-__all__ = ["open_node"]
+IDEMPOTENCY_FILE = "state.sqlite"
+
+
+def open_idempotency(where: Storage) -> SqliteIdempotencyStore | PostgresIdempotencyStore:
+    """The participant's idempotency store: ``state.sqlite`` in its directory, or its ``state`` schema."""
+    if where.dialect == "sqlite":
+        return SqliteIdempotencyStore(where.data_dir / IDEMPOTENCY_FILE)
+    database = where.database(IDEMPOTENCY_FILE, postgres_schema=HANDLED_SCHEMA)
+    assert isinstance(database, PostgresDatabase)
+    return PostgresIdempotencyStore(database)
+
+
+__all__ = ["open_idempotency", "open_node"]

@@ -126,11 +126,11 @@ class PostgresConnection:
         self.raw = conn
 
     def execute(self, query: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
-        return self.raw.execute(to_psycopg(query), [_plain(v) for v in parameters])  # type: ignore[arg-type]
+        return self.raw.execute(to_psycopg(query), [_plain(v) for v in parameters])
 
     def executemany(self, query: str, parameters: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor()
-        cursor.executemany(to_psycopg(query), [[_plain(v) for v in row] for row in parameters])  # type: ignore[arg-type]
+        cursor.executemany(to_psycopg(query), [[_plain(v) for v in row] for row in parameters])
         return cursor
 
 
@@ -147,11 +147,11 @@ class PostgresDatabase:
     ) -> None:
         self.url = url
         self.schema_name = schema_name
-        self._pool = pool_for(url)
+        self.pool = pool_for(url)
         self._lock = lock_key(schema_name)
         self._search_path = sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema_name))
         ddl = postgres_schema if postgres_schema is not None else postgres_ddl(schema)
-        with self._pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))  # one creator at a time
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema_name)))
             conn.execute(self._search_path)
@@ -160,17 +160,21 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresConnection]:
-        with self._pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, conn.transaction():
             conn.execute(self._search_path)
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))
             yield PostgresConnection(conn)
 
     @contextmanager
     def reading(self) -> Iterator[PostgresConnection]:
-        with self._pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             conn.execute(self._search_path)
             yield PostgresConnection(conn)
+
+    def qualified(self, table: str) -> str:
+        """``"schema".table``, for hot paths that skip ``search_path`` (``table`` is a constant)."""
+        return f"{sql.Identifier(self.schema_name).as_string()}.{table}"
 
     def close(self) -> None:
         """The pool is the process's, shared by every store on the same URL: nothing to close here."""
