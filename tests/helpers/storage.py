@@ -15,7 +15,9 @@ from pathlib import Path
 from sdk.postgres import drop_schemas
 from sdk.storage import Storage, participant_prefix
 
-POSTGRES_URL = os.environ.get("GOVBUS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "GOVBUS_TEST_POSTGRES", "postgresql://govbus_test:govbus_test@127.0.0.1:5432/govbus_test"
+)
 DIALECTS = ("sqlite", "postgresql")
 
 
