@@ -142,6 +142,18 @@ def test_the_civil_register_numbers_acts_and_tells_who_has_not_answered(storage)
         assert register.unanswered(act, "cancellation") == ["MA/GOV/RCAR/pensions"]  # has the notice
 
 
+def test_the_latest_receipt_of_each_fund_wins_even_within_one_second(storage):
+    with CivilRegister.open(storage) as register:
+        register.seed(RABAT, date(2026, 11, 21))
+        deceased = Deceased(cin=EL_AMRANI.cin, last_name=EL_AMRANI.last_name, first_name=EL_AMRANI.first_name)
+        act = register.declare(deceased, date_of_death=DIED, place_of_death="Rabat", today=date(2026, 11, 21))
+        outcomes = ["suspended", "already-recorded", "already-recorded", "already-recorded"]
+        for n, outcome in enumerate(outcomes):
+            register.record_sent(f"n{n}", act, "notice", ["MA/GOV/CMR/pensions"])
+            register.record_receipt(f"n{n}", Answer("MA/GOV/CMR/pensions", outcome))
+        assert [a.outcome for a in register.answers(act)] == ["already-recorded"]
+
+
 def test_employer_standing_follows_declarations_and_payments(storage):
     today = date(2026, 11, 21)
     assert last_due(today) == date(2026, 10, 1) and last_due(date(2026, 11, 5)) == date(2026, 9, 1)
