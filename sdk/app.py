@@ -238,13 +238,14 @@ class App:
         concurrency: int = 4,
         prefetch: int = 32,
         stop: threading.Event | None = None,
+        storage: str | None = None,
     ) -> None:
         """Start on a new node and serve until SIGTERM/SIGINT (or ``stop`` is set); then drain and close."""
         stop = stop or threading.Event()
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
-        with open_node(self.participant, home=home, broker=broker, prefix=prefix) as node:
+        with open_node(self.participant, home=home, broker=broker, prefix=prefix, storage=storage) as node:
             running = self.start(node, concurrency=concurrency, prefetch=prefetch)
             stop.wait()
             log.info("app.stopping", participant=str(self.participant))

@@ -87,6 +87,13 @@ def load_app(target: str) -> object:
 @click.option("--prefetch", type=click.IntRange(min=1), default=64, show_default=True)
 @metrics_port_option
 @log_level_option
+@click.option(
+    "--storage",
+    envvar="GOVBUS_STORAGE",
+    default="sqlite:",
+    show_default=True,
+    help="where the participant's stores live: sqlite: or postgresql://USER@HOST:PORT/DATABASE",
+)
 def run(
     target: str,
     home: BusHome,
@@ -96,6 +103,7 @@ def run(
     threads: int,
     prefetch: int,
     metrics_port: int | None,
+    storage: str,
     log_level: str,
 ) -> None:
     """Run the provider or subscriber MODULE:APP (e.g. teleservices.cnss_attestation:app) until SIGTERM.
@@ -123,6 +131,7 @@ def run(
         checkpoint_interval=config.checkpoint_seconds,
         service_modes=config.log_service_modes,
         synchronous=config.log_synchronous,
+        storage=storage,
     )
     worker.serve(app, node, concurrency=threads, prefetch=prefetch)
 
