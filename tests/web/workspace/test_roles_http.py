@@ -1,0 +1,126 @@
+"""Agents over HTTP: sign-in, the role and administration checks on every route, desk actions recorded
+under the signed-in agent (against the demo world's real mail offices over the bus)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from ..conftest import deposit, register
+from .conftest import csrf, sign_in
+
+NUMBER = re.compile(r'href="/workspace/mail/([^"]+)"')
+
+
+def citizen_letter(new_client, subject: str) -> str:  # type: ignore[no-untyped-def]
+    """A citizen deposits a request with the MEF through the portal; its registration number."""
+    citizen = new_client()
+    register(citizen)
+    response = deposit(citizen, subject=subject)
+    assert response.status_code == 303, response.text
+    clerk = new_client()
+    sign_in(clerk, "mef.clerc")
+    page = clerk.get("/workspace/mail")
+    assert page.status_code == 200
+    row = next(line for line in page.text.split("<tr") if subject in line)
+    match = NUMBER.search(row)
+    assert match
+    return match.group(1)
+
+
+def act(client, number: str, action: str, **fields: str):  # type: ignore[no-untyped-def]
+    token = csrf(client, "/workspace/")
+    return client.post(f"/workspace/mail/{number}/do/{action}", data={"csrf": token, **fields})
+
+
+def test_sign_in_is_required_and_wrong_passwords_refused(new_client):
+    client = new_client()
+    assert client.get("/workspace/mail").headers["location"] == "/workspace/login"
+    response = client.post(
+        "/workspace/login", data={"csrf": csrf(client), "login": "mef.clerc", "password": "wrong password"}
+    )
+    assert response.status_code == 400 and "incorrect" in response.text
+    assert client.post("/workspace/login", data={"login": "mef.clerc", "password": "x"}).status_code == 403
+
+
+def test_portal_session_opens_no_workspace_page(new_client):
+    client = new_client()
+    register(client)
+    assert client.get("/workspace/").headers["location"] == "/workspace/login"
+
+
+def test_desk_actions_are_recorded_under_the_signed_in_agents(new_client):
+    number = citizen_letter(new_client, "Attestation de travail 2025")
+    clerk, agent, head = new_client(), new_client(), new_client()
+    sign_in(clerk, "mef.clerc")
+    sign_in(agent, "mef.agent")
+    sign_in(head, "mef.chef")
+    assert act(clerk, number, "assign", service="rh", comment="pour traitement").status_code == 303
+    assert act(agent, number, "assign", service="marches").status_code == 403  # an agent does not assign
+    assert act(agent, number, "validate").status_code == 403
+    assert act(head, number, "validate", comment="vu").status_code == 303
+    response = act(agent, number, "reply", subject="Votre attestation", body="Ci-joint votre attestation.")
+    assert response.status_code == 303, response.text
+    page = head.get(f"/workspace/mail/{number}").text
+    assert "mef.clerc (Nadia Berrada)" in page
+    assert "mef.chef (Leila Chraibi)" in page
+    assert "mef.agent (Omar Tazi)" in page
+    assert '<dd id="status">replied</dd>' in page
+    # an actor typed in the form is ignored: the record names the session's agent
+    close = act(head, number, "close", comment="fin", actor="someone else")
+    assert close.status_code == 303
+    assert "someone else" not in head.get(f"/workspace/mail/{number}").text
+
+
+def test_agents_see_only_their_administration_and_service(new_client):
+    number = citizen_letter(new_client, "Réclamation sur un prélèvement")
+    cnss = new_client()
+    sign_in(cnss, "cnss.clerc")
+    assert cnss.get(f"/workspace/mail/{number}").status_code == 404  # another administration's letter
+    assert number not in cnss.get("/workspace/mail").text
+    clerk = new_client()
+    sign_in(clerk, "mef.clerc")
+    assert act(clerk, number, "assign", service="marches").status_code == 303
+    agent = new_client()
+    sign_in(agent, "mef.agent")  # service rh
+    assert agent.get(f"/workspace/mail/{number}").status_code == 404
+    assert number not in agent.get("/workspace/mail").text
+    assert act(agent, number, "reply", subject="x", body="y").status_code == 404
+
+
+def test_role_checks_by_url_tampering(new_client):
+    agent, signer, admin, auditor = new_client(), new_client(), new_client(), new_client()
+    sign_in(agent, "mef.agent")
+    sign_in(signer, "mef.signataire")
+    sign_in(admin, "bus.admin")
+    sign_in(auditor, "mef.auditeur")
+    assert agent.get("/workspace/authority").status_code == 403
+    assert auditor.get("/workspace/authority").status_code == 403
+    assert agent.get("/workspace/registers").status_code == 403
+    assert signer.get("/workspace/mail").status_code == 403
+    assert admin.get("/workspace/mail").status_code == 403
+    assert admin.get("/workspace/registers").status_code == 403
+    page = admin.get("/workspace/authority")
+    assert page.status_code == 200 and "MA/GOV/MEF/bureau-ordre" in page.text
+    assert auditor.get("/workspace/registers").status_code == 200
+    assert act(auditor, "MEF-2026-A-1", "close").status_code == 403
+
+
+def test_register_search_and_csv_export(new_client):
+    number = citizen_letter(new_client, "Demande de mutation Agadir")
+    clerk = new_client()
+    sign_in(clerk, "mef.clerc")
+    page = clerk.get("/workspace/registers", params={"text": "mutation agadir"})
+    assert page.status_code == 200 and number in page.text
+    exported = clerk.get("/workspace/registers.csv", params={"text": "mutation"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["registration_number"] for r in rows if "Agadir" in r["subject"]] == [number]
+
+
+def test_sign_out_ends_the_session(new_client):
+    client = new_client()
+    sign_in(client, "mef.clerc")
+    client.post("/workspace/logout", data={"csrf": csrf(client, "/workspace/")})
+    assert client.get("/workspace/mail").headers["location"] == "/workspace/login"
