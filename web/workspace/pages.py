@@ -40,6 +40,16 @@ ROLE_LABELS = {
     Role.BUS_ADMIN: "Administrateur du bus",
 }
 
+STATUS_LABELS = {
+    "registered": "Enregistré",
+    "assigned": "Affecté",
+    "awaiting-opinion": "En attente d'avis",
+    "validated": "Validé",
+    "replied": "Répondu",
+    "closed": "Clos",
+    "delivered": "Remis",
+}
+
 
 class SignInFirst(HTTPException):
     def __init__(self) -> None:
@@ -117,6 +127,7 @@ class AgentVisit:
             "csrf": session.csrf,
             "path": self.request.url.path,
             "roles": ROLE_LABELS,
+            "statuses": STATUS_LABELS,
             "Role": Role,
             "tz": TIMEZONE,
             "error": None,

@@ -66,7 +66,7 @@ def test_desk_actions_are_recorded_under_the_signed_in_agents(new_client):
     assert "mef.clerc (Nadia Berrada)" in page
     assert "mef.chef (Leila Chraibi)" in page
     assert "mef.agent (Omar Tazi)" in page
-    assert '<dd id="status">replied</dd>' in page
+    assert 'data-status="replied"' in page
     # an actor typed in the form is ignored: the record names the session's agent
     close = act(head, number, "close", comment="fin", actor="someone else")
     assert close.status_code == 303
@@ -124,3 +124,42 @@ def test_sign_out_ends_the_session(new_client):
     sign_in(client, "mef.clerc")
     client.post("/workspace/logout", data={"csrf": csrf(client, "/workspace/")})
     assert client.get("/workspace/mail").headers["location"] == "/workspace/login"
+
+
+def test_agent_with_totp_needs_a_fresh_code(new_client, workspace):  # type: ignore[no-untyped-def]
+    import pyotp
+
+    from web.workspace.agents import Role
+
+    login = "mef.totp"
+    if workspace.agents.by_login(login) is None:
+        agent = workspace.agents.create(
+            login=login,
+            name="Agent TOTP",
+            password="demo-agent-2026",
+            roles={Role.CLERK},
+            administration="MA/GOV/MEF/bureau-ordre",
+        )
+        workspace.agents.set_totp(agent.id, pyotp.random_base32())
+    agent = workspace.agents.by_login(login)
+    with workspace.db.read() as conn:
+        secret = conn.execute("SELECT totp_secret FROM agents WHERE id = ?", (agent.id,)).fetchone()[0]
+    client = new_client()
+    response = client.post(
+        "/workspace/login", data={"csrf": csrf(client), "login": login, "password": "demo-agent-2026"}
+    )
+    assert response.headers["location"] == "/workspace/login/totp"
+    assert client.get("/workspace/mail").headers["location"] == "/workspace/login"  # half session opens nothing
+    token = csrf(client, "/workspace/login/totp")
+    wrong = client.post("/workspace/login/totp", data={"csrf": token, "code": "000000"})
+    assert wrong.status_code == 400
+    code = pyotp.TOTP(secret).now()
+    done = client.post("/workspace/login/totp", data={"csrf": token, "code": code})
+    assert done.headers["location"] == "/workspace/"
+    assert client.get("/workspace/mail").status_code == 200
+    again = new_client()
+    again.post("/workspace/login", data={"csrf": csrf(again), "login": login, "password": "demo-agent-2026"})
+    reused = again.post(
+        "/workspace/login/totp", data={"csrf": csrf(again, "/workspace/login/totp"), "code": code}
+    )
+    assert reused.status_code == 400  # each code is accepted once
