@@ -13,6 +13,7 @@ DEMO_PASSWORD = "demo-agent-2026"  # noqa: S105 (demo world only)
 DEMO_AGENTS: tuple[tuple[str, str, str | None, str | None, frozenset[Role]], ...] = (
     ("mef.clerc", "Nadia Berrada", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.CLERK})),
     ("mef.agent", "Omar Tazi", "MA/GOV/MEF/bureau-ordre", "rh", frozenset({Role.AGENT})),
+    ("mef.fiscalite", "Youssef Amrani", "MA/GOV/MEF/bureau-ordre", "fiscalite", frozenset({Role.AGENT})),
     ("mef.chef", "Leila Chraibi", "MA/GOV/MEF/bureau-ordre", "rh", frozenset({Role.HEAD})),
     ("mef.signataire", "Hassan Alami", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.SIGNER})),
     ("mef.auditeur", "Samira Fassi", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.AUDITOR})),

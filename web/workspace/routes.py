@@ -24,15 +24,19 @@ from sdk import CallFailed, Client
 from teleservices.mail_office import (
     ASSIGN,
     CLOSE,
+    GIVE_OPINION,
     REDIRECT,
     REGISTER,
     REPLY,
+    REQUEST_OPINION,
     SHOW,
     VALIDATE,
     Assign,
     Close,
+    GiveOpinion,
     Redirect,
     Reply,
+    RequestOpinion,
     Show,
     Validate,
 )
@@ -48,6 +52,8 @@ REGISTER_ROLES = (Role.CLERK, Role.HEAD, Role.AUDITOR)
 ACTIONS: dict[str, tuple[Role, ...]] = {
     "assign": (Role.CLERK,),
     "redirect": (Role.CLERK, Role.HEAD),
+    "request-opinion": (Role.AGENT, Role.HEAD),
+    "give-opinion": (Role.AGENT, Role.HEAD),
     "validate": (Role.HEAD,),
     "reply": (Role.AGENT, Role.HEAD),
     "close": (Role.HEAD,),
@@ -67,8 +73,29 @@ def whole_office(agent: Agent) -> bool:
     return agent.has(Role.CLERK, Role.AUDITOR)
 
 
+def consulted(agent: Agent, record: MailRecord) -> bool:
+    """Whether the agent's service is asked for an opinion on the letter (and has not given it)."""
+    return agent.service is not None and any(
+        o.consulted == agent.service and o.given_by is None for o in record.opinions
+    )
+
+
 def visible(agent: Agent, record: MailRecord) -> bool:
-    return whole_office(agent) or (agent.service is not None and record.service == agent.service)
+    """Clerks and auditors: the office's letters; others: their service's, or those it is consulted on."""
+    return whole_office(agent) or (
+        agent.service is not None and (record.service == agent.service or consulted(agent, record))
+    )
+
+
+def allowed_actions(agent: Agent, record: MailRecord) -> set[str]:
+    """The actions the agent's roles allow on this letter: an opinion is given by the consulted service
+    only, and a consulted service does nothing else on the letter."""
+    allowed = {name for name, roles in ACTIONS.items() if agent.has(*roles)}
+    if not consulted(agent, record):
+        allowed.discard("give-opinion")
+    if not whole_office(agent) and record.service != agent.service:
+        allowed &= {"give-opinion"}
+    return allowed
 
 
 async def login(request: Request) -> Response:
@@ -172,7 +199,7 @@ async def letter(request: Request) -> Response:
     page = AgentVisit.of(request)
     agent = page.require(*MAIL_ROLES, Role.AUDITOR)
     record = await _show(page, agent, request.path_params["number"])
-    allowed = {name for name, roles in ACTIONS.items() if agent.has(*roles)}
+    allowed = allowed_actions(agent, record)
     return page.render("letter.html", record=record, allowed=allowed, error=None, services=_services(page))
 
 
@@ -182,7 +209,8 @@ def _services(page: AgentVisit) -> list[str]:
 
 def _operation(action: str, number: str, form: Any, agent: Agent) -> tuple[Any, Any]:
     text = {
-        name: str(form.get(name, "")).strip() for name in ("service", "reason", "comment", "subject", "body")
+        name: str(form.get(name, "")).strip()
+        for name in ("service", "reason", "comment", "subject", "body", "question", "opinion")
     }
     if action == "assign":
         return ASSIGN, Assign(
@@ -190,6 +218,12 @@ def _operation(action: str, number: str, form: Any, agent: Agent) -> tuple[Any, 
         )
     if action == "redirect":
         return REDIRECT, Redirect(registration_number=number, service=text["service"], reason=text["reason"])
+    if action == "request-opinion":
+        return REQUEST_OPINION, RequestOpinion(
+            registration_number=number, consulted=text["service"], question=text["question"]
+        )
+    if action == "give-opinion":
+        return GIVE_OPINION, GiveOpinion(registration_number=number, opinion=text["opinion"])
     if action == "validate":
         return VALIDATE, Validate(registration_number=number, comment=text["comment"] or None)
     if action == "close":
@@ -209,13 +243,15 @@ async def act(request: Request) -> Response:
         raise HTTPException(403, "role")
     number = request.path_params["number"]
     record = await _show(page, agent, number)
+    if action not in allowed_actions(agent, record):
+        raise HTTPException(403, "action")
     office, desk = desk_of(page, agent)
     try:
         contract, operation = _operation(action, number, form, agent)
         await run_in_threadpool(desk.call, office, contract, operation, user_id=agent.actor)
     except (ValueError, CallFailed) as error:
         message = getattr(error, "service_code", None) or "Données refusées"
-        allowed = {name for name, roles in ACTIONS.items() if agent.has(*roles)}
+        allowed = allowed_actions(agent, record)
         return page.render(
             "letter.html",
             400,

@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from starlette.testclient import TestClient
 
-from ..conftest import LiveServer, deposit, register
 from web.workspace.demo import DEMO_PASSWORD
+
+from ..conftest import LiveServer, deposit, register
 
 CHROMIUM = "/usr/bin/chromium"
 

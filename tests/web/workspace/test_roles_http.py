@@ -149,7 +149,9 @@ def test_agent_with_totp_needs_a_fresh_code(new_client, workspace):  # type: ign
         "/workspace/login", data={"csrf": csrf(client), "login": login, "password": "demo-agent-2026"}
     )
     assert response.headers["location"] == "/workspace/login/totp"
-    assert client.get("/workspace/mail").headers["location"] == "/workspace/login"  # half session opens nothing
+    assert (
+        client.get("/workspace/mail").headers["location"] == "/workspace/login"
+    )  # half session opens nothing
     token = csrf(client, "/workspace/login/totp")
     wrong = client.post("/workspace/login/totp", data={"csrf": token, "code": "000000"})
     assert wrong.status_code == 400
@@ -163,3 +165,26 @@ def test_agent_with_totp_needs_a_fresh_code(new_client, workspace):  # type: ign
         "/workspace/login/totp", data={"csrf": csrf(again, "/workspace/login/totp"), "code": code}
     )
     assert reused.status_code == 400  # each code is accepted once
+
+
+def test_opinion_asked_of_another_service_and_given_there(new_client):
+    number = citizen_letter(new_client, "Demande exonération fiscale")
+    clerk, agent, consulted = new_client(), new_client(), new_client()
+    sign_in(clerk, "mef.clerc")
+    sign_in(agent, "mef.agent")  # rh
+    sign_in(consulted, "mef.fiscalite")  # fiscalite
+    assert act(clerk, number, "assign", service="rh").status_code == 303
+    assert consulted.get(f"/workspace/mail/{number}").status_code == 404  # not consulted yet
+    asked = act(agent, number, "request-opinion", service="fiscalite", question="Exonération possible ?")
+    assert asked.status_code == 303, asked.text
+    page = consulted.get(f"/workspace/mail/{number}")
+    assert page.status_code == 200 and "Donner l'avis" in page.text and "Répondre" not in page.text
+    assert (
+        act(agent, number, "give-opinion", opinion="moi-même").status_code == 403
+    )  # not the consulted service
+    assert act(consulted, number, "reply", subject="x", body="y").status_code == 403
+    assert act(consulted, number, "give-opinion", opinion="Oui, article 92").status_code == 303
+    record = agent.get(f"/workspace/mail/{number}").text
+    assert "mef.fiscalite (Youssef Amrani)" in record and "Oui, article 92" in record
+    assert 'data-status="assigned"' in record
+    assert consulted.get(f"/workspace/mail/{number}").status_code == 404  # the opinion is given
