@@ -188,3 +188,16 @@ def test_opinion_asked_of_another_service_and_given_there(new_client):
     assert "mef.fiscalite (Youssef Amrani)" in record and "Oui, article 92" in record
     assert 'data-status="assigned"' in record
     assert consulted.get(f"/workspace/mail/{number}").status_code == 404  # the opinion is given
+
+
+def test_bad_register_queries_and_actions_get_readable_refusals(new_client):
+    clerk = new_client()
+    sign_in(clerk, "mef.clerc")
+    assert clerk.get("/workspace/registers", params={"year": "abc"}).status_code == 400
+    assert clerk.get("/workspace/registers.csv", params={"year": "99999"}).status_code == 400
+    assert clerk.get("/workspace/mail/no-such-letter").status_code == 404
+    number = citizen_letter(new_client, "Lettre pour une action refusée")
+    refused = act(clerk, number, "assign", service="no-such-service")
+    assert refused.status_code == 400 and "Traceback" not in refused.text
+    assert 'role="alert"' in refused.text
+    assert act(clerk, number, "unknown-action").status_code == 404
