@@ -128,10 +128,19 @@ def web(
                     representative=account.representative,
                 )
             click.echo(f"demo account ({account.kind}): {account.identifier} / {account.password}")
+    app = create_app(portal)
+    if world is not None:
+        from web.workspace.app import mount
+        from web.workspace.demo import DEMO_AGENTS, DEMO_PASSWORD, demo_workspace
+
+        mount(app, demo_workspace(world, portal.db))
+        click.echo(
+            f"agents' workspace: /workspace/ ({', '.join(a[0] for a in DEMO_AGENTS)} / {DEMO_PASSWORD})"
+        )
     click.echo(f"open http://{host}:{port}/")
     try:
         uvicorn.run(
-            create_app(portal),
+            app,
             host=host,
             port=port,
             log_level="warning",

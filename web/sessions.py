@@ -40,17 +40,21 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, db: Database, *, lifetime: float = 8 * 3600) -> None:
+    def __init__(self, db: Database, *, lifetime: float = 8 * 3600, table: str = "sessions") -> None:
+        """``table``: ``sessions`` (portal accounts) or ``agent_sessions`` (the agents' workspace)."""
+        if table not in ("sessions", "agent_sessions"):
+            raise ValueError(f"unknown session table {table!r}")
         self.db = db
         self.lifetime = lifetime
+        self.table = table
 
     def create(self, user_id: int | None = None, *, pending_user_id: int | None = None) -> Session:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
         lifetime = self.lifetime if pending_user_id is None else min(self.lifetime, PENDING_LIFETIME)
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+            conn.execute(f"DELETE FROM {self.table} WHERE expires_at < ?", (now,))  # noqa: S608 (table checked in __init__)
             conn.execute(
-                "INSERT INTO sessions (token_hash, user_id, pending_user_id, csrf, created_at, expires_at) "
+                f"INSERT INTO {self.table} (token_hash, user_id, pending_user_id, csrf, created_at, expires_at) "  # noqa: S608
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (_digest(token), user_id, pending_user_id, csrf, now, now + lifetime),
             )
@@ -62,7 +66,7 @@ class Sessions:
             return None
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT user_id, pending_user_id, csrf, expires_at FROM sessions WHERE token_hash = ?",
+                f"SELECT user_id, pending_user_id, csrf, expires_at FROM {self.table} WHERE token_hash = ?",  # noqa: S608
                 (_digest(token),),
             ).fetchone()
         if row is None or row["expires_at"] < time.time():
@@ -82,7 +86,7 @@ class Sessions:
     def end(self, session: Session | None) -> None:
         if session is not None:
             with self.db.transaction() as conn:
-                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_digest(session.token),))
+                conn.execute(f"DELETE FROM {self.table} WHERE token_hash = ?", (_digest(session.token),))  # noqa: S608
 
 
 class LoginThrottle:

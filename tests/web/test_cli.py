@@ -72,8 +72,15 @@ def test_demo_world_with_printed_accounts(tmp_path: Path):
             form = client.get("/letters/new").text
             assert "Ministère de l&#39;Économie et des Finances" in form
             assert "Caisse Nationale de Sécurité Sociale" in form
+            token = CSRF.search(client.get("/workspace/login").text).group(1)  # type: ignore[union-attr]
+            agent = client.post(
+                "/workspace/login", data={"csrf": token, "login": "mef.clerc", "password": "demo-agent-2026"}
+            )
+            assert agent.headers["location"] == "/workspace/"
+            assert client.get("/workspace/mail").status_code == 200
     finally:
         output = stop(process)
+    assert "agents' workspace: /workspace/" in output
     assert "demo account (citizen): AB123456 / demo-citoyen-2026" in output
     assert "demo account (company): 001525369000088 / demo-entreprise-2026" in output
     assert "Traceback" not in output

@@ -1,0 +1,1 @@
+"""The agents' workspace (``/workspace``): administration staff sign in and work their office's mail."""

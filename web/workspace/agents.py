@@ -1,0 +1,182 @@
+"""Agent accounts: who works in which administration, in which service, with which roles.
+
+An agent belongs to one administration (its mail office's participant id) or, for the bus authority,
+to none. Passwords are argon2id hashes; TOTP works as for portal accounts. The agent's ``actor`` (the
+name every desk action is recorded under) is derived from the account, never typed by anyone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from web.accounts import MIN_PASSWORD, _matching_step
+from web.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS agents (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    administration TEXT,
+    service TEXT,
+    roles TEXT NOT NULL,
+    password TEXT NOT NULL,
+    totp_secret TEXT,
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agent_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER REFERENCES agents (id) ON DELETE CASCADE,
+    pending_user_id INTEGER REFERENCES agents (id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    """Mail-office clerk: registers counter letters, assigns and redirects, sees all the office's mail."""
+    AGENT = "agent"
+    """Service agent: works the letters of their service, drafts replies."""
+    HEAD = "head"
+    """Head of service: what an agent does, plus validating and closing."""
+    SIGNER = "signer"
+    AUDITOR = "auditor"
+    BUS_ADMIN = "bus-admin"
+    """The bus authority: no administration's mail, only the authority console."""
+
+
+class AgentError(ValueError):
+    """Refused agent data; the message is shown to the administrator creating the account."""
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: int
+    login: str
+    name: str
+    administration: str | None
+    service: str | None
+    roles: frozenset[Role]
+    totp: bool = False
+
+    @property
+    def actor(self) -> str:
+        """The name desk actions are recorded under: ``<login> (<name>)``, from the signed-in account."""
+        return f"{self.login} ({self.name})"
+
+    def has(self, *roles: Role) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+def _agent(row: sqlite3.Row) -> Agent:
+    return Agent(
+        row["id"],
+        row["login"],
+        row["name"],
+        row["administration"],
+        row["service"],
+        frozenset(Role(r) for r in row["roles"].split(",") if r),
+        row["totp_secret"] is not None,
+    )
+
+
+class Agents:
+    """The agents table of the portal's database (created here; the portal's own tables are untouched)."""
+
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
+        self.db = db
+        with db.read() as conn:
+            conn.executescript(SCHEMA)
+        self.hasher = hasher or PasswordHasher()
+        self._dummy = self.hasher.hash("not a password of anyone")
+
+    def create(
+        self,
+        *,
+        login: str,
+        name: str,
+        password: str,
+        roles: set[Role] | frozenset[Role],
+        administration: str | None,
+        service: str | None = None,
+    ) -> Agent:
+        login = login.strip().lower()
+        if not login or len(login) > 64 or not login.replace("-", "").replace(".", "").isalnum():
+            raise AgentError("a login is letters, digits, '.' and '-'")
+        if not MIN_PASSWORD <= len(password) <= 200:
+            raise AgentError("a password has at least 10 characters")
+        if not roles:
+            raise AgentError("an agent has at least one role")
+        if (Role.BUS_ADMIN in roles) != (administration is None):
+            raise AgentError("the bus administrator, and only they, belongs to no administration")
+        try:
+            with self.db.transaction() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO agents (login, name, administration, service, roles, password, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        login,
+                        " ".join(name.split()),
+                        administration,
+                        service,
+                        ",".join(sorted(roles)),
+                        self.hasher.hash(password),
+                        datetime.now(UTC).isoformat(),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise AgentError(f"the login {login!r} is taken") from None
+        agent = self.get(int(cursor.lastrowid or 0))
+        assert agent is not None
+        return agent
+
+    def authenticate(self, login: str, password: str) -> Agent | None:
+        """The agent when the password is right; None otherwise (same work whether or not it exists)."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM agents WHERE login = ?", (login.strip().lower(),)).fetchone()
+        try:
+            self.hasher.verify(row["password"] if row else self._dummy, password[:200])
+        except (VerificationError, InvalidHashError):
+            return None
+        return _agent(row) if row is not None else None
+
+    def get(self, agent_id: int) -> Agent | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM agents WHERE id = ?", (agent_id,)).fetchone()
+        return _agent(row) if row else None
+
+    def by_login(self, login: str) -> Agent | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM agents WHERE login = ?", (login,)).fetchone()
+        return _agent(row) if row else None
+
+    def set_totp(self, agent_id: int, secret: str | None) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE agents SET totp_secret = ?, totp_last_step = 0 WHERE id = ?", (secret, agent_id)
+            )
+
+    def check_totp(self, agent_id: int, code: str) -> bool:
+        """Whether ``code`` is the agent's current TOTP code, not used before (then it is used up)."""
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT totp_secret, totp_last_step FROM agents WHERE id = ?", (agent_id,)
+            ).fetchone()
+            if row is None or row["totp_secret"] is None:
+                return False
+            step = _matching_step(row["totp_secret"], code, time.time())
+            if step is None or step <= row["totp_last_step"]:
+                return False
+            conn.execute("UPDATE agents SET totp_last_step = ? WHERE id = ?", (step, agent_id))
+        return True

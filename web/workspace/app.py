@@ -1,0 +1,55 @@
+"""The workspace beside the portal: ``Workspace`` holds the agents, their sessions and each office's desk.
+
+``mount(app, workspace)`` adds ``/workspace/...`` to the portal's Starlette application. Desk actions
+go to the administration's mail office over the bus, through that administration's desk system
+(``desks[office]``), with the signed-in agent as the envelope's ``userId``: the office records that
+agent as the actor of the action (mail_office/service.py), never a name typed in a form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount
+
+from bus.registry.catalogue import Catalogue
+from sdk import Client
+from web.db import Database
+from web.sessions import LoginThrottle, Sessions
+from web.workspace.agents import Agents
+
+
+@dataclass
+class Workspace:
+    db: Database
+    desks: Mapping[str, Client]
+    """Each administration's desk system, by its mail office's participant id."""
+    catalogue: Callable[[], Catalogue] | None = None
+    """The bus's current signed catalogue, for the authority console."""
+    offices: dict[str, str] = field(default_factory=dict)
+    """Office participant id -> display name."""
+    services: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Office participant id -> its services (for assigning and redirecting)."""
+
+    def __post_init__(self) -> None:
+        self.agents = Agents(self.db)
+        self.sessions = Sessions(self.db, table="agent_sessions")
+        self.throttle = LoginThrottle(self.db, limit=5)
+
+
+def mount(app: Starlette, workspace: Workspace) -> Starlette:
+    """Serve the workspace under ``/workspace`` in the portal's application."""
+    from web.workspace.pages import SignInFirst
+    from web.workspace.routes import routes
+
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/workspace/login", status_code=303)
+
+    app.state.workspace = workspace
+    app.add_exception_handler(SignInFirst, sign_in_first)
+    app.router.routes.insert(0, Mount("/workspace", routes=routes))
+    return app

@@ -1,0 +1,45 @@
+"""The demo world's agents: for each of its two administrations a clerk, a service agent and head of
+service (service ``rh``), a signer and an auditor; and one bus administrator. Password for all:
+``DEMO_PASSWORD``."""
+
+from __future__ import annotations
+
+from web.db import Database
+from web.demo import OFFICES, DemoWorld
+from web.workspace.agents import Role
+from web.workspace.app import Workspace
+
+DEMO_PASSWORD = "demo-agent-2026"  # noqa: S105 (demo world only)
+DEMO_AGENTS: tuple[tuple[str, str, str | None, str | None, frozenset[Role]], ...] = (
+    ("mef.clerc", "Nadia Berrada", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.CLERK})),
+    ("mef.agent", "Omar Tazi", "MA/GOV/MEF/bureau-ordre", "rh", frozenset({Role.AGENT})),
+    ("mef.fiscalite", "Youssef Amrani", "MA/GOV/MEF/bureau-ordre", "fiscalite", frozenset({Role.AGENT})),
+    ("mef.chef", "Leila Chraibi", "MA/GOV/MEF/bureau-ordre", "rh", frozenset({Role.HEAD})),
+    ("mef.signataire", "Hassan Alami", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.SIGNER})),
+    ("mef.auditeur", "Samira Fassi", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.AUDITOR})),
+    ("cnss.clerc", "Rachid Naciri", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.CLERK})),
+    ("cnss.signataire", "Khadija Bennis", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.SIGNER})),
+    ("bus.admin", "Autorité du bus", None, None, frozenset({Role.BUS_ADMIN})),
+)
+
+
+def demo_workspace(world: DemoWorld, db: Database) -> Workspace:
+    """The workspace on the demo world: each office's desk system, its catalogue, the demo agents."""
+    workspace = Workspace(
+        db,
+        desks={office: world.desk(office) for office in OFFICES},
+        catalogue=lambda: world.bus.catalogue,
+        offices={office: config.name for office, (config, _) in OFFICES.items()},
+        services={office: config.services for office, (config, _) in OFFICES.items()},
+    )
+    for login, name, administration, service, roles in DEMO_AGENTS:
+        if workspace.agents.by_login(login) is None:
+            workspace.agents.create(
+                login=login,
+                name=name,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                administration=administration,
+                service=service,
+            )
+    return workspace

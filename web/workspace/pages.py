@@ -1,0 +1,136 @@
+"""One workspace request: the agent's session and account, rendering, and the role checks.
+
+Every route starts with ``AgentVisit.of(request)`` and ``require(...)``: an agent without one of the
+roles gets 403, a visitor without a session is sent to ``/workspace/login``. What an agent may *see*
+is narrowed further by ``may_see`` (their administration; their service unless they are a clerk,
+auditor or head).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from web.pages import TIMEZONE
+from web.sessions import Session
+from web.workspace.agents import Agent, Role
+
+COOKIE = "govbus_agent"
+environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=environment)
+ROLE_LABELS = {
+    Role.CLERK: "Agent du bureau d'ordre",
+    Role.AGENT: "Agent de service",
+    Role.HEAD: "Chef de service",
+    Role.SIGNER: "Signataire",
+    Role.AUDITOR: "Auditeur",
+    Role.BUS_ADMIN: "Administrateur du bus",
+}
+
+STATUS_LABELS = {
+    "registered": "Enregistré",
+    "assigned": "Affecté",
+    "awaiting-opinion": "En attente d'avis",
+    "validated": "Validé",
+    "replied": "Répondu",
+    "closed": "Clos",
+    "delivered": "Remis",
+}
+
+
+class SignInFirst(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(401)
+
+
+@dataclass
+class AgentVisit:
+    request: Request
+    session: Session | None
+    agent: Agent | None
+    cookies: list[Session] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, request: Request) -> AgentVisit:
+        workspace = request.app.state.workspace
+        session = workspace.sessions.get(request.cookies.get(COOKIE))
+        agent = workspace.agents.get(session.user_id) if session and session.user_id is not None else None
+        return cls(request, session, agent)
+
+    @property
+    def workspace(self) -> Any:
+        return self.request.app.state.workspace
+
+    def require(self, *roles: Role) -> Agent:
+        """The signed-in agent holding one of ``roles`` (any role when none given); else 401/403."""
+        if self.agent is None:
+            raise SignInFirst()
+        if roles and not self.agent.has(*roles):
+            raise HTTPException(403, "role")
+        return self.agent
+
+    def ensure_session(self) -> Session:
+        if self.session is None:
+            self.session = self.workspace.sessions.create()
+            self.cookies.append(self.session)
+        return self.session
+
+    def sign_in(self, agent: Agent) -> None:
+        self.session = self.workspace.sessions.renew(self.session, agent.id)
+        self.agent = agent
+        self.cookies.append(self.session)
+
+    def await_second_factor(self, agent: Agent) -> None:
+        self.session = self.workspace.sessions.await_second_factor(self.session, agent.id)
+        self.cookies.append(self.session)
+
+    def sign_out(self) -> None:
+        self.workspace.sessions.end(self.session)
+        self.session, self.agent = None, None
+
+    def finish(self, response: Response) -> Response:
+        secure = self.request.url.scheme == "https"
+        for session in self.cookies[-1:]:
+            response.set_cookie(
+                COOKIE,
+                session.token,
+                max_age=int(self.workspace.sessions.lifetime),
+                path="/workspace",
+                secure=secure,
+                httponly=True,
+                samesite="strict",
+            )
+        if self.session is None and self.request.cookies.get(COOKIE):
+            response.delete_cookie(COOKIE, path="/workspace", secure=secure, httponly=True, samesite="strict")
+        return response
+
+    def redirect(self, url: str) -> Response:
+        return self.finish(RedirectResponse(url, status_code=303))
+
+    def render(self, name: str, status_code: int = 200, **context: Any) -> Response:
+        session = self.ensure_session()
+        values = {
+            "agent": self.agent,
+            "csrf": session.csrf,
+            "path": self.request.url.path,
+            "roles": ROLE_LABELS,
+            "statuses": STATUS_LABELS,
+            "Role": Role,
+            "tz": TIMEZONE,
+            "error": None,
+            **context,
+        }
+        return self.finish(templates.TemplateResponse(self.request, name, values, status_code=status_code))
