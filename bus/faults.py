@@ -39,6 +39,7 @@ class FaultCode(StrEnum):
     ACCESS_DENIED = "Client.AccessDenied"
     PAYLOAD_SCHEMA_VIOLATION = "Client.PayloadSchemaViolation"
     WRONG_RECIPIENT = "Client.WrongRecipient"
+    PERSONAL_DATA_UNDECLARED = "Client.PersonalDataUndeclared"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
     HANDLER_ERROR = "Server.HandlerError"

@@ -61,6 +61,11 @@ class Context:
         return self.header.purpose
 
     @property
+    def data_subject(self) -> str | None:
+        """Whose personal data the message concerns (``CIN:...`` or ``ICE:...``), signed by the sender."""
+        return self.header.data_subject
+
+    @property
     def participant(self) -> ParticipantId:
         """The participant running the handler."""
         return self.scope.participant

@@ -164,7 +164,12 @@ class Inbound:
                 )
             catalogue.check(self.node.participant, header.service, Right.SUBSCRIBE)
         else:
-            catalogue.check(header.client, header.service, Right.CALL)
+            entry = catalogue.check(header.client, header.service, Right.CALL)
+            if entry.personal and (header.purpose is None or header.data_subject is None):
+                raise Fault(
+                    FaultCode.PERSONAL_DATA_UNDECLARED,
+                    f"{header.service} handles personal data: declare purpose and dataSubject",
+                )
 
     def _run(self, verified: VerifiedEnvelope, redelivered: bool) -> tuple[Header, bytes, Fault | None]:
         header = verified.header

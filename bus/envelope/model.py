@@ -55,6 +55,7 @@ class Header:
     expires: datetime
     user_id: str | None = None
     purpose: str | None = None
+    data_subject: str | None = None
     correlation_id: str | None = None
     request_hash: str | None = None
     protocol_version: str = field(default=PROTOCOL_VERSION)
@@ -70,6 +71,7 @@ class Header:
         message_id: str | None = None,
         user_id: str | None = None,
         purpose: str | None = None,
+        data_subject: str | None = None,
         correlation_id: str | None = None,
         request_hash: str | None = None,
         now: datetime | None = None,
@@ -85,6 +87,7 @@ class Header:
             expires=issued + ttl,
             user_id=user_id,
             purpose=purpose,
+            data_subject=data_subject,
             correlation_id=correlation_id,
             request_hash=request_hash,
         )
@@ -98,6 +101,7 @@ class Header:
             "service": str(self.service),
             "userId": self.user_id,
             "purpose": self.purpose,
+            "dataSubject": self.data_subject,
             "issued": format_timestamp(self.issued),
             "expires": format_timestamp(self.expires),
             "correlationId": self.correlation_id,

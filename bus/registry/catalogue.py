@@ -43,6 +43,7 @@ class ServiceEntry:
     style: ServiceStyle
     schema: str
     description: str = ""
+    personal: bool = False  # handles personal data: callers must declare purpose and dataSubject
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -41,6 +41,8 @@ def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
         node = etree.SubElement(
             root, _NS + "service", id=str(service), style=str(entry.style), schema=entry.schema
         )
+        if entry.personal:
+            node.set("personal", "true")
         if entry.description:
             node.text = entry.description
     for grant in sorted(catalogue.grants):
@@ -65,6 +67,7 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
                     style=ServiceStyle(node.get("style")),
                     schema=node.get("schema", ""),
                     description="".join(node.itertext()),
+                    personal=node.get("personal") == "true",
                 )
             )
         for node in root.iterchildren(_NS + "grant"):
