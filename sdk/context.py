@@ -36,6 +36,7 @@ class Context:
     header: Header
     scope: Scope
     redelivered: bool = False
+    digest: str | None = None  # SHA-256 (hex) of the message's bytes: the requestHash of its answer
 
     @property
     def client(self) -> ParticipantId:

@@ -176,7 +176,7 @@ class Inbound:
         fault: Fault
         try:
             request = decode(verified.payload, self.inbound_model, self.contract.schema)
-            ctx = Context(header, self.node.scope, redelivered)
+            ctx = Context(header, self.node.scope, redelivered, verified.digest)
             resources = {name: ctx.use(resource) for name, resource in self.injected.items()}
             result = self.function(request, ctx, **resources)
             if not isinstance(result, self.outbound_model):
