@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from click.testing import CliRunner
 
 from bus.audit.trustfiles import TrustFiles
 from bus.faults import FaultCode
@@ -18,6 +19,7 @@ from teleservices.access_tracker import (
     AccessQuery,
     AccessReport,
     check_access,
+    cli,
     provider_log,
 )
 from teleservices.cnss_attestation import ATTESTATION, AttestationRequest, Standing
@@ -130,3 +132,17 @@ def test_a_provider_reports_only_its_own_accesses(bus):
     with pytest.raises(CallFailed) as refused:
         bus.client(CNSS).call(TRACKER, REPORT_ACCESS, report)
     assert refused.value.service_code == access_tracker.tracker.NOT_OWN_ACCESS
+
+
+def test_the_check_command_checks_every_entry_of_a_subject(bus):
+    bus.start(access_tracker.app)
+    bus.start(cnss_app)
+    bus.client(PROCUREMENT).call(
+        CNSS, ATTESTATION, AttestationRequest(ice=ATLAS.ice), purpose=PURPOSE, data_subject=SUBJECT
+    )
+    wait_for(lambda: _accesses(bus))
+    run = CliRunner().invoke(cli.main, ["check", SUBJECT, "--home", str(bus.root)])
+    assert run.exit_code == 0, run.output
+    assert "✓" in run.output and PURPOSE in run.output and "1 access(es)" in run.output
+    bad = CliRunner().invoke(cli.main, ["check", "ICE:12", "--home", str(bus.root)])
+    assert bad.exit_code == 2
