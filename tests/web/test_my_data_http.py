@@ -19,7 +19,9 @@ def test_a_company_applies_and_sees_the_cnss_query_among_who_used_its_data(clien
     evidence = client.get(f"/procurement/{reference}/evidence.xml")
     assert evidence.status_code == 200 and b"<dataSubject>ICE:" + SOUSS.ice.encode() in evidence.content
     data = wait_until(
-        lambda: (p := client.get("/my-data")).status_code == 200 and "MA/GOV/MEF/marches-publics" in p.text and p
+        lambda: (
+            (p := client.get("/my-data")).status_code == 200 and "MA/GOV/MEF/marches-publics" in p.text and p
+        )
     )
     assert "public procurement: application to tender AO-203/2026" in data.text
     assert "vérifié dans le journal du fournisseur" in data.text
