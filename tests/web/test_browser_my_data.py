@@ -9,8 +9,10 @@ from playwright.sync_api import Page, expect
 
 from teleservices.cnss_attestation.employers import ATLAS
 
+from . import test_browser as shared
 from .conftest import PASSWORD
-from .test_browser import browser, page, shots  # noqa: F401 (the shared Chromium fixtures)
+
+browser, page, shots = shared.browser, shared.page, shared.shots  # the shared Chromium fixtures
 
 PURPOSE = "public procurement: application to tender AO-117/2026"
 
