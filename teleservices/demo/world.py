@@ -7,7 +7,7 @@ from pathlib import Path
 from sdk import App, Client, Running
 from sdk.testing import TestBus
 from teleservices import access_tracker
-from teleservices.access_tracker import REPORT_ACCESS
+from teleservices.access_tracker import QUERY_ACCESSES, REPORT_ACCESS
 from teleservices.cnss_attestation import ATTESTATION
 from teleservices.cnss_attestation import PARTICIPANT as CNSS_ATTESTATIONS
 from teleservices.cnss_attestation import app as cnss_attestations
@@ -57,6 +57,11 @@ class World:
             provider=access_tracker.PARTICIPANT,
             clients=[CNSS_ATTESTATIONS],
             description="providers report each access to personal data",
+        )
+        bus.publish(  # granted to a portal by whoever adds one (web/demo.py)
+            QUERY_ACCESSES,
+            provider=access_tracker.PARTICIPANT,
+            description="a data subject's accesses, for the portal",
         )
         bus.publish(
             DEATH_NOTICE,

@@ -42,11 +42,11 @@ def company(page: Visit) -> User:
 
 async def tenders(request: Request) -> Response:
     page = visit(request)
+    form = await checked_form(request, page.session) if request.method == "POST" else None  # CSRF first
     user = company(page)
     client = page.portal.participant.client
     error = None
-    if request.method == "POST":
-        form = await checked_form(request, page.session)
+    if form is not None:
         tender = str(form.get("tender", ""))
         if tender not in TENDERS:
             error = N_("Choose the tender you apply for.")
