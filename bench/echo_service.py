@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sdk import Context, Payload, Provider, RequestReply, element
 
-SCHEMA = str(Path(__file__).with_name("echo.xsd"))
+SCHEMA = "echo.xsd"  # a resource of this package
 NS = "urn:t:echo:1"
 PROVIDER = "MA/GOV/BENCH/echo"
 

@@ -17,6 +17,8 @@ class FaultCode(StrEnum):
     OVERSIZED_MESSAGE = "Client.OversizedMessage"
     MALFORMED_MESSAGE = "Client.MalformedMessage"
     FORBIDDEN_XML = "Client.ForbiddenXml"
+    UNSUPPORTED_ENCODING = "Client.UnsupportedEncoding"
+    XML_LIMIT_EXCEEDED = "Client.XmlLimitExceeded"
     SCHEMA_VIOLATION = "Client.SchemaViolation"
     # Signature shape and cryptography.
     SIGNATURE_PLACEMENT = "Client.SignaturePlacement"
@@ -39,6 +41,8 @@ class FaultCode(StrEnum):
     ACCESS_DENIED = "Client.AccessDenied"
     PAYLOAD_SCHEMA_VIOLATION = "Client.PayloadSchemaViolation"
     WRONG_RECIPIENT = "Client.WrongRecipient"
+    INVALID_REPLY_ADDRESS = "Client.InvalidReplyAddress"
+    CONTRACT_MISMATCH = "Client.ContractMismatch"
     PERSONAL_DATA_UNDECLARED = "Client.PersonalDataUndeclared"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
@@ -48,6 +52,7 @@ class FaultCode(StrEnum):
     BROKER_UNAVAILABLE = "Server.BrokerUnavailable"
     PUBLISH_REJECTED = "Server.PublishRejected"
     CATALOGUE_INVALID = "Server.CatalogueInvalid"
+    REVOCATION_LIST_EXPIRED = "Server.RevocationListExpired"
 
 
 class Fault(Exception):

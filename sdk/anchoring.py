@@ -76,7 +76,7 @@ class Anchored(Payload, tag="Anchored", ns="audit", nsmap=NSMAP):
 
 
 ANCHOR_CHECKPOINT = RequestReply(
-    "audit.checkpoint", 1, "audit.xsd", request=CheckpointMessage, response=Anchored
+    "audit.checkpoint", 1, "schemas:audit.xsd", request=CheckpointMessage, response=Anchored
 )
 
 

@@ -22,8 +22,8 @@ from bus.registry.catalogue import Right
 from bus.transport.base import ConsumerHandle
 from sdk.compose import open_node
 from sdk.context import Context
-from sdk.contract import Contract, Notification, Payload, RequestReply
-from sdk.discovery import META_DESCRIBE, META_SERVICES, describe_service, list_services
+from sdk.contract import Contract, Notification, Payload, RequestReply, check_catalogue
+from sdk.discovery import META_DESCRIBE, META_SERVICES, describer, list_services
 from sdk.environment import Environment, resource
 from sdk.inbound import HandlerFunction, Inbound, injected_parameters
 from sdk.node import Node
@@ -174,7 +174,8 @@ class App:
         """The request/reply services to consume: the app's own, plus discovery when it has any."""
         if not self.implementations:
             return {}
-        return {**self.implementations, META_SERVICES: list_services, META_DESCRIBE: describe_service}
+        describe = describer(self.contracts())
+        return {**self.implementations, META_SERVICES: list_services, META_DESCRIBE: describe}
 
     def contracts(self) -> list[Contract]:
         return [*self.implementations, *self.subscriptions, *self.receipt_handlers]
@@ -186,6 +187,7 @@ class App:
         """
         if node.participant != self.participant:
             raise ValueError(f"this app is {self.participant}; the node is {node.participant}")
+        check_catalogue(self.contracts(), node.catalogue)
         running = Running(self, node, Environment(node))
         try:
             self._start(running, concurrency, prefetch)
@@ -236,13 +238,14 @@ class App:
         concurrency: int = 4,
         prefetch: int = 32,
         stop: threading.Event | None = None,
+        storage: str | None = None,
     ) -> None:
         """Start on a new node and serve until SIGTERM/SIGINT (or ``stop`` is set); then drain and close."""
         stop = stop or threading.Event()
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
-        with open_node(self.participant, home=home, broker=broker, prefix=prefix) as node:
+        with open_node(self.participant, home=home, broker=broker, prefix=prefix, storage=storage) as node:
             running = self.start(node, concurrency=concurrency, prefetch=prefetch)
             stop.wait()
             log.info("app.stopping", participant=str(self.participant))

@@ -1,6 +1,11 @@
-"""The SDK's commands, registered into ``govbus`` through the ``govbus.cli`` entry points.
+"""The SDK's commands, registered into ``govbus`` through the ``govbus.cli`` entry points, and the CLI kit
+for the command groups of teleservices.
 
-``govbus run MODULE:APP`` runs a provider or subscriber; ``govbus call`` is the bus's curl.
+``govbus run MODULE:APP`` runs a provider or subscriber; ``govbus call`` is the bus's curl. A teleservice's
+command group uses the same kit as every govbus command (``group``: one error line and the documented exit
+codes; ``bus_options``, ``home_option``, ``as_option``, ...: the shared options, resolved from the command
+line, the environment and ``govbus.toml``), imported from here since teleservices reach ``bus/`` only
+through ``sdk``.
 """
 
 from __future__ import annotations
@@ -12,26 +17,35 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from types import FrameType
-from typing import Any
 
 import click
 import lxml.etree as etree
 import structlog
 
 from bus.cli.envelope import read_input
-from bus.cli.options import home_option
+from bus.cli.errors import EXIT_FAULT, GovbusGroup, fail, group, refusal_line
+from bus.cli.options import (
+    as_option,
+    broker_option,
+    bus_options,
+    home_option,
+    log_level_option,
+    metrics_port_option,
+    prefix_option,
+    settings,
+)
 from bus.logging import configure_logging
 from bus.metrics import serve_metrics
 from bus.pki.home import BusHome
 from bus.xml import parse_untrusted
-from sdk.app import App
+from sdk.app import App, Running
 from sdk.client import Client
+from sdk.compose import open_node
+from sdk.node import Node
 
 log = structlog.get_logger("govbus.run")
-
-DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def load_app(target: str) -> object:
@@ -54,12 +68,8 @@ def load_app(target: str) -> object:
 @click.command()
 @click.argument("target", metavar="MODULE:APP")
 @home_option
-@click.option(
-    "--broker", envvar="GOVBUS_BROKER", default=DEFAULT_BROKER, show_default=True, help="amqp(s):// URL"
-)
-@click.option(
-    "--prefix", default="govbus", show_default=True, help="name prefix of the bus's exchanges and queues"
-)
+@broker_option
+@prefix_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -75,10 +85,15 @@ def load_app(target: str) -> object:
     help="handler threads per worker process",
 )
 @click.option("--prefetch", type=click.IntRange(min=1), default=64, show_default=True)
+@metrics_port_option
+@log_level_option
 @click.option(
-    "--metrics-port", type=click.IntRange(min=1, max=65535), help="serve Prometheus metrics on this port"
+    "--storage",
+    envvar="GOVBUS_STORAGE",
+    default="sqlite:",
+    show_default=True,
+    help="where the participant's stores live: sqlite: or postgresql://USER@HOST:PORT/DATABASE",
 )
-@click.option("--log-level", default="INFO", show_default=True)
 def run(
     target: str,
     home: BusHome,
@@ -88,9 +103,14 @@ def run(
     threads: int,
     prefetch: int,
     metrics_port: int | None,
+    storage: str,
     log_level: str,
 ) -> None:
-    """Run the provider or subscriber MODULE:APP (e.g. teleservices.cnss_attestation:app) until SIGTERM."""
+    """Run the provider or subscriber MODULE:APP (e.g. teleservices.cnss_attestation:app) until SIGTERM.
+
+    With --metrics-port, /metrics serves Prometheus metrics and /healthz answers 200 while the worker's
+    connection and consumers are up, 503 otherwise (worker N of --workers uses port + N).
+    """
     configure_logging(log_level)
     if workers > 1:
         _supervise(workers, metrics_port)
@@ -98,10 +118,59 @@ def run(
     app = load_app(target)
     if not isinstance(app, App):
         raise click.BadParameter(f"{target} is a {type(app).__name__}, not a govbus Provider or Subscriber")
+    worker = Worker()
     if metrics_port:
-        serve_metrics(metrics_port)
+        serve_metrics(metrics_port, health=worker.health)
     log.info("worker.starting", app=target, participant=str(app.participant), pid=os.getpid())
-    app.run(home=home, broker=broker, prefix=prefix, concurrency=threads, prefetch=prefetch)
+    config = settings()
+    node = open_node(
+        app.participant,
+        home=home,
+        broker=broker,
+        prefix=prefix,
+        checkpoint_interval=config.checkpoint_seconds,
+        service_modes=config.log_service_modes,
+        synchronous=config.log_synchronous,
+        storage=storage,
+    )
+    worker.serve(app, node, concurrency=threads, prefetch=prefetch)
+
+
+class Worker:
+    """One worker process: its app running on its node, and the health that /healthz reports."""
+
+    def __init__(self) -> None:
+        self.running: Running | None = None
+        self.stop = threading.Event()
+
+    def serve(self, app: App, node: Node, *, concurrency: int, prefetch: int) -> None:
+        """Serve until SIGTERM/SIGINT (or ``stop``); then stop consuming, let handlers finish, close."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: self.stop.set())
+        with node:
+            self.running = app.start(node, concurrency=concurrency, prefetch=prefetch)
+            try:
+                self.stop.wait()
+                log.info("app.stopping", participant=str(app.participant))
+            finally:
+                running, self.running = self.running, None
+                running.stop()
+
+    def health(self) -> tuple[bool, Mapping[str, object]]:
+        """Healthy while the node's broker connection is open and every consumer is up."""
+        running = self.running
+        if running is None:
+            return False, {"reason": "not consuming (starting or stopping)"}
+        transport = running.node.transport
+        # Every transport is closed for good once ``close`` ran; RabbitMQ also says whether its connection
+        # is open right now (it is re-established in the background).
+        connected = not getattr(transport, "_closed", False) and bool(getattr(transport, "connected", True))
+        consumers = list(running.consumers)
+        down = [consumer.queue for consumer in consumers if not consumer.active]
+        healthy = connected and bool(consumers) and not down
+        details: dict[str, object] = {"connected": connected, "consumers": len(consumers), "down": down}
+        return healthy, details
 
 
 def _supervise(workers: int, metrics_port: int | None) -> None:
@@ -143,10 +212,7 @@ def _single_worker_argv(argv: list[str]) -> list[str]:
 
 
 @click.command()
-@home_option
-@click.option("--as", "sender", required=True, metavar="PARTICIPANT_ID", help="the calling participant")
-@click.option("--broker", envvar="GOVBUS_BROKER", default=DEFAULT_BROKER, show_default=True)
-@click.option("--prefix", default="govbus", show_default=True)
+@bus_options
 @click.option("--purpose", help="legal basis or purpose of processing")
 @click.option("--user-id", help="the official acting")
 @click.option("--data-subject", help="whose personal data the call concerns: CIN:... or ICE:...")
@@ -167,7 +233,9 @@ def call(
 ) -> None:
     """Call SERVICE_ID with PAYLOAD.xml (or - for stdin); print the response payload.
 
-    Exit 0 with the verified response payload on stdout; exit 1 with the fault code on stderr.
+    Exit 0 with the verified response payload on stdout; exit 1 with ``CODE: reason`` on stderr, where a
+    teleservice's own refusal code comes first and the bus fault code beside it
+    (``Vehicles.UnknownPlate: no such plate (Server.HandlerError)``).
     """
     configure_logging("WARNING")
     element = parse_untrusted(read_input(payload))
@@ -181,22 +249,12 @@ def call(
     sys.stdout.write(etree.tostring(shown, encoding="unicode") + "\n")
 
 
-def _bus_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(
-        [
-            home_option,
-            click.option("--as", "sender", required=True, metavar="PARTICIPANT_ID", help="who asks"),
-            click.option("--broker", envvar="GOVBUS_BROKER", default=DEFAULT_BROKER, show_default=True),
-            click.option("--prefix", default="govbus", show_default=True),
-            click.option("--json", "as_json", is_flag=True, help="print JSON"),
-        ]
-    ):
-        function = option(function)
-    return function
+json_option = click.option("--json", "as_json", is_flag=True, help="print JSON")
 
 
 @click.command()
-@_bus_options
+@bus_options
+@json_option
 @click.argument("provider", metavar="PROVIDER_ID")
 def services(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool, provider: str) -> None:
     """Ask PROVIDER_ID over the bus which services it offers, and which of them you may use."""
@@ -212,7 +270,8 @@ def services(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool
 
 
 @click.command()
-@_bus_options
+@bus_options
+@json_option
 @click.argument("service", metavar="SERVICE_ID")
 def describe(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool, service: str) -> None:
     """Ask SERVICE_ID's provider over the bus for its description and XSD contract."""
@@ -225,3 +284,23 @@ def describe(home: BusHome, sender: str, broker: str, prefix: str, as_json: bool
     click.echo(f"{description.id}  [{description.style}]  {description.description}")
     click.echo(f"contract: {description.schema_name}")
     click.echo(description.schema_text)
+
+
+__all__ = [
+    "EXIT_FAULT",
+    "GovbusGroup",
+    "as_option",
+    "broker_option",
+    "bus_options",
+    "call",
+    "describe",
+    "fail",
+    "group",
+    "home_option",
+    "load_app",
+    "prefix_option",
+    "refusal_line",
+    "run",
+    "services",
+    "settings",
+]

@@ -17,9 +17,10 @@ from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
 from bus.registry.catalogue import ServiceStyle
 from bus.transport.base import OutgoingMessage, Publication, Transport
+from schemas import compile_schema
 from sdk import exchange
 from sdk.compose import open_node
-from sdk.contract import Notification, Payload, RequestReply, validate_payload
+from sdk.contract import Contract, Notification, Payload, RequestReply, last_error
 from sdk.discovery import (
     META_DESCRIBE,
     META_SERVICES,
@@ -27,6 +28,7 @@ from sdk.discovery import (
     ListServices,
     ServiceDescription,
     ServiceSummary,
+    verified_schema,
 )
 from sdk.errors import CallFailed
 from sdk.node import Node
@@ -61,6 +63,7 @@ class Client:
             self._owns_node = False
         self.node = node
         self._declared: set[ServiceId] = set()
+        self._described: dict[ServiceId, etree.XMLSchema] = {}
 
     @property
     def participant(self) -> ParticipantId:
@@ -81,11 +84,14 @@ class Client:
         """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
 
         The request is published once and waits in the provider's queue; ``retries`` re-sends it (same
-        signed message, same id, answered idempotently) only after the broker was unavailable.
-        ``data_subject`` (``CIN:...``/``ICE:...``) is signed into the header; services the catalogue marks
-        personal refuse a call without it and ``purpose`` (``Client.PersonalDataUndeclared``). Raises ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and
-        ``CallFailed`` (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD.
+        signed message, same id, answered idempotently) only after the broker was unavailable. ``data_subject``
+        (``CIN:...``/``ICE:...``) is signed into the header; services the catalogue marks personal
+        refuse a call without it and ``purpose`` (``Client.PersonalDataUndeclared``). Raises
+        ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and ``CallFailed``
+        (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD, and
+        (``Client.ContractMismatch``, nothing sent) when the catalogue publishes another XSD.
         """
+        self._check_contract(contract, contract.service_of(provider))
         return exchange.call(
             self.node,
             provider,
@@ -109,7 +115,11 @@ class Client:
         retries: int = 2,
         data_subject: DataSubject | str | None = None,
     ) -> VerifiedEnvelope:
-        """Call a service with an untyped payload, checked against the XSD the catalogue names for it."""
+        """Call a service with an untyped payload, checked against the service's XSD first.
+
+        The XSD comes over the bus from the provider (``meta.describe``, once per service and client) and
+        must have the digest the signed catalogue publishes; nothing is read from this machine's disk.
+        """
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
         try:
             entry = self.node.catalogue.service(service)
@@ -119,10 +129,15 @@ class Client:
             raise CallFailed(
                 FaultCode.UNKNOWN_SERVICE, f"{service} is a {entry.style} service, not request-reply"
             )
-        try:
-            validate_payload(payload, entry.schema, who="outgoing")
-        except Fault as fault:
-            raise CallFailed(fault.code, fault.reason) from None
+        xsd = self._described.get(service)
+        if xsd is None:
+            data = verified_schema(self.describe(service, timeout=timeout), entry)
+            xsd = self._described[service] = compile_schema(data)
+        if not xsd.validate(payload):
+            raise CallFailed(
+                FaultCode.PAYLOAD_SCHEMA_VIOLATION,
+                f"outgoing payload violates the XSD of {service}: {last_error(xsd)}",
+            )
         return exchange.exchange(
             self.node, service, payload, purpose, user_id, timeout, retries, data_subject
         )
@@ -132,9 +147,20 @@ class Client:
         return self.call(provider, META_SERVICES, ListServices(), timeout=timeout).services
 
     def describe(self, service: ServiceId | str, *, timeout: float = 10.0) -> ServiceDescription:
-        """Ask a service's provider over the bus for its description and XSD contract."""
+        """Ask a service's provider over the bus for its description and XSD contract.
+
+        Raises ``CallFailed`` with ``Client.ContractMismatch`` when the XSD's digest is not the one the
+        signed catalogue publishes for the service.
+        """
         service = service if isinstance(service, ServiceId) else ServiceId.parse(service)
-        return self.call(service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout)
+        description = self.call(
+            service.provider, META_DESCRIBE, DescribeService(id=str(service)), timeout=timeout
+        )
+        try:
+            verified_schema(description, self.node.catalogue.service(service))
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
+        return description
 
     def notify(
         self,
@@ -153,6 +179,7 @@ class Client:
         """
         service = contract.service_of(self.participant)
         expected = self._subscribers(service)
+        self._check_contract(contract, service)
         payload = exchange.outgoing(notification, contract.schema)
         self._declare_subscriptions(service, expected)
         header = Header.new(
@@ -198,6 +225,7 @@ class Client:
         """
         service = contract.service_of(self.participant)
         expected = self._subscribers(service)
+        self._check_contract(contract, service)
         self._declare_subscriptions(service, expected)
         inbox = self.node.inbox()
         inbox.register(contract)
@@ -247,6 +275,13 @@ class Client:
         if not expected:
             raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
         return expected
+
+    def _check_contract(self, contract: Contract, service: ServiceId) -> None:
+        """Refuse to send with a contract whose XSD is not the one the catalogue publishes for ``service``."""
+        try:
+            contract.check_published(service, self.node.catalogue.service(service))
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
 
     def _declare_subscriptions(self, service: ServiceId, subscribers: list[ParticipantId]) -> None:
         if service in self._declared:

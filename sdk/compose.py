@@ -22,11 +22,15 @@ from sdk.anchoring import AnchorSender, anchor_service
 from sdk.context import Scope
 from sdk.exchange import call_anchor
 from sdk.idempotency import SqliteIdempotencyStore
+from sdk.idempotency_postgres import SCHEMA as HANDLED_SCHEMA
+from sdk.idempotency_postgres import PostgresIdempotencyStore
 from sdk.journal import Journal, MessageRecorder
 from sdk.messagelog import LogSettings, open_message_log
 from sdk.node import Node
+from sdk.postgres import PostgresDatabase
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
+from sdk.storage import Storage, resolve_storage_url
 
 
 def open_node(
@@ -39,12 +43,15 @@ def open_node(
     checkpoint_interval: float | None = None,
     service_modes: Mapping[str, str] | None = None,
     synchronous: str | None = None,
+    storage: str | None = None,
 ) -> Node:
     """A started node of ``participant`` (close it, or use it as a context manager).
 
     ``broker`` is a URL (the node opens and closes its own connection) or a shared transport.
     ``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
     ``sdk.messagelog``); ``recorder`` replaces the message log (then nothing is anchored).
+    ``storage`` is the storage URL (``sqlite:``, the default, or ``postgresql://...``; else
+    ``GOVBUS_STORAGE``): see ``sdk.storage``.
     """
     pid = participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
     bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
@@ -56,6 +63,7 @@ def open_node(
         trust = TrustStore.from_home(bus_home)
         catalogue_view = CatalogueView(bus_home)
         data_dir = bus_home.participant_dir(pid)
+        where = Storage(data_dir, str(pid), resolve_storage_url(storage))
         anchor: AnchorSender | None = None
         if recorder is None:
             service = anchor_service(catalogue_view.current, pid)
@@ -65,7 +73,7 @@ def open_node(
             )
             opened.callback(log.close)
             recorder = log
-        handled = SqliteIdempotencyStore(data_dir / "state.sqlite")
+        handled = open_idempotency(where)
         opened.callback(handled.close)
         if isinstance(broker, str):
             transport = connect(broker, prefix=prefix)
@@ -73,7 +81,7 @@ def open_node(
         else:
             transport = broker
         journal = Journal(pid, recorder)
-        scope = Scope(pid, data_dir, catalogue_view, Resources())
+        scope = Scope(pid, data_dir, catalogue_view, Resources(), where)
         inbox = ReceiptInbox(
             scope=scope,
             transport=transport,
@@ -105,4 +113,16 @@ def open_node(
     return node
 
 
-__all__ = ["open_node"]
+IDEMPOTENCY_FILE = "state.sqlite"
+
+
+def open_idempotency(where: Storage) -> SqliteIdempotencyStore | PostgresIdempotencyStore:
+    """The participant's idempotency store: ``state.sqlite`` in its directory, or its ``state`` schema."""
+    if where.dialect == "sqlite":
+        return SqliteIdempotencyStore(where.data_dir / IDEMPOTENCY_FILE)
+    database = where.database(IDEMPOTENCY_FILE, postgres_schema=HANDLED_SCHEMA)
+    assert isinstance(database, PostgresDatabase)
+    return PostgresIdempotencyStore(database)
+
+
+__all__ = ["open_idempotency", "open_node"]

@@ -11,6 +11,7 @@ from bus.ids import ParticipantId, ServiceId
 from bus.registry.catalogue import Catalogue
 from bus.registry.store import CatalogueView
 from sdk.resources import Resource, Resources
+from sdk.storage import Storage
 
 T = TypeVar("T")
 
@@ -23,6 +24,8 @@ class Scope:
     data_dir: Path
     catalogue_view: CatalogueView
     resources: Resources
+    storage: Storage
+    """Where its stores live (``Store.open(scope.storage)``): SQLite files in ``data_dir`` or PostgreSQL."""
 
 
 @dataclass(frozen=True, slots=True)

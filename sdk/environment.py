@@ -27,6 +27,7 @@ from bus.registry.catalogue import Catalogue
 from sdk.client import Client
 from sdk.node import Node
 from sdk.resources import Resource
+from sdk.storage import Storage
 
 T = TypeVar("T")
 
@@ -51,6 +52,11 @@ class Environment:
     def data_dir(self) -> Path:
         """The participant's own directory for its stores."""
         return self._node.data_dir
+
+    @property
+    def storage(self) -> Storage:
+        """Where the participant's stores live: ``Store.open(env.storage)`` (SQLite or PostgreSQL)."""
+        return self._node.scope.storage
 
     @property
     def identity(self) -> SigningIdentity:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import timedelta
 from typing import TypeVar
@@ -13,6 +12,7 @@ from typing import TypeVar
 import lxml.etree as etree
 
 from bus.envelope import DataSubject, Header, MessageKind, VerifiedEnvelope
+from bus.envelope.binding import check_answer
 from bus.envelope.subject import subject_text
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
@@ -89,21 +89,8 @@ def exchange(
     raw = node.sign(header, payload)
     started = time.perf_counter()
     node.record("out", raw, header=header, outcome="sent")
-    reply = _request(node, service, header, raw, timeout=timeout, retries=retries)
-    try:
-        verified = node.answer_verifier.verify(reply)
-        answer = verified.header
-        if answer.correlation_id != header.id or answer.kind not in (MessageKind.RESPONSE, MessageKind.FAULT):
-            raise Fault(FaultCode.RESPONSE_MISMATCH, "the reply does not answer this request")
-        if answer.client != service.provider:
-            raise Fault(FaultCode.SENDER_MISMATCH, f"reply signed by {answer.client}, not {service.provider}")
-        if answer.kind is MessageKind.RESPONSE and answer.request_hash != hashlib.sha256(raw).hexdigest():
-            raise Fault(FaultCode.RESPONSE_MISMATCH, "the reply's requestHash is not this request's digest")
-    except Fault as fault:
-        node.record(
-            "in", reply, header=None, outcome="rejected", fault=fault, started=started, service=str(service)
-        )
-        raise CallFailed(fault.code, fault.reason) from None
+    verified, reply = _request(node, service, header, raw, timeout=timeout, retries=retries, started=started)
+    answer = verified.header
     if answer.kind is MessageKind.FAULT:
         failed = fault_from_payload(verified.payload)
         node.record("in", reply, header=answer, outcome="fault", fault=failed, started=started)
@@ -113,31 +100,78 @@ def exchange(
 
 
 def _request(
-    node: Node, service: ServiceId, header: Header, raw: bytes, *, timeout: float, retries: int
-) -> bytes:
-    """Publish the request once and wait up to ``timeout`` for its reply.
+    node: Node,
+    service: ServiceId,
+    header: Header,
+    raw: bytes,
+    *,
+    timeout: float,
+    retries: int,
+    started: float,
+) -> tuple[VerifiedEnvelope, bytes]:
+    """Publish the request once and wait up to ``timeout`` for a reply bound to it; return it verified.
 
     The request waits in the provider's durable queue, and the transport re-sends a pending request
     itself when its connection (and with it the reply address) was re-established, so a timeout never
     re-publishes: one unanswered call leaves exactly one copy, dead-lettered when it expires (a second
     after the call gave up). ``retries`` re-sends only after the transport reported the broker
-    unavailable, while time remains; the provider answers a repeat of the same id idempotently.
+    unavailable, or after a reply that does not verify or does not answer these bytes
+    (``bus.envelope.binding``: logged as rejected), while time remains; the provider answers a repeat of
+    the same id idempotently. So another participant publishing to this reply address cannot end the
+    call with one message; when every attempt got such a reply, the last refusal is raised.
     """
     deadline = time.monotonic() + timeout
+    refused: Fault | None = None
     for attempt in range(max(1, retries + 1)):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
         message = OutgoingMessage(raw, message_id=header.id, expiration_ms=int(remaining * 1000) + 1000)
         try:
-            return node.transport.request(str(service), message, timeout=remaining).body
+            reply = node.transport.request(str(service), message, timeout=remaining).body
         except Fault as fault:
             if fault.code is FaultCode.TIMEOUT:
                 break
             if fault.code is not FaultCode.BROKER_UNAVAILABLE or attempt == retries:
                 node.record("out", raw, header=header, outcome="failed", fault=fault)
                 raise CallFailed(fault.code, fault.reason) from None
+            continue
+        verified: VerifiedEnvelope | None = None
+        try:
+            verified = node.answer_verifier.verify(reply)
+            check_answer(header, raw, verified.header, service.provider)
+        except Fault as fault:
+            node.record(
+                "in",
+                reply,
+                header=None,
+                outcome="rejected",
+                fault=fault,
+                started=started,
+                service=str(service),
+            )
+            refused = _unbound(fault, verified, service)
+            continue
+        return verified, reply
+    if refused is not None:
+        raise CallFailed(refused.code, refused.reason)
     raise CallFailed(FaultCode.TIMEOUT, f"no reply from {service} within {timeout:g} s")
+
+
+def _unbound(fault: Fault, reply: VerifiedEnvelope | None, service: ServiceId) -> Fault:
+    """The refusal to report for a reply that is not this call's answer: a fault the provider signed
+    about other bytes (the request altered on the way, or someone else's message) says so."""
+    if reply is None or reply.header.kind is not MessageKind.FAULT or reply.header.client != service.provider:
+        return fault
+    try:
+        theirs = fault_from_payload(reply.payload)
+    except Fault:
+        return fault
+    return Fault(
+        fault.code,
+        f"{fault.reason}: the provider refused bytes other than this request (altered on the way?) "
+        f"with {theirs.code}: {theirs.reason}",
+    )
 
 
 def call_anchor(node: Node) -> AnchorCall:

@@ -26,6 +26,7 @@ from bus.transport.base import Delivery, OutgoingMessage
 from sdk.context import Context
 from sdk.contract import Contract, Payload, decode, encode, payload_models
 from sdk.errors import ServiceError
+from sdk.fault_message import bound_fault
 from sdk.idempotency import Claim
 from sdk.journal import LogEntry
 from sdk.node import Node
@@ -81,6 +82,15 @@ class Inbound:
         try:
             if delivery.refusal is not None:  # refused by its AMQP properties (bus.transport.properties)
                 raise delivery.refusal
+            reply_to = delivery.reply_to
+            if (
+                reply_to
+                and not self.notification
+                and not self.node.transport.topology.is_reply_address(reply_to)
+            ):
+                raise Fault(
+                    FaultCode.INVALID_REPLY_ADDRESS, f"reply_to {reply_to[:100]!r} is no reply address"
+                )
             verified = self.node.verifier.verify(raw)
         except Fault as fault:
             self.node.record(
@@ -92,8 +102,10 @@ class Inbound:
                 started=started,
                 service=str(self.service),
             )
-            if not self.notification:
-                self._send_fault(delivery, fault, correlation_id=_as_uuid(delivery.message_id))
+            if fault.code is FaultCode.INVALID_REPLY_ADDRESS:
+                log.warning("reply address refused", reason=fault.reason, service=str(self.service))
+            elif not self.notification:
+                self._send_fault(delivery, fault, request=raw, correlation_id=None)
             delivery.reject()  # kept in the dead-letter queue, with the log record naming the fault
             return
         header = verified.header
@@ -107,7 +119,7 @@ class Inbound:
         try:
             self._admit(header)
             begin = self.node.handled.begin(
-                header.id,
+                _claim(header),
                 verified.digest,
                 redelivered=delivery.redelivered,
                 keep_until=header.expires.timestamp() + IDEMPOTENCY_GRACE_SECONDS,
@@ -116,7 +128,7 @@ class Inbound:
                 raise Fault(FaultCode.REPLAY, f"message id {header.id} was already used for other content")
         except Fault as fault:
             self.node.record("in", raw, header=header, outcome="refused", fault=fault, started=started)
-            self._send_fault(delivery, fault, correlation_id=header.id, to=header)
+            self._send_fault(delivery, fault, request=raw, correlation_id=header.id, to=header)
             return
         if begin.claim is Claim.DONE:
             self.node.record("in", raw, header=header, outcome="duplicate", started=started)
@@ -142,9 +154,9 @@ class Inbound:
                     ),
                 ]
             )
-            self.node.handled.finish(header.id, answer)
+            self.node.handled.finish(_claim(header), answer)
         except BaseException:
-            self.node.handled.abandon(header.id)  # no answer exists: a redelivery or retry runs it again
+            self.node.handled.abandon(_claim(header))  # no answer exists: a redelivery or retry runs it again
             raise
         self._send(delivery, header, answer, message_id=answer_header.id)
         HANDLER_SECONDS.labels(str(self.service)).observe(time.perf_counter() - started)
@@ -202,8 +214,8 @@ class Inbound:
                     f"the service failed on message {header.id}; the provider logged it",
                 )
             fault = refused
-        answer_header, answer = self.node.fault_answer(
-            fault, service=header.service, correlation_id=header.id
+        answer_header, answer = bound_fault(
+            self.node, fault, service=header.service, request=verified.raw, correlation_id=header.id
         )
         return answer_header, answer, fault
 
@@ -221,11 +233,20 @@ class Inbound:
             log.warning("answer not delivered", id=request.id, fault=str(fault.code), reason=fault.reason)
 
     def _send_fault(
-        self, delivery: Delivery, fault: Fault, *, correlation_id: str | None, to: Header | None = None
+        self,
+        delivery: Delivery,
+        fault: Fault,
+        *,
+        request: bytes,
+        correlation_id: str | None,
+        to: Header | None = None,
     ) -> None:
+        """Sign and send a fault bound to ``request`` as received; ``correlation_id`` only when verified."""
         if self.notification and to is None:
             return
-        header, answer = self.node.fault_answer(fault, service=self.service, correlation_id=correlation_id)
+        header, answer = bound_fault(
+            self.node, fault, service=self.service, request=request, correlation_id=correlation_id
+        )
         peer = str(to.client) if to is not None else None
         self.node.record("out", answer, header=header, outcome="fault", fault=fault, peer=peer)
         if to is not None:
@@ -240,8 +261,8 @@ class Inbound:
                 log.warning("fault not delivered", fault=str(error.code), reason=error.reason)
 
 
-def _as_uuid(value: str | None) -> str | None:
-    try:
-        return str(uuid.UUID(value)) if value else None
-    except ValueError:
-        return None
+def _claim(header: Header) -> str:
+    """The idempotency key: the sender and its id. Ids are chosen by senders, so one participant's id
+    must never collide with another's (a co-subscriber reusing a notification's id would otherwise make
+    this participant refuse the genuine notification as a replay)."""
+    return f"{header.client} {header.id}"

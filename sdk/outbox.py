@@ -10,7 +10,6 @@ least once; receivers drop duplicates by message id.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -164,11 +163,8 @@ class Outbox:
 
     def pending(self, limit: int, exclude: Collection[str] = ()) -> list[OutboxMessage]:
         with self.database.reading() as conn:
-            rows = conn.execute(
-                "SELECT seq, message_id, recipient, kind, body, attempts FROM outbox WHERE delivered_at IS NULL"
-                " AND recipient NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?",
-                (_json_list(exclude), limit),
-            ).fetchall()
+            held = sorted(set(exclude))
+            rows = conn.execute(_PENDING.format(held=_held_clause(len(held))), (*held, limit)).fetchall()
         return [OutboxMessage(row[0], row[1], row[2], row[3], bytes(row[4]), row[5]) for row in rows]
 
     def delivered(self, message: OutboxMessage, result: object = None) -> None:
@@ -191,8 +187,15 @@ class Outbox:
             return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0])
 
 
-def _json_list(values: Collection[str]) -> str:
-    return json.dumps(sorted(set(values)))
+_PENDING = (
+    "SELECT seq, message_id, recipient, kind, body, attempts FROM outbox WHERE delivered_at IS NULL{held}"
+    " ORDER BY seq LIMIT ?"
+)
+
+
+def _held_clause(count: int) -> str:
+    """``AND recipient NOT IN (?, ...)`` for ``count`` held-back recipients (nothing when there are none)."""
+    return f" AND recipient NOT IN ({', '.join(['?'] * count)})" if count else ""
 
 
 __all__ = ["OUTBOX_SCHEMA", "Addressed", "Outbox", "OutboxMessage", "OutboxPump", "OutboxSource"]

@@ -94,7 +94,8 @@ class SentNotifications(Store):
         now = time.time()
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO sent_notifications VALUES (?, ?, ?, ?)",
+                "INSERT INTO sent_notifications VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " digest = excluded.digest, service = excluded.service, sent_at = excluded.sent_at",
                 [(message_id, digest, str(service), now) for message_id, digest, service in sent],
             )
 
@@ -135,7 +136,7 @@ class ReceiptInbox:
         """The digests of the notifications sent (the inbox starts consuming on first use)."""
         with self._lock:
             if self._sent is None:
-                self._sent = SentNotifications.open(self.scope.data_dir)
+                self._sent = SentNotifications.open(self.scope.storage)
                 queue, _ = self.transport.declare_inbox(str(self.scope.participant))
                 self._consumer = self.transport.consume(
                     queue, self._on_delivery, concurrency=self.concurrency

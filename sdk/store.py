@@ -1,7 +1,9 @@
 """The one store base of participants: a database with write transactions and read snapshots.
 
-``Database`` is the interface a participant's stores are written against (SQLite today; a PostgreSQL
-implementation joins it with the same two context managers). ``SqliteDatabase`` opens one short-lived
+``Database`` is the interface a participant's stores are written against, with two implementations:
+``SqliteDatabase`` here and ``sdk.postgres.PostgresDatabase`` (chosen by the node's storage URL, see
+``sdk.storage``). Stores write SQL both run (``?`` placeholders, ``INSERT ... ON CONFLICT``, ``RETURNING``)
+and SQLite DDL that ``sdk.postgres.postgres_ddl`` rewrites, or give ``POSTGRES_SCHEMA``. ``SqliteDatabase`` opens one short-lived
 connection per transaction, so one instance serves every handler thread, and several worker processes
 may share the file: writes run in ``BEGIN IMMEDIATE`` (SQLite serialises them, so two workers never
 decide on the same row at once) and reads in a consistent snapshot.
@@ -17,13 +19,13 @@ A store subclasses ``Store``, names its file and its schema, and reaches its dat
             with self.transaction() as db:
                 db.execute("INSERT INTO people VALUES (?, ?)", (cin, name))
 
-    register = Register.open(env.data_dir)
+    register = Register.open(env.storage)   # or a directory: SQLite
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -31,12 +33,36 @@ from typing import Any, ClassVar, Protocol, Self
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
-Connection = sqlite3.Connection
-"""What a transaction hands its block (a DB-API connection: ``execute``, ``executemany``)."""
+
+class Cursor(Protocol):
+    """What ``execute`` returns on both databases."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What a transaction hands its block: ``execute`` and ``executemany`` with ``?`` placeholders."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
 
 
 class Database(Protocol):
-    """Where a store keeps its rows: write transactions and read snapshots, both thread-safe."""
+    """Where a store keeps its rows: write transactions and read snapshots, both thread-safe.
+
+    A write transaction excludes every other writer of the same store (on every host sharing it), so
+    code that reads then writes (a counter) needs no row locks.
+    """
+
+    dialect: str  # "sqlite" or "postgresql"
 
     def transaction(self) -> AbstractContextManager[Connection]:
         """A write transaction, committed when the block ends, rolled back if it raises."""
@@ -49,11 +75,26 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+class Locator(Protocol):
+    """Where a participant's stores live (``sdk.storage.Storage``)."""
+
+    def database(
+        self,
+        file_name: str,
+        *,
+        schema: str = ...,
+        postgres_schema: str | None = ...,
+        configure: Callable[[sqlite3.Connection], None] | None = ...,
+    ) -> Database: ...
+
+
 class SqliteDatabase:
     """One SQLite file (WAL, foreign keys on); ``schema`` is run once when it is opened.
 
     ``configure`` is applied to every connection (a row factory, SQL functions).
     """
+
+    dialect = "sqlite"
 
     def __init__(
         self,
@@ -105,19 +146,29 @@ class SqliteDatabase:
 
 
 class Store:
-    """Base of a participant's store: a subclass names its file and schema, and may configure connections."""
+    """Base of a participant's store: a subclass names its file and schema, and may configure connections.
+
+    ``SCHEMA`` is SQLite DDL; ``POSTGRES_SCHEMA`` replaces its automatic rewrite for PostgreSQL.
+    """
 
     FILE_NAME: ClassVar[str]
     SCHEMA: ClassVar[str] = ""
+    POSTGRES_SCHEMA: ClassVar[str | None] = None
 
     def __init__(self, database: Database) -> None:
         self.database = database
 
     @classmethod
-    def open(cls, directory: Path) -> Self:
-        """Open (creating if needed) the store's SQLite file in ``directory``."""
+    def open(cls, where: Path | str | Locator) -> Self:
+        """Open (creating if needed) the store: its SQLite file in a directory, or where a storage says."""
+        if isinstance(where, Path | str):
+            return cls(
+                SqliteDatabase(Path(where) / cls.FILE_NAME, schema=cls.SCHEMA, configure=cls.configure)
+            )
         return cls(
-            SqliteDatabase(Path(directory) / cls.FILE_NAME, schema=cls.SCHEMA, configure=cls.configure)
+            where.database(
+                cls.FILE_NAME, schema=cls.SCHEMA, postgres_schema=cls.POSTGRES_SCHEMA, configure=cls.configure
+            )
         )
 
     @staticmethod
@@ -160,4 +211,4 @@ def scalar(conn: Connection, query: str, args: tuple[Any, ...] = ()) -> Any:
     return row[0] if row is not None else None
 
 
-__all__ = ["Connection", "Database", "SqliteDatabase", "Store", "scalar"]
+__all__ = ["Connection", "Cursor", "Database", "Locator", "SqliteDatabase", "Store", "scalar"]

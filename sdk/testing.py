@@ -84,7 +84,7 @@ class TestBus:
         """Add ``provider``'s service of ``contract`` to the catalogue, granted to ``clients``."""
         service = contract.service_of(self.participant(provider))
         self.catalogue = self.catalogue.with_service(
-            ServiceEntry(service, contract.style, contract.schema, description, personal)
+            ServiceEntry(service, contract.style, contract.schema, description, contract.digest, personal)
         )
         right = Right.SUBSCRIBE if isinstance(contract, Notification) else Right.CALL
         for client in clients:

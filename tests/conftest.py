@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from sdk.storage import Storage
+from tests.helpers.storage import DIALECTS, fresh_storage
 
 # CI replays the same examples every run (no new flakiness from fresh random draws); developers' runs
 # keep exploring new ones.
@@ -23,3 +28,10 @@ def broker_url(request: pytest.FixtureRequest) -> str | None:
         request.applymarker(pytest.mark.rabbitmq)
         return RABBITMQ_URL
     return None
+
+
+@pytest.fixture(params=DIALECTS)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """A participant storage on SQLite, then on PostgreSQL (own schemas, dropped after the test)."""
+    with fresh_storage(request.param, tmp_path) as where:
+        yield where

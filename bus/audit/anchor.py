@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, cast
 
 import lxml.etree as etree
 import structlog
@@ -62,7 +63,7 @@ def checkpoint_from_payload(payload: etree._Element) -> Checkpoint:
     """Read a checkpoint payload; raise ``Client.PayloadSchemaViolation`` when it is not one."""
     schema = load_schema(SCHEMA)
     if not schema.validate(payload):
-        error = schema.error_log.last_error
+        error = cast(Any, schema.error_log).last_error  # lxml-stubs leave _ErrorLog empty
         raise Fault(FaultCode.PAYLOAD_SCHEMA_VIOLATION, f"checkpoint payload: {error.message}")
     fields = {etree.QName(child).localname: child for child in payload if isinstance(child.tag, str)}
 

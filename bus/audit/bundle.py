@@ -205,10 +205,6 @@ class BundleReport:
     def ok(self) -> bool:
         return not self.problems
 
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
-
     def as_json(self) -> dict[str, Any]:
         return {
             "result": "ok" if self.ok else "invalid",

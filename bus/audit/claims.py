@@ -39,7 +39,8 @@ def claimed_header(raw: bytes) -> dict[str, str | None] | None:
         return None
     fields: dict[str, str | None] = dict.fromkeys(_CLAIMED.values())
     for child in header:
-        if not isinstance(child.tag, str):
+        tag: object = child.tag  # comments and processing instructions have a function as their tag
+        if not isinstance(tag, str):
             continue
         name = _CLAIMED.get(etree.QName(child).localname)
         if name is not None and fields[name] is None:

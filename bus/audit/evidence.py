@@ -94,6 +94,7 @@ def gather(
 def _examine(
     conn: sqlite3.Connection, meta: store.LogMeta, record: Record, verifier: EnvelopeVerifier | None
 ) -> RecordEvidence:
+    previous: str | None
     if record.seq == meta.base_seq + 1:
         previous = meta.base_hash
     else:

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from bus.audit.checkpoint import Checkpoint
 from bus.audit.errors import AuditError
@@ -181,8 +182,8 @@ def to_checkpoint(row: tuple[object, ...]) -> Checkpoint:
         head=head,  # type: ignore[arg-type]
         time=time,  # type: ignore[arg-type]
         algorithm=algorithm,  # type: ignore[arg-type]
-        signature=bytes(signature),  # type: ignore[arg-type]
-        certificate_der=bytes(certificate),  # type: ignore[arg-type]
+        signature=bytes(cast("bytes", signature)),
+        certificate_der=bytes(cast("bytes", certificate)),
     )
 
 

@@ -26,13 +26,15 @@ from bus.audit import store
 from bus.audit.anchor import AnchorStore, checkpoint_payload
 from bus.audit.archive import archive_log
 from bus.audit.bundle import export_bundle, verify_bundle
-from bus.audit.errors import AuditError
 from bus.audit.evidence import Evidence, gather
 from bus.audit.log import MessageLog
 from bus.audit.query import SearchFilter, search
 from bus.audit.record import Direction, Outcome, Record
 from bus.audit.trustfiles import TrustFiles
 from bus.audit.verify import VerificationReport, count_records, verify_log
+from bus.cli import options
+from bus.cli.errors import EXIT_FAULT, EXIT_INCOMPLETE, EXIT_OK, group
+from bus.cli.text import printable
 from bus.envelope import EnvelopeVerifier, MessageKind
 from bus.envelope.model import format_timestamp
 from bus.ids import ParticipantId
@@ -40,37 +42,13 @@ from bus.pki import SigningIdentity
 from bus.pki.home import HOME_ENV, BusHome
 
 
-class AuditGroup(click.Group):
-    """Reports an ``AuditError`` as one line on stderr and exit 1 (faults are left to the main group)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AuditError as error:
-            click.echo(f"govbus: {error}", err=True)
-            sys.exit(1)
-
-
-@click.group(cls=AuditGroup)
+@group()
 def audit() -> None:
     """Verify and search message logs, export and verify evidence bundles, archive old records."""
 
 
-def _home(value: str | None) -> BusHome | None:
-    return BusHome.at(value) if value else None
-
-
-home_option = click.option(
-    "--home",
-    "home",
-    envvar=HOME_ENV,
-    metavar="DIR",
-    callback=lambda ctx, param, value: _home(value),
-    help=f"bus home: its CA certificate and CRL, and keys (default: ${HOME_ENV})",
-)
-as_option = click.option(
-    "--as", "participant", metavar="PARTICIPANT", help="whose log, when LOG is a bus home"
-)
+home_option = options.home_option(required=False, help="bus home: its CA certificate and CRL, and keys")
+as_option = options.as_option(name="participant", required=False, help="whose log, when LOG is a bus home")
 ca_option = click.option(
     "--ca-cert",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -82,6 +60,13 @@ crl_option = click.option(
     help="the CRL (PEM) to check revocation",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+
+
+def exit_code(report: VerificationReport) -> int:
+    """``govbus audit verify``'s exit code: 0 verified, 1 invalid, 4 verified but archives missing."""
+    if not report.ok:
+        return EXIT_FAULT
+    return EXIT_INCOMPLETE if report.incomplete else EXIT_OK
 
 
 def _is_bus_home(path: Path) -> bool:
@@ -217,7 +202,7 @@ def verify(
     if anchors is not None:
         with AnchorStore.read(anchors) as anchor_store:
             anchored = anchor_store.checkpoints()
-    options: dict[str, Any] = {
+    checks: dict[str, Any] = {
         "anchors": anchored,
         "include_archives": not no_archives,
         "signatures": not no_signatures,
@@ -226,14 +211,17 @@ def verify(
     if _show_progress(progress):
         total = count_records(paths, include_archives=not no_archives)
         with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
-            report = verify_log(paths, trust, progress=bar.update, **options)
+            report = verify_log(paths, trust, progress=bar.update, **checks)
     else:
-        report = verify_log(paths, trust, **options)
+        report = verify_log(paths, trust, **checks)
     if as_json:
-        click.echo(json.dumps({**report.as_json(), "ca_cert": str(trust.ca_cert)}, indent=2))
+        result = report.as_json()
+        click.echo(
+            json.dumps({**result, "exit_code": exit_code(report), "ca_cert": str(trust.ca_cert)}, indent=2)
+        )
     else:
         _print_report(report, trust)
-    sys.exit(report.exit_code)
+    sys.exit(exit_code(report))
 
 
 def _print_report(report: VerificationReport, trust: TrustFiles) -> None:
@@ -278,7 +266,7 @@ def _print_report(report: VerificationReport, trust: TrustFiles) -> None:
             echo(f"  {at}: {problem.kind}: {problem.message}")
         if len(report.problems) > 50:
             echo(f"  ... and {len(report.problems) - 50} more (use --json for all)")
-    result = {0: "OK", 1: "INVALID", 4: "INCOMPLETE (archives missing)"}[report.exit_code]
+    result = {"ok": "OK", "invalid": "INVALID", "incomplete": "INCOMPLETE (archives missing)"}[report.result]
     echo(f"result:       {result}")
 
 
@@ -350,8 +338,8 @@ def _line(record: Record) -> str:
         fault += "  (header as claimed, unverified)"
     return (
         f"{record.seq:>8}  {record.recorded_at:<24}  {record.direction:<3}  {record.outcome:<19}  "
-        f"{record.kind or '?':<12}  {record.message_id or '?':<36}  {record.client or '?'} -> "
-        f"{record.service or '?'}{fault}"
+        f"{printable(record.kind or '?'):<12}  {printable(record.message_id or '?'):<36}  "
+        f"{printable(record.client or '?')} -> {printable(record.service or '?')}{printable(fault)}"
     )
 
 
@@ -523,7 +511,7 @@ def verify_bundle_command(
         for problem in report.problems:
             click.echo(f"PROBLEM:     {problem}")
         click.echo(f"result:      {'OK' if report.ok else 'INVALID'}")
-    sys.exit(report.exit_code)
+    sys.exit(EXIT_OK if report.ok else EXIT_FAULT)
 
 
 @audit.command(short_help="Move old records into a sealed archive linked to the log.")

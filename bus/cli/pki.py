@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
+from bus.cli.errors import group
 from bus.cli.options import home_option
 from bus.ids import ParticipantId
 from bus.pki.authority import DEFAULT_CERT_DAYS, CertificateAuthority, KeyAlgorithm
@@ -18,7 +19,7 @@ def _participant(ctx: click.Context, param: click.Parameter, value: str) -> Part
     return ParticipantId.parse(value)
 
 
-@click.group()
+@group()
 def pki() -> None:
     """Bus PKI: create the CA, issue and revoke participant signing certificates."""
 

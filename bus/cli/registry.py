@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import click
 
+from bus.cli.errors import group
 from bus.cli.options import home_option
 from bus.ids import ParticipantId, ServiceId
 from bus.pki.home import BusHome
 from bus.registry.catalogue import Catalogue, Grant, Right, ServiceEntry, ServiceStyle
+from bus.registry.declaration import declared_catalogue, read_declaration
+from bus.registry.diff import catalogue_diff
+from bus.registry.schema import checked_digest, read_schema
 from bus.registry.store import load_draft, load_published, publish, published_path, save_draft
 
 
-@click.group()
+@group()
 def registry() -> None:
     """Teleservice catalogue: services, access rights, signing (edits go to a draft until 'sign')."""
 
@@ -24,13 +30,33 @@ def registry() -> None:
 @click.option(
     "--style", type=click.Choice([s.value for s in ServiceStyle]), default="request-reply", show_default=True
 )
-@click.option("--schema", required=True, help="the contract's XSD (a name shipped in schemas/ or a path)")
+@click.option(
+    "--schema",
+    required=True,
+    help="the contract's XSD: a name shipped in schemas/, package:resource, or a path",
+)
 @click.option("--description", default="", help="what the service does, for discovery")
 def add_service(home: BusHome, service: str, style: str, schema: str, description: str) -> None:
-    """Add (or update) SERVICE_ID, e.g. MA/GOV/CNSS/attestations/cnss.attestation/v1."""
+    """Add (or update) SERVICE_ID, e.g. MA/GOV/CNSS/attestations/cnss.attestation/v1.
+
+    The schema must exist and compile as an XSD; its SHA-256 digest goes into the catalogue.
+    """
     service_id = ServiceId.parse(service)
+    digest = checked_digest(schema, read_schema(schema))
     catalogue = load_draft(home, instance=service_id.provider.instance)
-    catalogue = catalogue.with_service(ServiceEntry(service_id, ServiceStyle(style), schema, description))
+    entry = ServiceEntry(service_id, ServiceStyle(style), schema, description, digest)
+    catalogue = catalogue.with_service(entry)
+    click.echo(f"draft: {save_draft(home, catalogue)}")
+
+
+@registry.command("remove-service")
+@home_option
+@click.argument("service", metavar="SERVICE_ID")
+def remove_service(home: BusHome, service: str) -> None:
+    """Remove SERVICE_ID and every grant on it from the draft."""
+    catalogue, dropped = load_draft(home).without_service(ServiceId.parse(service))
+    for grant_ in dropped:
+        click.echo(f"grant removed: {grant_.client} {grant_.right}")
     click.echo(f"draft: {save_draft(home, catalogue)}")
 
 
@@ -70,6 +96,56 @@ def sign(home: BusHome) -> None:
     path, catalogue = publish(home)
     click.echo(f"catalogue: {path}")
     click.echo(f"version: {catalogue.version}")
+    for service, entry in sorted(catalogue.services.items()):
+        if not entry.digest:
+            click.echo(f"warning: {service} has no schema digest: add it again to record one", err=True)
+
+
+@registry.command()
+@home_option
+def diff(home: BusHome) -> None:
+    """What signing the draft would change in the published catalogue."""
+    draft = load_draft(home)
+    _show_diff(home, draft)
+
+
+@registry.command()
+@home_option
+@click.argument("declaration", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sign", "sign_", is_flag=True, help="sign and publish the result when it changes anything")
+def apply(home: BusHome, declaration: Path, sign_: bool) -> None:
+    """Make the draft exactly what FILE (TOML) declares; show the diff; with --sign, publish it.
+
+    Applying the same file again changes nothing and signs nothing.
+    """
+    declared = declared_catalogue(read_declaration(declaration), base=declaration.parent)
+    draft = load_draft(home, instance=declared.instance)
+    click.echo(f"draft: {save_draft(home, replace(declared, version=draft.version))}")
+    if not _show_diff(home, declared):
+        return
+    if not sign_:
+        click.echo("publish it with 'govbus registry sign' (or apply --sign)")
+        return
+    path, catalogue = publish(home)
+    click.echo(f"catalogue: {path}")
+    click.echo(f"version: {catalogue.version}")
+
+
+def _show_diff(home: BusHome, draft: Catalogue) -> bool:
+    """Print the draft's changes against the published catalogue; whether there are any."""
+    if published_path(home).exists():
+        published = load_published(home)
+        against = f"signed version {published.version}"
+    else:
+        published, against = Catalogue(instance=draft.instance), "no signed catalogue yet"
+    changes = catalogue_diff(published, draft)
+    if not changes:
+        click.echo(f"no change against {against}")
+        return False
+    click.echo(f"{len(changes)} change(s) against {against}:")
+    for change in changes:
+        click.echo(f"  {change}")
+    return True
 
 
 @registry.command()
@@ -86,7 +162,8 @@ def show(home: BusHome, draft: bool, as_json: bool) -> None:
     click.echo(f"catalogue of {catalogue.instance}, version {catalogue.version}: {source}")
     click.echo("services:")
     for service, entry in sorted(catalogue.services.items()):
-        click.echo(f"  {service}  [{entry.style}, {entry.schema}] {entry.description}")
+        digest = f"sha256 {entry.digest[:12]}" if entry.digest else "no schema digest"
+        click.echo(f"  {service}  [{entry.style}, {entry.schema}, {digest}] {entry.description}")
         for grant_ in sorted(g for g in catalogue.grants if g.service == service):
             click.echo(f"      {grant_.right:<9} {grant_.client}")
     if not catalogue.services:
@@ -99,7 +176,13 @@ def _as_json(catalogue: Catalogue) -> dict[str, object]:
         "version": catalogue.version,
         "participants": {str(p): name for p, name in sorted(catalogue.participants.items())},
         "services": [
-            {"id": str(s), "style": str(e.style), "schema": e.schema, "description": e.description}
+            {
+                "id": str(s),
+                "style": str(e.style),
+                "schema": e.schema,
+                "schemaDigest": e.digest or None,
+                "description": e.description,
+            }
             for s, e in sorted(catalogue.services.items())
         ],
         "grants": [

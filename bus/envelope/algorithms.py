@@ -29,20 +29,20 @@ REQUIRED_TRANSFORMS: tuple[str, ...] = (ENVELOPED, EXC_C14N)
 
 # The same policy handed to libxmlsec, so it refuses anything else even if a check above were missed.
 XMLSEC_SIGNATURE_TRANSFORMS = (
-    xmlsec.Transform.EXCL_C14N,
-    xmlsec.Transform.ECDSA_SHA256,
-    xmlsec.Transform.ECDSA_SHA384,
-    xmlsec.Transform.ECDSA_SHA512,
-    xmlsec.Transform.RSA_SHA256,
-    xmlsec.Transform.RSA_SHA384,
-    xmlsec.Transform.RSA_SHA512,
+    xmlsec.constants.TransformExclC14N,
+    xmlsec.constants.TransformEcdsaSha256,
+    xmlsec.constants.TransformEcdsaSha384,
+    xmlsec.constants.TransformEcdsaSha512,
+    xmlsec.constants.TransformRsaSha256,
+    xmlsec.constants.TransformRsaSha384,
+    xmlsec.constants.TransformRsaSha512,
 )
 XMLSEC_REFERENCE_TRANSFORMS = (
-    xmlsec.Transform.ENVELOPED,
-    xmlsec.Transform.EXCL_C14N,
-    xmlsec.Transform.SHA256,
-    xmlsec.Transform.SHA384,
-    xmlsec.Transform.SHA512,
+    xmlsec.constants.TransformEnveloped,
+    xmlsec.constants.TransformExclC14N,
+    xmlsec.constants.TransformSha256,
+    xmlsec.constants.TransformSha384,
+    xmlsec.constants.TransformSha512,
 )
 XMLSEC_TRANSFORM_BY_URI = {
     transform.href: transform for transform in XMLSEC_SIGNATURE_TRANSFORMS + XMLSEC_REFERENCE_TRANSFORMS

@@ -118,7 +118,7 @@ def read_header(root: etree._Element) -> Header:
     """The header of a schema-valid envelope tree, read in one pass over its fields."""
     fields: dict[str, str] = {}
     for child in root[0]:
-        name = _FIELDS.get(child.tag)  # type: ignore[arg-type]
+        name = _FIELDS.get(child.tag)
         if name is not None:
             # A field with no child node at all (no comment, PI or element) has .text as its whole text.
             fields[name] = (child.text or "") if not len(child) else (whole_text(child) or "")

@@ -16,7 +16,7 @@ import xmlsec
 
 from bus.envelope.algorithms import DSIG_NS, ENVELOPED, EXC_C14N
 from bus.envelope.codec import envelope_tree
-from bus.envelope.model import Header
+from bus.envelope.model import Header, check_header
 from bus.pki.identity import SigningIdentity
 
 _ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
@@ -66,9 +66,14 @@ def sign_tree(root: etree._Element, identity: SigningIdentity) -> etree._Element
 
 
 def sign_envelope(header: Header, payload: etree._Element, identity: SigningIdentity) -> bytes:
-    """Build, sign and serialise an envelope. ``header.client`` must be the signer."""
+    """Build, sign and serialise an envelope. ``header.client`` must be the signer.
+
+    Refuses (with the verifier's fault code) a header no verifier would accept (``check_header``);
+    raises ValueError for header text XML cannot carry (control characters).
+    """
     if header.client != identity.participant:
         raise ValueError(f"{identity.participant} cannot sign a message whose client is {header.client}")
+    check_header(header)
     root = envelope_tree(header, payload, _signature_template(identity.certificate_der, identity.is_rsa))
     _sign(root[-1], identity.xmlsec_key)
     return etree.tostring(root, encoding="UTF-8")

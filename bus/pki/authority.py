@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -211,12 +212,12 @@ class CertificateAuthority:
             .sign(self._key, hashes.SHA256())  # type: ignore[arg-type]
         )
 
-    def revoke(self, participant: ParticipantId) -> list[int]:
+    def revoke(self, participant: ParticipantId) -> builtins.list[int]:
         """Revoke every unrevoked certificate of ``participant``, re-sign the CRL; return the serials."""
         registry = self._registry()
         now = _now().isoformat()
-        revoked: list[int] = []
-        updated: list[IssuedCertificate] = []
+        revoked: builtins.list[int] = []
+        updated: builtins.list[IssuedCertificate] = []
         for entry in registry:
             if entry.participant == str(participant) and entry.revoked_at is None:
                 entry = IssuedCertificate(**{**asdict(entry), "revoked_at": now})
@@ -228,7 +229,7 @@ class CertificateAuthority:
         self._write_crl([e for e in updated if e.revoked_at is not None])
         return revoked
 
-    def list(self) -> list[IssuedCertificate]:
+    def list(self) -> builtins.list[IssuedCertificate]:
         """Every certificate issued, in issue order."""
         return self._registry()
 
@@ -236,7 +237,7 @@ class CertificateAuthority:
         """Re-sign the CRL with a new validity window (run before ``next_update`` passes)."""
         self._write_crl([e for e in self._registry() if e.revoked_at is not None])
 
-    def _write_crl(self, revoked: list[IssuedCertificate]) -> None:
+    def _write_crl(self, revoked: builtins.list[IssuedCertificate]) -> None:
         now = _now()
         builder = (
             x509.CertificateRevocationListBuilder()
@@ -255,11 +256,11 @@ class CertificateAuthority:
         crl = builder.sign(self._key, hashes.SHA256())  # type: ignore[arg-type]
         write_public(self.home.crl, crl.public_bytes(serialization.Encoding.PEM))
 
-    def _registry(self) -> list[IssuedCertificate]:
+    def _registry(self) -> builtins.list[IssuedCertificate]:
         if not self.home.registry.exists():
             return []
         return [IssuedCertificate(**item) for item in json.loads(self.home.registry.read_text())]
 
-    def _save_registry(self, entries: list[IssuedCertificate]) -> None:
+    def _save_registry(self, entries: builtins.list[IssuedCertificate]) -> None:
         text = json.dumps([asdict(e) for e in entries], indent=2) + "\n"
         write_public(self.home.registry, text.encode())

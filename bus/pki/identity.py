@@ -8,13 +8,14 @@ import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from bus.ids import ParticipantId
 from bus.pki.home import BusHome
 
 
-def _spki(public_key: object) -> bytes:
-    return public_key.public_bytes(  # type: ignore[attr-defined]
+def _spki(public_key: PublicKeyTypes) -> bytes:
+    return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
@@ -45,17 +46,18 @@ class SigningIdentity:
         Raises ValueError when the key is not the certificate's (every signature would then fail).
         """
         certificate = x509.load_pem_x509_certificate(cert_pem)
-        cn = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+        value = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+        cn = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
         # Only the public half is compared, so RSA's costly private-key consistency check is skipped.
         key = serialization.load_pem_private_key(key_pem, password=None, unsafe_skip_rsa_key_validation=True)
         if _spki(key.public_key()) != _spki(certificate.public_key()):
             raise ValueError(f"the private key does not belong to the certificate of {cn}")
         return cls(
-            participant=ParticipantId.parse(str(cn)),
+            participant=ParticipantId.parse(cn),
             key_pem=key_pem,
             certificate=certificate,
             certificate_der=certificate.public_bytes(serialization.Encoding.DER),
-            xmlsec_key=xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM),
+            xmlsec_key=xmlsec.Key.from_memory(key_pem, xmlsec.constants.KeyDataFormatPem),
         )
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -20,6 +20,9 @@ from bus.pki.home import BusHome
 log = structlog.get_logger(__name__)
 
 CRL_RECHECK_SECONDS = 2.0
+CRL_GRACE = timedelta(days=7)
+"""How long past its nextUpdate a CRL is still used (with a warning); after that every signer is refused
+with ``Server.RevocationListExpired`` until a fresh CRL is installed (docs/operations.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +46,15 @@ class TrustStore:
     Chain and identity checks are cached per certificate; time and revocation are checked on every call.
     """
 
-    def __init__(self, ca_certificate: x509.Certificate, crl_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        ca_certificate: x509.Certificate,
+        crl_path: Path | None = None,
+        *,
+        crl_grace: timedelta = CRL_GRACE,
+    ) -> None:
         self.ca_certificate = ca_certificate
+        self.crl_grace = crl_grace
         self._crl_path = crl_path
         self._crl_mtime: float | None = None
         self._crl_checked_at = 0.0
@@ -77,7 +87,9 @@ class TrustStore:
     def check(self, certificate_der: bytes, *, at: datetime | None = None) -> TrustedSigner:
         """Return the trusted signer for a DER certificate, or raise the fault that refuses it.
 
-        ``at`` is the moment the certificate must be valid and unrevoked at (default: now).
+        ``at`` is the moment the certificate must be valid and unrevoked at (default: now). Revocation
+        is judged only with a CRL whose nextUpdate plus ``crl_grace`` is not before ``at``: a CRL that
+        old may miss revocations, so the check fails closed (``Server.RevocationListExpired``).
         """
         at = at or datetime.now(UTC)
         signer = self._signers.get(certificate_der)
@@ -92,6 +104,14 @@ class TrustStore:
                 f"to {signer.not_after:%Y-%m-%dT%H:%M:%SZ}, not at {at:%Y-%m-%dT%H:%M:%SZ}",
             )
         self._maybe_reload_crl()
+        next_update = self._crl_next_update
+        if next_update is not None and at > next_update + self.crl_grace:
+            raise Fault(
+                FaultCode.REVOCATION_LIST_EXPIRED,
+                f"the CRL in use was due for renewal at {next_update:%Y-%m-%dT%H:%M:%SZ}, more than "
+                f"{self.crl_grace.days} days before {at:%Y-%m-%dT%H:%M:%SZ}: install a fresh CRL "
+                "(govbus pki refresh-crl)",
+            )
         revoked_at = self._revoked.get(signer.serial)
         if revoked_at is not None and revoked_at <= at:
             raise Fault(

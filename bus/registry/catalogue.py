@@ -37,12 +37,17 @@ class Right(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ServiceEntry:
-    """One published teleservice."""
+    """One published teleservice.
+
+    ``digest`` is the SHA-256 hex of the XSD's bytes, so a consumer can tell the contract it holds is the
+    published one; it is empty only for entries of catalogues signed before digests were recorded.
+    """
 
     service: ServiceId
     style: ServiceStyle
     schema: str
     description: str = ""
+    digest: str = ""
     personal: bool = False  # handles personal data: callers must declare purpose and dataSubject
 
 
@@ -75,6 +80,14 @@ class Catalogue:
             else self.with_participant(entry.service.provider)
         )
         return replace(catalogue, services={**catalogue.services, entry.service: entry})
+
+    def without_service(self, service: ServiceId) -> tuple[Catalogue, list[Grant]]:
+        """The catalogue without ``service`` and without the grants on it (returned, sorted)."""
+        if service not in self.services:
+            raise Fault(FaultCode.UNKNOWN_SERVICE, f"{service} is not in the catalogue")
+        dropped = sorted(g for g in self.grants if g.service == service)
+        services = {s: e for s, e in self.services.items() if s != service}
+        return replace(self, services=services, grants=self.grants - set(dropped)), dropped
 
     def with_grant(self, grant: Grant) -> Catalogue:
         entry = self.service(grant.service)

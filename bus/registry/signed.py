@@ -4,6 +4,10 @@ Signed like an envelope (one enveloped XML-DSig Signature, last child, Reference
 with the CA key itself, since the catalogue's authority is the authority that runs the PKI. Participants
 load it from ``HOME/ca/catalogue.xml`` and refuse it when the signature does not verify with the CA
 certificate (``Server.CatalogueInvalid``).
+
+Each ``service`` element carries ``schemaDigest``, the SHA-256 hex of its XSD's bytes. A catalogue signed
+before digests were recorded has none: it still loads, its entries' ``digest`` is empty, and the next
+``govbus registry add-service`` or ``apply`` of that service records it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from bus.envelope.verifier import check_signature_shape, verify_signature_value
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.registry.catalogue import Catalogue, Grant, Right, ServiceEntry, ServiceStyle
+from bus.registry.schema import is_digest
 from bus.xml import parse_untrusted
 
 NAMESPACE = "urn:govbus:catalogue:1"
@@ -30,7 +35,7 @@ def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
     """The unsigned catalogue document, in a stable order."""
     root = etree.Element(
         _NS + "Catalogue",
-        nsmap={None: NAMESPACE},
+        nsmap={None: NAMESPACE},  # type: ignore[dict-item]  # lxml-stubs omit the default namespace
         instance=catalogue.instance,
         version=str(catalogue.version),
         issued=format_timestamp(utc_now()),
@@ -41,6 +46,8 @@ def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
         node = etree.SubElement(
             root, _NS + "service", id=str(service), style=str(entry.style), schema=entry.schema
         )
+        if entry.digest:
+            node.set("schemaDigest", entry.digest)
         if entry.personal:
             node.set("personal", "true")
         if entry.description:
@@ -61,12 +68,16 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
                 ParticipantId.parse(node.get("id", "")), node.get("name", "")
             )
         for node in root.iterchildren(_NS + "service"):
+            digest = node.get("schemaDigest", "")
+            if digest and not is_digest(digest):
+                raise ValueError(f"schemaDigest of {node.get('id')} is not a SHA-256 hex digest")
             catalogue = catalogue.with_service(
                 ServiceEntry(
                     service=ServiceId.parse(node.get("id", "")),
-                    style=ServiceStyle(node.get("style")),
+                    style=ServiceStyle(node.get("style", "")),
                     schema=node.get("schema", ""),
-                    description="".join(node.itertext()),
+                    description="".join(str(text) for text in node.itertext()),
+                    digest=digest,
                     personal=node.get("personal") == "true",
                 )
             )
@@ -75,7 +86,7 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
                 Grant(
                     ParticipantId.parse(node.get("client", "")),
                     ServiceId.parse(node.get("service", "")),
-                    Right(node.get("right")),
+                    Right(node.get("right", "")),
                 )
             )
     except (Fault, ValueError) as error:
@@ -86,7 +97,7 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
 def sign_catalogue(catalogue: Catalogue, ca_key_pem: bytes, ca_cert_pem: bytes) -> bytes:
     """Serialise and sign ``catalogue`` with the CA key (the envelope's signature profile)."""
     certificate = x509.load_pem_x509_certificate(ca_cert_pem)
-    key = xmlsec.Key.from_memory(ca_key_pem, xmlsec.KeyFormat.PEM)
+    key = xmlsec.Key.from_memory(ca_key_pem, xmlsec.constants.KeyDataFormatPem)
     root = append_signature(
         catalogue_to_xml(catalogue),
         key,
@@ -110,7 +121,7 @@ def load_catalogue(data: bytes, ca_certificate: x509.Certificate) -> Catalogue:
         ca_der = ca_certificate.public_bytes(serialization.Encoding.DER)
         if certificate_der != ca_der:
             raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "the catalogue is not signed by the bus CA")
-        key = xmlsec.Key.from_memory(ca_der, xmlsec.KeyFormat.CERT_DER)
+        key = xmlsec.Key.from_memory(ca_der, xmlsec.constants.KeyDataFormatCertDer)
         verify_signature_value(signature, key, method, digest)
     except Fault as fault:
         raise Fault(FaultCode.CATALOGUE_INVALID, f"{fault.code}: {fault.reason}") from None

@@ -122,6 +122,16 @@ class Topology:
     def reply_queue(self, token: str) -> str:
         return _fit(f"{self.prefix}.reply.{token}")
 
+    def is_reply_address(self, address: str) -> bool:
+        """True only for the reply addresses this topology defines: a direct reply-to address the broker
+        derived for a requester's channel, or a client's exclusive reply queue ``<prefix>.reply.<token>``
+        (the names ``reply_queue`` gives). A provider answers nowhere else: a request's ``reply_to`` may
+        not name another participant's inbox or service queue."""
+        if address.startswith(DIRECT_REPLY_TO + "."):
+            return len(address) > len(DIRECT_REPLY_TO) + 1
+        head = f"{self.prefix}.reply."
+        return address.startswith(head) and len(address) > len(head)
+
     def dead_letter_queue(self, queue: str) -> str:
         """The dead-letter queue of a durable queue of this topology."""
         head = self.prefix + "."

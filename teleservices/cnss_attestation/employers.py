@@ -101,7 +101,7 @@ class EmployerRegister(Store):
                 [(c.ice, c.affiliation, c.name, c.city, period(d), period(p)) for c, d, p in rows],
             )
             db.execute(
-                "INSERT OR IGNORE INTO certificate_counters VALUES (?, ?)",
+                "INSERT INTO certificate_counters VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (today.year, CERTIFICATES_ALREADY_ISSUED),
             )
             return len(rows)
@@ -139,7 +139,7 @@ class EmployerRegister(Store):
             if row is None:
                 db.execute(
                     "INSERT INTO certificate_counters VALUES (?, 1)"
-                    " ON CONFLICT (year) DO UPDATE SET last = last + 1",
+                    " ON CONFLICT (year) DO UPDATE SET last = certificate_counters.last + 1",
                     (today.year,),
                 )
                 (last,) = db.execute(

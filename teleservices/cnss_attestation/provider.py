@@ -24,7 +24,7 @@ app = Provider(PARTICIPANT)
 
 def _employers(env: Environment) -> Iterator[EmployerRegister]:
     """The employer register of the node (created and seeded on the first start)."""
-    with EmployerRegister.open(env.data_dir) as register:
+    with EmployerRegister.open(env.storage) as register:
         register.seed(date.today())
         yield register
 

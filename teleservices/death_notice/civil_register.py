@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from sdk.postgres import postgres_ddl
 from sdk.store import Store
 from teleservices.death_notice.contract import (
     Act,
@@ -54,6 +55,10 @@ class UnknownAct(LookupError):
     """No act with this number in the register."""
 
 
+_ARRIVAL = {"sqlite": "rowid", "postgresql": "arrival"}
+"""The column that orders receipts by arrival, in each database."""
+
+
 class CivilRegister(Store):
     """Deaths by act number, notifications sent about them, and the receipts that came back."""
 
@@ -73,6 +78,11 @@ class CivilRegister(Store):
             notification_id TEXT NOT NULL, fund TEXT NOT NULL, outcome TEXT NOT NULL, pension_number TEXT,
             effective TEXT, fault TEXT, received_at TEXT NOT NULL, PRIMARY KEY (notification_id, fund));
     """
+    # PostgreSQL has no rowid: receipts there carry an identity column, their arrival order.
+    POSTGRES_SCHEMA = postgres_ddl(SCHEMA).replace(
+        "received_at TEXT NOT NULL,",
+        "received_at TEXT NOT NULL, arrival BIGINT GENERATED ALWAYS AS IDENTITY,",
+    )
 
     def seed(self, office: Office, today: date) -> int:
         """Set the office and register this year's earlier deaths on first use; return acts added."""
@@ -153,7 +163,7 @@ class CivilRegister(Store):
         """Remember a notification sent about ``act`` and the funds expected to answer it."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO notifications VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (notification_id, act, kind, " ".join(sorted(expected)), _now()),
             )
 
@@ -161,7 +171,8 @@ class CivilRegister(Store):
         """Keep a fund's receipt (the first one per notification and fund; repeats change nothing)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO receipts (notification_id, fund, outcome, pension_number, effective, fault, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (notification_id, answer.fund, answer.outcome, answer.pension_number,
                  answer.effective.isoformat() if answer.effective else None, answer.fault, _now()),
             )  # fmt: skip
@@ -169,9 +180,9 @@ class CivilRegister(Store):
     def answers(self, act: str, kind: Kind = NOTICE) -> list[Answer]:
         """Each fund's latest receipt about ``act``, by fund."""
         rows = self.fetchall(
-            "SELECT r.fund, r.outcome, r.pension_number, r.effective, r.fault FROM receipts r"
+            "SELECT r.fund, r.outcome, r.pension_number, r.effective, r.fault FROM receipts r"  # noqa: S608
             " JOIN notifications n ON n.id = r.notification_id WHERE n.act = ? AND n.kind = ?"
-            " ORDER BY r.fund, r.rowid",
+            f" ORDER BY r.fund, r.{_ARRIVAL[self.database.dialect]}",
             (act, kind),
         )
         latest = {

@@ -49,7 +49,7 @@ def commune(office: Office) -> App:
 
     @app.resource
     def civil_register(env: Environment) -> Iterator[CivilRegister]:
-        with CivilRegister.open(env.data_dir) as register:
+        with CivilRegister.open(env.storage) as register:
             register.seed(office, date.today())
             yield register
 
@@ -69,7 +69,7 @@ rabat = commune(RABAT)
 
 def declare_death(client: Client, deceased: Deceased, *, date_of_death: date, place_of_death: str) -> str:
     """Register a death in the client's civil register; return the act number."""
-    with CivilRegister.open(client.node.data_dir) as register:
+    with CivilRegister.open(client.node.scope.storage) as register:
         return register.declare(
             deceased, date_of_death=date_of_death, place_of_death=place_of_death, today=date.today()
         )
@@ -77,7 +77,7 @@ def declare_death(client: Client, deceased: Deceased, *, date_of_death: date, pl
 
 def send_notice(client: Client, act: str, *, timeout: float = 5.0) -> NotifyResult:
     """Notify every subscribed fund of the death of ``act``; wait up to ``timeout`` s for receipts."""
-    with CivilRegister.open(client.node.data_dir) as register:
+    with CivilRegister.open(client.node.scope.storage) as register:
         notice = register.notice(act)
     result = client.notify(DEATH_NOTICE, notice, purpose=PURPOSE, timeout=timeout)
     _sent(client.node.data_dir, result, act, NOTICE)
@@ -86,7 +86,7 @@ def send_notice(client: Client, act: str, *, timeout: float = 5.0) -> NotifyResu
 
 def send_cancellation(client: Client, act: str, reason: str, *, timeout: float = 5.0) -> NotifyResult:
     """Withdraw the notice of ``act`` (declared in error) from every subscribed fund."""
-    with CivilRegister.open(client.node.data_dir) as register:
+    with CivilRegister.open(client.node.scope.storage) as register:
         cancellation = register.cancel(act, reason)
     result = client.notify(DEATH_NOTICE_CANCELLATION, cancellation, purpose=PURPOSE, timeout=timeout)
     _sent(client.node.data_dir, result, act, CANCELLATION)
@@ -95,13 +95,13 @@ def send_cancellation(client: Client, act: str, reason: str, *, timeout: float =
 
 def answers(client: Client, act: str, kind: Kind = NOTICE) -> list[Answer]:
     """Each fund's latest answer about ``act``."""
-    with CivilRegister.open(client.node.data_dir) as register:
+    with CivilRegister.open(client.node.scope.storage) as register:
         return register.answers(act, kind)
 
 
 def unanswered(client: Client, act: str, kind: Kind = NOTICE) -> list[str]:
     """Funds that have not answered the notice (or cancellation) of ``act`` yet."""
-    with CivilRegister.open(client.node.data_dir) as register:
+    with CivilRegister.open(client.node.scope.storage) as register:
         return register.unanswered(act, kind)
 
 

@@ -30,7 +30,7 @@ def pension_fund(fund: str, participant: str | None = None) -> Subscriber:
 
     @app.resource
     def pensions(env: Environment) -> Iterator[PensionRegister]:
-        with PensionRegister.open(env.data_dir) as register:
+        with PensionRegister.open(env.storage) as register:
             register.seed(fund)
             yield register
 

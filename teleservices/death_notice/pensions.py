@@ -112,15 +112,15 @@ class PensionRegister(Store):
             if known is not None:
                 return _repeat_answer(notice.act.number, known)
             outcome, pension_number, suspended_from = self._decide(db, notice)
-            cursor = db.execute(
+            (notice_id,) = db.execute(
                 "INSERT INTO death_notices (notifier, registry, act, cin, outcome, pension_number, suspended_from)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (*key, notice.deceased.cin, outcome, pension_number, _text(suspended_from)),
-            )
+            ).fetchone()
             if outcome is NoticeOutcome.SUSPENDED:
                 db.execute(
                     "UPDATE pensioners SET status = ?, suspended_from = ?, suspended_by = ? WHERE cin = ?",
-                    (SUSPENDED, _text(suspended_from), cursor.lastrowid, notice.deceased.cin),
+                    (SUSPENDED, _text(suspended_from), notice_id, notice.deceased.cin),
                 )
         return DeathNoticeReceipt(
             act=notice.act.number,

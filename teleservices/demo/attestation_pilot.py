@@ -85,7 +85,7 @@ def run(world: World, out: Output) -> None:
             lambda: tampered.call(
                 CNSS, ATTESTATION, BIDDERS[0][0], purpose=PURPOSE, data_subject=SUBJECTS[0], retries=0
             ),
-            expected="Client.InvalidSignature",
+            expected="Server.ResponseMismatch",  # the provider's fault is bound to the altered bytes
         )
     finally:
         node.close()

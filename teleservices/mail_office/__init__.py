@@ -1,7 +1,7 @@
 """The digital mail office: bureau d'ordre digital and electronic mail desk, a govbus participant.
 
 ``MailOffice`` is the service layer every entry point calls (bus handlers, the ``mail`` CLI); the payload
-contract is in ``models`` (schemas/mail_office.xsd), the teleservices in ``contract``, the desk's state
+contract is in ``models`` (mail_office.xsd in this package), the teleservices in ``contract``, the desk's state
 machine in ``workflow``. ``app`` is the office ``govbus run teleservices.mail_office:app`` runs
 (participant ``$GOVBUS_MAIL_OFFICE_ID``); a system depositing letters for its users receives their
 status changes and replies with ``DepositorSystem``.

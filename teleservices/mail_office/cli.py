@@ -3,14 +3,14 @@
 Each command acts on a ``Desk`` (``desks.py``): a local office directory (``--office-dir``), or a running
 office reached over the bus as a participant (``--home DIR --as PARTICIPANT --broker URL --office ID``).
 Output is plain ``key: value`` text, or the contract's XML with ``--xml``. Refusals (the office's, or the
-bus's: no grant, no reply) print one line, ``govbus: <code>: <reason>``, and exit with status 1.
+bus's: no grant, no reply) print one line, ``CODE: reason``, and exit with status 1 (the govbus CLI kit,
+``sdk.cli``).
 """
 
 from __future__ import annotations
 
 import functools
 import mimetypes
-import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,9 +19,10 @@ from typing import Any
 
 import click
 import lxml.etree as etree
-import pydantic
+from click.core import ParameterSource
 
-from sdk import Fault, ParticipantId, configure_logging
+from sdk import ParticipantId, configure_logging
+from sdk.cli import bus_options, group, home_option, settings
 from sdk.security import BusHome
 from teleservices.mail_office.checks import checked as _checked
 from teleservices.mail_office.config import OfficeConfig
@@ -58,33 +59,7 @@ from teleservices.mail_office.workflow import Direction, Status
 
 OFFICE_ENV = "GOVBUS_MAIL_OFFICE"
 ACTOR_ENV = "GOVBUS_ACTOR"
-HOME_ENV = "GOVBUS_HOME"
-BROKER_ENV = "GOVBUS_BROKER"
-LOG_LEVEL_ENV = "GOVBUS_LOG_LEVEL"
-DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
-EXIT_REFUSED = 1
 MAX_XML_BYTES = 64 * 1024 * 1024
-
-
-class MailGroup(click.Group):
-    """Reports the office's refusals and invalid input on one line (exit 1), never as a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except MailOfficeError as error:
-            click.echo(f"govbus: {error.code}: {error}", err=True)
-            sys.exit(EXIT_REFUSED)
-        except Fault as fault:
-            code = getattr(fault, "service_code", None) or fault.code
-            click.echo(f"govbus: {code}: {fault.reason}", err=True)
-            sys.exit(EXIT_REFUSED)
-        except pydantic.ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
-            )
-            click.echo(f"govbus: invalid input: {problems}", err=True)
-            sys.exit(EXIT_REFUSED)
 
 
 def office_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,79 +85,34 @@ def actor_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
-_WHERE = "govbus.mail.where"
+_WHERE = ("office_dir", "home", "sender", "broker", "prefix", "office", "timeout")
 
 
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    ctx.meta.setdefault(_WHERE, {})[param.name] = value
-    return value
-
-
-_WHERE_OPTIONS = (
-    click.option(
-        "--office-dir",
-        "office_dir",
-        expose_value=False,
-        callback=_remember,
-        envvar=OFFICE_ENV,
-        metavar="DIR",
-        type=click.Path(file_okay=False, path_type=Path),
-        help=f"a local mail office directory (default: ${OFFICE_ENV})",
-    ),
-    click.option(
-        "--home",
-        expose_value=False,
-        callback=_remember,
-        envvar=HOME_ENV,
-        metavar="DIR",
-        help=f"bus home, with --as (default: ${HOME_ENV})",
-    ),
-    click.option(
-        "--as",
-        "sender",
-        expose_value=False,
-        callback=_remember,
-        metavar="PARTICIPANT",
-        help="act over the bus as this participant (its key in --home)",
-    ),
-    click.option(
-        "--broker",
-        expose_value=False,
-        callback=_remember,
-        envvar=BROKER_ENV,
-        default=DEFAULT_BROKER,
+def _where_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=10.0,
         show_default=True,
-        metavar="URL",
-        help=f"the bus's broker, with --as (env ${BROKER_ENV})",
-    ),
-    click.option(
-        "--prefix",
-        expose_value=False,
-        callback=_remember,
-        default="govbus",
-        show_default=True,
-        help="the bus's name prefix, with --as",
-    ),
-    click.option(
+        help="seconds, with --as",
+    )(function)
+    function = click.option(
         "--office",
-        expose_value=False,
-        callback=_remember,
         envvar=OFFICE_ID_ENV,
         default=DEFAULT_OFFICE_ID,
         show_default=True,
         metavar="PARTICIPANT",
         help=f"the running office, with --as (env ${OFFICE_ID_ENV})",
-    ),
-    click.option(
-        "--timeout",
-        expose_value=False,
-        callback=_remember,
-        type=click.FloatRange(min=0.1),
-        default=10.0,
-        show_default=True,
-        help="seconds, with --as",
-    ),
-)
+    )(function)
+    function = bus_options(as_required=False)(function)
+    return click.option(
+        "--office-dir",
+        "office_dir",
+        envvar=OFFICE_ENV,
+        metavar="DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"a local mail office directory (default: ${OFFICE_ENV})",
+    )(function)
 
 
 def pass_desk(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,30 +120,34 @@ def pass_desk(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
+        where = {name: kwargs.pop(name) for name in _WHERE}
         ctx = click.get_current_context()
-        desk = _open_desk(ctx.meta.get(_WHERE, {}))
+        desk = _open_desk(ctx, where)
         ctx.call_on_close(desk.close)
         return function(desk, *args, **kwargs)
 
-    for option in reversed(_WHERE_OPTIONS):
-        run = option(run)
-    return run
+    return _where_options(run)
 
 
-def _open_desk(where: dict[str, Any]) -> Desk:
-    if where.get("sender"):
-        if not where.get("home"):
-            raise click.UsageError(f"--as needs the bus home: --home DIR or ${HOME_ENV}")
-        configure_logging(os.environ.get(LOG_LEVEL_ENV) or "WARNING")  # stdout is for the answer
+def _open_desk(ctx: click.Context, where: dict[str, Any]) -> Desk:
+    """Over the bus with --as, on a local office with --office-dir; an --office-dir typed on the command
+    line wins over a participant that only comes from the environment or govbus.toml."""
+    explicit_dir = ctx.get_parameter_source("office_dir") is ParameterSource.COMMANDLINE
+    explicit_as = ctx.get_parameter_source("sender") is ParameterSource.COMMANDLINE
+    if where["sender"] and (explicit_as or not explicit_dir):
+        if where["home"] is None:
+            raise click.UsageError("--as needs the bus home: --home DIR, $GOVBUS_HOME or home in govbus.toml")
+        level = settings(ctx)
+        configure_logging(level.log_level if "log_level" in level.model_fields_set else "WARNING")
         return BusDesk(
             where["office"],
             sender=where["sender"],
-            home=where["home"],
+            home=where["home"].root,
             broker=where["broker"],
             prefix=where["prefix"],
             timeout=where["timeout"],
         )
-    if where.get("office_dir") is not None:
+    if where["office_dir"] is not None:
         return LocalDesk(where["office_dir"])
     raise click.UsageError(
         f"say where the office is: --office-dir DIR (or ${OFFICE_ENV}) for a local office, or "
@@ -333,7 +267,7 @@ def _print_record(record: MailRecord, as_xml: bool) -> None:
         )
 
 
-@click.group(cls=MailGroup)
+@group(refusals=(MailOfficeError,))
 def mail() -> None:
     """Digital mail office: deposit letters, acknowledge them, process them, keep the registers."""
 
@@ -347,12 +281,7 @@ def mail() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help=f"where to create it (default: ${OFFICE_ENV}, else the participant's directory in --home)",
 )
-@click.option(
-    "--home",
-    envvar=HOME_ENV,
-    metavar="DIR",
-    help=f"bus home: create the office that 'govbus run' opens for --participant (default: ${HOME_ENV})",
-)
+@home_option(required=False, help="bus home: create the office that 'govbus run' opens for --participant")
 @click.option("--participant", required=True, help="the office's participant id, e.g. MA/GOV/MEF/bo")
 @click.option("--name", required=True, help="the administration's name, as it signs its letters")
 @click.option("--code", required=True, help="the office code in registration numbers, e.g. MEF")
@@ -362,7 +291,7 @@ def mail() -> None:
 @click.option("--service", "services", multiple=True, help="a service of the office (repeatable)")
 def init(
     office_dir: Path | None,
-    home: str | None,
+    home: BusHome | None,
     participant: str,
     name: str,
     code: str,
@@ -375,9 +304,9 @@ def init(
     if office_dir is None:
         if home is None:
             raise click.UsageError(
-                f"give --office-dir DIR or --home DIR (or set ${OFFICE_ENV} or ${HOME_ENV})"
+                f"give --office-dir DIR or --home DIR (or set ${OFFICE_ENV}, $GOVBUS_HOME or home in govbus.toml)"
             )
-        office_dir = office_directory(BusHome.at(home).participant_dir(ParticipantId.parse(participant)))
+        office_dir = office_directory(home.participant_dir(ParticipantId.parse(participant)))
     if services and default_service not in services:
         services = (default_service, *services)
     config = OfficeConfig(

@@ -48,7 +48,7 @@ from teleservices.mail_office.models import Name, ParticipantId
 from teleservices.mail_office.numbering import DEFAULT_FORMAT, NumberFormat
 
 CONFIG_FILE = "mail-office.json"
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # CodeType in schemas/mail_office.xsd
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # CodeType in mail_office.xsd
 _OFFICE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 

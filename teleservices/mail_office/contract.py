@@ -3,7 +3,7 @@
 Every office provides all of them but ``STATUS`` is also provided by every system that deposits letters
 (a citizen portal, another administration's office): each step of a letter's processing is a call to
 the depositing system's ``mail.status``, point to point, never a fan-out notification. All share
-``schemas/mail_office.xsd`` and the models of ``models.py``.
+``mail_office.xsd`` (a resource of this package) and the models of ``models.py``.
 """
 
 from __future__ import annotations

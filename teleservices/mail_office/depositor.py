@@ -89,8 +89,8 @@ class DepositorStore(Store):
                 (office, change.registration_number),
             )
             inserted = db.execute(
-                "INSERT OR IGNORE INTO steps (office, number, sequence, change, received_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO steps (office, number, sequence, change, received_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     office,
                     change.registration_number,
@@ -184,7 +184,7 @@ class DepositorSystem:
 
     @staticmethod
     def _open(env: Environment) -> Iterator[DepositorStore]:
-        with DepositorStore.open(env.data_dir) as store:
+        with DepositorStore.open(env.storage) as store:
             yield store
 
     def store(self, node: Node) -> DepositorStore:

@@ -1,7 +1,8 @@
-"""The mail office's payload contract, namespace ``urn:govbus:mail-office:1`` (schemas/mail_office.xsd).
+"""The mail office's payload contract, namespace ``urn:govbus:mail-office:1`` (mail_office.xsd in this package).
 
-Every model here mirrors one XSD type, field for field and in the same order, with the same lexical
-rules; tests/mail_office/test_contract.py proves the two agree. Root elements:
+The models are the contract: the XSD is generated from them (``govbus contract generate
+teleservices.mail_office.contract``; ``XsdType`` names its lexical types), and
+tests/mail_office/test_contract.py proves the two agree. Root elements:
 
 - ``Deposit`` -> ``Acknowledgement``: a letter deposited with an administration and its receipt.
 - ``StatusChange`` -> ``StatusReceipt``: sent to the depositor's system each time its letter changes
@@ -29,11 +30,12 @@ from pydantic_xml import element
 
 from sdk import Fault, Payload
 from sdk import ParticipantId as ParticipantIdentifier
+from sdk.xsdgen import XsdType
 from teleservices.mail_office.deadlines import AlertLevel
 from teleservices.mail_office.workflow import Action, Direction, Status
 
 NAMESPACE = "urn:govbus:mail-office:1"
-SCHEMA = "mail_office.xsd"
+SCHEMA = "teleservices.mail_office:mail_office.xsd"  # a resource of this package
 
 # XML 1.0 characters: anything else cannot be carried in a document at all.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -58,22 +60,32 @@ def _one_line(value: str) -> str:
 
 
 _ONE_LINE = AfterValidator(_one_line)
+_ONE_LINE_PATTERN = r"^[^\n\r]*[^ \t\n\r][^\n\r]*$"
+_PARTICIPANT_PATTERN = r"^[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?$"
 
-Subject = Annotated[str, StringConstraints(max_length=500), _ONE_LINE, _XML_TEXT]
+Subject = Annotated[
+    str, StringConstraints(max_length=500), _ONE_LINE, _XML_TEXT, XsdType("SubjectType", _ONE_LINE_PATTERN)
+]
 SearchText = Subject
-Name = Annotated[str, StringConstraints(max_length=300), _ONE_LINE, _XML_TEXT]
-Actor = Annotated[str, StringConstraints(max_length=200), _ONE_LINE, _XML_TEXT]
+Name = Annotated[
+    str, StringConstraints(max_length=300), _ONE_LINE, _XML_TEXT, XsdType("NameType", _ONE_LINE_PATTERN)
+]
+Actor = Annotated[
+    str, StringConstraints(max_length=200), _ONE_LINE, _XML_TEXT, XsdType("ActorType", _ONE_LINE_PATTERN)
+]
 """An official, a service or a participant id acting on a letter."""
-Comment = Annotated[str, StringConstraints(min_length=1, max_length=4000), _XML_TEXT]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000), _XML_TEXT]
+Comment = Annotated[str, StringConstraints(min_length=1, max_length=4000), _XML_TEXT, XsdType("CommentType")]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000), _XML_TEXT, XsdType("BodyType")]
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), XsdType("CodeType")]
 """A mail type or a service: ``request``, ``dep-juridique``."""
 
-RegistrationNumber = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$")]
+RegistrationNumber = Annotated[
+    str, StringConstraints(pattern=r"^[!-~]{1,100}$"), XsdType("RegistrationNumberType")
+]
 """Printable ASCII without spaces, e.g. ``MEF/2026/A/42``; each office chooses its format."""
 
-Identifier = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,100}$"), XsdType("IdentifierType")]
 """A CIN, an ICE or a participant id; the office checks the form that fits the party's kind."""
 
 
@@ -85,19 +97,24 @@ def _participant_id(value: str) -> str:
     return value
 
 
-ParticipantId = Annotated[str, AfterValidator(_participant_id)]
+ParticipantId = Annotated[
+    str, AfterValidator(_participant_id), XsdType("ParticipantIdType", _PARTICIPANT_PATTERN)
+]
 """A bus participant id, ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``, checked by the SDK's ``ParticipantId``."""
 
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), XsdType("Sha256HexType")]
 
 MediaType = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+\-]{0,126}/[a-z0-9][a-z0-9.+\-]{0,126}$")
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+\-]{0,126}/[a-z0-9][a-z0-9.+\-]{0,126}$"),
+    XsdType("MediaTypeType"),
 ]
 
 FileName = Annotated[
     str,
     StringConstraints(pattern=r"^[^/\\\t\n\r]*[^/\\ \t\n\r][^/\\\t\n\r]*$", max_length=255),
     _XML_TEXT,
+    XsdType("FileNameType"),
 ]
 
 _UTC_MILLIS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
@@ -128,6 +145,7 @@ UtcMillis = Annotated[
     BeforeValidator(_utc_millis_in),
     AfterValidator(_to_utc_millis),
     PlainSerializer(format_utc_millis, return_type=str),
+    XsdType("UtcMillisType", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"),
 ]
 
 
@@ -139,7 +157,9 @@ def _iso_date_in(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_in), PlainSerializer(date.isoformat, return_type=str)]
+IsoDate = Annotated[
+    date, BeforeValidator(_iso_date_in), PlainSerializer(date.isoformat, return_type=str), XsdType("DateType")
+]
 
 
 def _base64_in(value: Any) -> Any:
@@ -156,6 +176,7 @@ Content = Annotated[
     BeforeValidator(_base64_in),
     Field(min_length=1),
     PlainSerializer(lambda content: base64.b64encode(content).decode("ascii"), return_type=str),
+    XsdType("ContentType"),
 ]
 
 MAX_ATTACHMENTS = 50

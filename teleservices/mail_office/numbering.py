@@ -22,7 +22,7 @@ from teleservices.mail_office.errors import ConfigurationError
 DEFAULT_FORMAT = "{office}/{year}/{register}/{counter}"
 FIELDS = frozenset({"office", "year", "register", "counter"})
 REQUIRED = frozenset({"year", "register", "counter"})
-_NUMBER = re.compile(r"[!-~]{1,100}")  # RegistrationNumberType in schemas/mail_office.xsd
+_NUMBER = re.compile(r"[!-~]{1,100}")  # RegistrationNumberType in mail_office.xsd
 _COUNTER_SPEC = re.compile(r"(0[1-9][0-9]?)?d?")
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import structlog
 
 from sdk.outbox import OutboxPump
+from sdk.store import Locator
 from teleservices.signature_book._bus import BusHome, ParticipantId, SigningIdentity, TrustStore
 from teleservices.signature_book.bundle import (
     build_manifest,
@@ -135,10 +136,10 @@ class SignatureBook:
         self._clock = clock
 
     @classmethod
-    def create(cls, directory: Path, config: BookConfig) -> Path:
+    def create(cls, directory: Path, config: BookConfig, *, storage: Locator | None = None) -> Path:
         """Write a new book's configuration and empty store; return the configuration file."""
         path = config.save(Path(directory))
-        BookStore.open(Path(directory))
+        BookStore.open(Path(directory), storage)
         return path
 
     @classmethod
@@ -149,8 +150,12 @@ class SignatureBook:
         *,
         sink: EventSink | None = None,
         clock: Callable[[], datetime] = utc_now,
+        storage: Locator | None = None,
     ) -> SignatureBook:
-        """The book in ``directory``, with its own key, the bus trust store and timestamp key from ``home``."""
+        """The book in ``directory``, with its own key, the bus trust store and timestamp key from ``home``.
+
+        ``storage`` says where its tables live (its node's storage); by default a SQLite file in ``directory``.
+        """
         config = BookConfig.load(Path(directory))
         identity = SigningIdentity.from_home(home, config.book)
         timestamps = None
@@ -158,7 +163,7 @@ class SignatureBook:
             tsa = SigningIdentity.from_home(home, config.timestamp_authority)
             timestamps = LocalTimestampAuthority(tsa, clock=clock)
         return cls(
-            BookStore.open(Path(directory)),
+            BookStore.open(Path(directory), storage),
             config,
             identity=identity,
             trust=TrustStore.from_home(home),

@@ -4,7 +4,8 @@ Every command but ``init`` and ``verify`` is one signed call (or a few) to a run
 (``govbus run teleservices.signature_book:app``) as participant ``--as``, whose key is in ``--home``:
 the book acts for the verified signer, never for a name on the command line. ``sign`` signs locally with
 that key and sends only the signature. ``init`` writes a book's configuration before its first start;
-``verify`` checks a bundle offline. Refusals print one line, ``CODE: reason``, and exit with status 1.
+``verify`` checks a bundle offline. Refusals print one line, ``CODE: reason``, and exit with status 1 (the
+govbus CLI kit, ``sdk.cli``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import mimetypes
-import os
-import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +21,8 @@ from typing import Any, TypeVar
 
 import click
 
-from sdk import CallFailed, Client, Payload, RequestReply, configure_logging
+from sdk import Client, Payload, RequestReply, configure_logging
+from sdk.cli import as_option, broker_option, group, home_option, prefix_option
 from teleservices.signature_book._bus import BusHome, Fault, ParticipantId, SigningIdentity
 from teleservices.signature_book.bundle import verify_bundle
 from teleservices.signature_book.circuit import Circuit
@@ -64,46 +63,9 @@ from teleservices.signature_book.signatory import sign_folder
 from teleservices.signature_book.times import utc_now
 from teleservices.signature_book.xades import DetachedXadesSigner
 
-HOME_ENV = "GOVBUS_HOME"
 ACTOR_ENV = "GOVBUS_ACTOR"
-BROKER_ENV = "GOVBUS_BROKER"
-DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
-DEBUG_ENV = "GOVBUS_DEBUG"
-EXIT_REFUSED = 1
-EXIT_INTERNAL = 3
 
 R = TypeVar("R", bound=Payload)
-
-
-class BookCommandGroup(click.Group):
-    """No traceback reaches the user: a refusal is ``CODE: reason`` (exit 1), a bug one line (exit 3)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CallFailed as failure:
-            _refuse(failure.service_code or str(failure.code), failure.reason)
-        except Fault as fault:
-            _refuse(str(fault.code), fault.reason)
-        except SignatureBookError as error:
-            _refuse(error.code, error.reason)
-        except (FileNotFoundError, PermissionError, IsADirectoryError, ValueError) as error:
-            _refuse("govbus", str(error))
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as error:
-            if os.environ.get(DEBUG_ENV):
-                traceback.print_exc()
-            click.echo(
-                f"govbus: internal error: {type(error).__name__}: {error} (set {DEBUG_ENV}=1 for details)",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
-
-
-def _refuse(code: str, reason: str) -> None:
-    click.echo(f"{code}: {reason}", err=True)
-    sys.exit(EXIT_REFUSED)
 
 
 def _participant(ctx: click.Context, param: click.Parameter, value: str | None) -> ParticipantId | None:
@@ -113,12 +75,6 @@ def _participant(ctx: click.Context, param: click.Parameter, value: str | None) 
         return ParticipantId.parse(value)
     except Fault as fault:
         raise click.BadParameter(fault.reason, ctx=ctx, param=param) from None
-
-
-def _home(ctx: click.Context, param: click.Parameter, value: str | None) -> BusHome:
-    if value is None:
-        raise click.BadParameter(f"give --home DIR or set {HOME_ENV}", ctx=ctx, param=param)
-    return BusHome.at(value)
 
 
 def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -135,13 +91,6 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> da
     return moment.astimezone(UTC)
 
 
-home_option = click.option(
-    "--home",
-    envvar=HOME_ENV,
-    metavar="DIR",
-    callback=_home,
-    help=f"bus home directory (default: ${HOME_ENV})",
-)
 book_option = click.option(
     "--book",
     envvar=BOOK_ID_ENV,
@@ -190,24 +139,15 @@ def over_the_bus(function: Callable[..., None]) -> Callable[..., None]:
 
     options = [
         home_option,
-        click.option(
-            "--as",
-            "actor",
+        as_option(
+            name="actor",
+            parse=True,
             envvar=ACTOR_ENV,
-            required=True,
-            metavar="PARTICIPANT_ID",
-            callback=_participant,
-            help=f"the participant acting, whose key is in --home (env {ACTOR_ENV})",
+            help="the participant acting, whose key is in --home",
         ),
         book_option,
-        click.option(
-            "--broker",
-            envvar=BROKER_ENV,
-            default=DEFAULT_BROKER,
-            show_default=True,
-            help=f"amqp(s):// URL (env {BROKER_ENV})",
-        ),
-        click.option("--prefix", default="govbus", show_default=True, help="the bus's name prefix"),
+        broker_option,
+        prefix_option,
         click.option(
             "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="seconds"
         ),
@@ -231,7 +171,7 @@ def _text(participant: ParticipantId | None) -> str | None:
     return str(participant) if participant is not None else None
 
 
-@click.group(cls=BookCommandGroup)
+@group(refusals=(SignatureBookError,))
 def sign() -> None:
     """Electronic signature book: folders through visa and signature circuits, verifiable bundles."""
     configure_logging("WARNING")

@@ -2,7 +2,7 @@
 
 The book provides the operations; the submitting application (and a substitute's application)
 provides the two event services, so every state change reaches it point to point, signed both ways.
-All share ``schemas/signature_book.xsd`` and the models of ``models.py``.
+All share ``signature_book.xsd`` (a resource of this package) and the models of ``models.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from teleservices.signature_book.models import (
     RejectFolder,
     ShowFolder,
     SignFolder,
+    SigningContext,
     SigningRequest,
     SubmitFolder,
     UndoAction,
@@ -79,6 +80,9 @@ BOOK_CONTRACTS: tuple[RequestReply[Any, Any], ...] = (
     BUNDLE,
 )
 """What the book provides."""
+
+SCHEMA_ELEMENTS = (SigningContext,)
+"""Published in the XSD without a contract: it travels inside every XAdES signature the book accepts."""
 
 EVENT_CONTRACTS: tuple[RequestReply[Any, Any], ...] = (FOLDER_EVENT, DELEGATION_EVENT)
 """What the book calls."""

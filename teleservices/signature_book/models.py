@@ -1,6 +1,7 @@
 """The signature book's payload contract: pydantic-xml models in ``urn:govbus:signature-book:1``.
 
-``schemas/signature_book.xsd`` is the published form of the same contract; tests keep them in step.
+``signature_book.xsd`` (in this package) is generated from these models (``govbus contract generate
+teleservices.signature_book.contract``); tests keep them in step.
 Requests and their answers:
 
     SubmitFolder        -> FolderView          ShowFolder     -> FolderView
@@ -25,11 +26,12 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 from pydantic_xml import attr, element, wrapped
 
 from sdk import Payload
+from sdk.xsdgen import XsdType
 from teleservices.signature_book._bus import Fault, ParticipantId, ServiceId
 from teleservices.signature_book.times import format_timestamp, parse_timestamp
 
 NS = "urn:govbus:signature-book:1"
-SCHEMA = "signature_book.xsd"
+SCHEMA = "teleservices.signature_book:signature_book.xsd"  # a resource of this package
 
 
 def _base64(value: object) -> object:
@@ -70,6 +72,7 @@ UtcTime = Annotated[
     BeforeValidator(_utc),
     AfterValidator(_aware),
     PlainSerializer(format_timestamp, return_type=str),
+    XsdType("UtcMillisType", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"),
 ]
 """A UTC time written ``2026-11-21T10:15:30.123Z``."""
 
@@ -81,10 +84,24 @@ def _service(value: str) -> str:
         raise ValueError(fault.reason) from None
 
 
-Participant = Annotated[str, AfterValidator(_participant)]
+Participant = Annotated[
+    str,
+    AfterValidator(_participant),
+    XsdType(
+        "ParticipantIdType",
+        r"^[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?$",
+    ),
+]
 """A participant id, checked by ``bus.ids``."""
 
-Service = Annotated[str, AfterValidator(_service)]
+Service = Annotated[
+    str,
+    AfterValidator(_service),
+    XsdType(
+        "ServiceIdType",
+        r"^[A-Z][A-Z0-9\-]{1,15}/[A-Z][A-Z0-9]{1,15}/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._\-]{0,63})?/[A-Za-z0-9][A-Za-z0-9._\-]{0,63}/v[1-9][0-9]{0,5}$",
+    ),
+]
 """A service id ``PARTICIPANT/CODE/vN``."""
 
 FolderId = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]

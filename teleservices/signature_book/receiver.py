@@ -40,7 +40,7 @@ class _SeenEvents(Store):
         """``None`` when the event is new (and now claimed), else its state: ``done`` or ``running``."""
         with self.transaction() as db:
             inserted = db.execute(
-                "INSERT OR IGNORE INTO seen (event_id, state, book) VALUES (?, 'running', ?)",
+                "INSERT INTO seen (event_id, state, book) VALUES (?, 'running', ?) ON CONFLICT DO NOTHING",
                 (event_id, book),
             ).rowcount
             if inserted:
@@ -57,7 +57,7 @@ class _SeenEvents(Store):
 
 
 def _open_seen(env: Environment) -> Iterator[_SeenEvents]:
-    seen = _SeenEvents.open(env.data_dir)
+    seen = _SeenEvents.open(env.storage)
     yield seen
     seen.close()
 

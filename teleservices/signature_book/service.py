@@ -131,8 +131,8 @@ class BookService:
     def _serve(self, env: Environment) -> Iterator[_Served]:
         directory = book_directory(env.data_dir)
         if not (directory / CONFIG_FILE).exists():
-            SignatureBook.create(directory, BookConfig(env.participant))
-        book = SignatureBook.open(directory, env.home, clock=self.clock)
+            SignatureBook.create(directory, BookConfig(env.participant), storage=env.storage)
+        book = SignatureBook.open(directory, env.home, clock=self.clock, storage=env.storage)
         sink = BusSink(env.client(), timeout=self.event_timeout)
         pump = OutboxPump(
             EVENTS,

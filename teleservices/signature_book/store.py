@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sdk.outbox import OUTBOX_SCHEMA, Outbox
-from sdk.store import Database, SqliteDatabase, Store
+from sdk.store import Database, Locator, SqliteDatabase, Store
 from teleservices.signature_book._bus import ParticipantId
 from teleservices.signature_book.delegation import Delegation
 from teleservices.signature_book.errors import StorageCorrupted, UnknownFolder
@@ -118,9 +118,14 @@ class BookStore(Store):
         self.outbox = Outbox(database)
 
     @classmethod
-    def open(cls, directory: Path) -> BookStore:
-        """The store of the book in ``directory`` (created if needed)."""
-        return cls(SqliteDatabase(Path(directory) / DB_FILE, schema=cls.SCHEMA), directory)
+    def open(cls, directory: Path, storage: Locator | None = None) -> BookStore:
+        """The store of the book in ``directory`` (created if needed); its tables where ``storage`` says.
+
+        Blobs always live in ``directory`` (several hosts of one book share it on a common file system).
+        """
+        if storage is None:
+            return cls(SqliteDatabase(Path(directory) / DB_FILE, schema=cls.SCHEMA), directory)
+        return cls(storage.database(DB_FILE, schema=cls.SCHEMA), directory)
 
     # Blobs
 

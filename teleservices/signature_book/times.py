@@ -1,7 +1,7 @@
 """The book's time format: UTC with milliseconds, ``2026-11-21T10:15:30.123Z``.
 
 History entries are hashed with their times written this way and bundles are verified years later, so
-the format belongs to the book (and to ``schemas/signature_book.xsd``), not to the bus's envelope codec:
+the format belongs to the book (and to ``signature_book.xsd`` (in this package)), not to the bus's envelope codec:
 a change of the wire format must not change the bytes an old bundle's hash chain was computed over.
 """
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bus.audit.trustfiles import TrustFiles
 from bus.cli.audit import audit
-from bus.cli.errors import FaultAwareGroup
+from bus.cli.errors import GovbusGroup
 from tests.audit.builders import Exchange, write_log
 from tests.helpers.fixtures import fresh_pki, pki
 from tests.helpers.pki import ThrowawayPki, build_home
@@ -41,7 +41,7 @@ def log_path(tmp_path: Path, home: ThrowawayPki) -> Path:
 def cli() -> click.Group:
     """``govbus`` with the audit group, as bus/cli/main.py registers it."""
 
-    @click.group(cls=FaultAwareGroup)
+    @click.group(cls=GovbusGroup)
     def govbus() -> None:
         pass
 

@@ -14,6 +14,7 @@ from bus.audit.checkpoint import Checkpoint, CheckpointSigner, checkpoint_bytes,
 from bus.audit.store import INSERT_CHECKPOINT, checkpoint_row, checkpoints
 from bus.audit.trustfiles import TrustFiles
 from bus.audit.verify import ProblemKind, verify_log
+from bus.cli.audit import exit_code
 from bus.envelope.model import utc_now
 from bus.faults import Fault, FaultCode
 from tests.audit.builders import Exchange, record_exchange
@@ -46,7 +47,7 @@ def test_a_forged_checkpoint_is_detected(log_path, trust, field) -> None:
     assert (
         "Client.InvalidSignature" in problems[0].message or "Client.ExpiredCertificate" in problems[0].message
     )
-    assert report.exit_code == 1
+    assert exit_code(report) == 1
 
 
 def test_a_checkpoint_signed_with_another_participants_key_is_detected(log_path, home, trust) -> None:

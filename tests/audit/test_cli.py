@@ -187,3 +187,21 @@ def test_no_signatures_is_a_quick_check_that_says_so(run, bus) -> None:
     assert "5 signature(s) NOT checked" in result.output
     connect(log).execute("UPDATE records SET purpose = 'other' WHERE seq = 3")
     assert run("audit", "verify", log, "--home", pki.home.root, "--no-signatures").exit_code == 1
+
+
+def test_search_escapes_what_a_rejected_message_only_claimed(run, tmp_path) -> None:
+    """A refused message's header is what its sender claimed: it reaches the auditor's terminal inert."""
+    from bus.audit.log import MessageLog
+
+    pki = build_home(tmp_path / "claims-home")
+    log = tmp_path / "claims.sqlite"
+    claimed = (
+        '<Envelope xmlns="urn:govbus:envelope:1"><Header><id>id\u009b2J\u202e</id><kind>request</kind>'
+        "<client>MA/GOV/X/y\u009b31m</client></Header><Body/></Envelope>"
+    ).encode()
+    with MessageLog.open(log, identity=pki.identity(PROVIDER), checkpoint_every=None) as writer:
+        writer.record("in", claimed, header=None, outcome="rejected", fault_code="Client.InvalidSignature")
+    found = run("audit", "search", log)
+    assert found.exit_code == 0, found.output
+    assert not {"\u009b", "\u202e"} & set(found.stdout)
+    assert "id\\x9b2J\\u202e" in found.stdout and "MA/GOV/X/y\\x9b31m -> ?" in found.stdout

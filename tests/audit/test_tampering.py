@@ -11,6 +11,7 @@ import hashlib
 import pytest
 
 from bus.audit.verify import ProblemKind, verify_log
+from bus.cli.audit import exit_code
 from tests.audit.builders import FIELD, connect, rewrite, rows
 
 POSITIONS = {"first": 1, "middle": 6, "last": 12}
@@ -19,7 +20,7 @@ POSITIONS = {"first": 1, "middle": 6, "last": 12}
 def first_broken(path, trust):
     report = verify_log([path], trust)
     assert not report.ok
-    assert report.exit_code == 1
+    assert exit_code(report) == 1
     return report.first_problem, report
 
 

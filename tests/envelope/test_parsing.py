@@ -67,11 +67,28 @@ def test_utf16_and_nul_bytes(pki):
     )
 
 
-def test_other_declared_encodings_are_read_as_utf8(pki):
-    data = signed(pki.identity(CLIENT), body=payload(name="Société"))
-    latin = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + data
-    verified = pki.verifier().verify(latin)
-    assert verified.payload.findtext(f"{{{PAYLOAD_NS}}}name") == "Société"
+@pytest.mark.parametrize(
+    "encoding", ["ISO-8859-1", "UTF-16", "latin1", "US-ASCII", "windows-1252", "utf8", ""]
+)
+def test_other_declared_encodings_are_refused(pki, encoding):
+    """UTF-8 bytes declared otherwise read differently in other tools (``Zoé`` as ``ZoÃ©``): refused."""
+    data = signed(pki.identity(CLIENT), body=payload(name="Zoé"))
+    for quote in ("'", '"'):
+        declared = f"<?xml version='1.0' encoding={quote}{encoding}{quote}?>".encode() + data
+        assert fault_of(pki.verifier(), declared) is FaultCode.UNSUPPORTED_ENCODING
+    bom = f'\ufeff<?xml version="1.0"\nencoding = "{encoding}" ?>'.encode() + data
+    assert fault_of(pki.verifier(), bom) is FaultCode.UNSUPPORTED_ENCODING
+
+
+@pytest.mark.parametrize(
+    "declaration", [b" encoding='utf-8'", b' encoding="UTF-8"', b" standalone='yes'", b"", None]
+)
+def test_utf8_declared_or_not_verifies(pki, declaration):
+    data = signed(pki.identity(CLIENT), body=payload(name="Zoé"))
+    if declaration is not None:
+        data = b"<?xml version='1.0'" + declaration + b"?>" + data
+    verified = pki.verifier().verify(data)
+    assert verified.payload.findtext(f"{{{PAYLOAD_NS}}}name") == "Zoé"
 
 
 def test_root_element_must_be_an_envelope(pki):
@@ -172,7 +189,7 @@ def test_xinclude_is_not_processed(pki, secret_file):
 
 def test_deep_nesting_is_refused(pki):
     deep = b"<a>" * 5000 + b"</a>" * 5000
-    assert _parse_code(deep) is FaultCode.MALFORMED_MESSAGE
+    assert _parse_code(deep) is FaultCode.XML_LIMIT_EXCEEDED
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from sdk import Context, Notification, Payload, Provider, RequestReply, Subscriber, element
 
-SCHEMA = str(Path(__file__).with_name("service.xsd"))
+SCHEMA = "service.xsd"  # a resource of this package
 NS = "urn:t:faults:1"
 PROVIDER = "MA/GOV/FAULTS/provider"
 BACKUP = "MA/GOV/FAULTS/backup"
@@ -36,7 +36,7 @@ HOLD_SECONDS = 120.0
 
 class Work(Payload, tag="Work", ns="f", nsmap={"f": NS}):
     text: str = element()
-    delay_ms: int | None = element(tag="delayMs", default=None)
+    delay_ms: int | None = element(tag="delayMs", default=None, ge=0)
 
 
 class Done(Payload, tag="Done", ns="f", nsmap={"f": NS}):
@@ -47,7 +47,7 @@ class Done(Payload, tag="Done", ns="f", nsmap={"f": NS}):
 
 class Event(Payload, tag="Event", ns="f", nsmap={"f": NS}):
     text: str = element()
-    delay_ms: int | None = element(tag="delayMs", default=None)
+    delay_ms: int | None = element(tag="delayMs", default=None, ge=0)
 
 
 class Noted(Payload, tag="Noted", ns="f", nsmap={"f": NS}):

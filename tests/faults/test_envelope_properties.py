@@ -29,7 +29,8 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow],
 
 _PLAIN = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 _TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co")) | st.sampled_from("\t\n\r "), max_size=24
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co")) | st.sampled_from("\t\n\r "),
+    max_size=24,
 )
 _NAME = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,8}", fullmatch=True)
 

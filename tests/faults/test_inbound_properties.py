@@ -35,7 +35,9 @@ from tests.faults.test_envelope_properties import DOCUMENTED, byte_mutants
 
 SERVICE = WORK.service_of(PROVIDER)
 CRASH = "handler failed; message rejected"
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co")), min_size=1, max_size=30)
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co")), min_size=1, max_size=30
+)
 
 
 @dataclass

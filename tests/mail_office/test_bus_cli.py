@@ -78,9 +78,9 @@ def test_refusals_over_the_bus_are_one_line(mail):
     )["registration"]  # fmt: skip
     refused = mail("validate", number, ok=False)
     assert refused.exit_code == 1
-    assert _last_line(refused).startswith(f"govbus: MailOffice.InvalidTransition: {number} is 'registered'")
+    assert _last_line(refused).startswith(f"MailOffice.InvalidTransition: {number} is 'registered'")
     denied = mail("assign", number, "--service", "rh", sender=PORTAL, ok=False)
-    assert denied.exit_code == 1 and _last_line(denied).startswith("govbus: Client.AccessDenied:")
+    assert denied.exit_code == 1 and _last_line(denied).startswith("Client.AccessDenied:")
     local_only = mail("register", "--csv", "-", ok=False)
     assert local_only.exit_code == 2 and "--csv needs a local office" in local_only.stderr
 

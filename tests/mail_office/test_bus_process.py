@@ -131,7 +131,7 @@ def test_offices_in_their_own_processes_serve_the_command_line_and_each_other(of
     assert fields(assigned.stdout)["status"] == "assigned"
     refused = govbus_mail(bus, "close", number, sender=MEF_DESK, office=MEF, ok=False)
     assert refused.returncode == 1
-    assert refused.stderr.strip().startswith(f"govbus: MailOffice.InvalidTransition: {number} is 'assigned'")
+    assert refused.stderr.strip().startswith(f"MailOffice.InvalidTransition: {number} is 'assigned'")
 
     wait_until(lambda: depositor.store(portal_node).steps(MEF, number), what="the assignment at the portal")
     (step,) = depositor.store(portal_node).steps(MEF, number)

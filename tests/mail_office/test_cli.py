@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from bus.cli.errors import FaultAwareGroup
+from bus.cli.errors import GovbusGroup
 from schemas import load_schema
 from teleservices.mail_office.cli import mail
-from teleservices.mail_office.models import Acknowledgement, MailRecord, Register
+from teleservices.mail_office.models import SCHEMA, Acknowledgement, MailRecord, Register
 from teleservices.mail_office.office import MailOffice
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -98,7 +98,7 @@ def test_deposit_prints_the_acknowledgement(run, tmp_path: Path) -> None:  # typ
 def test_deposit_from_a_contract_document(run) -> None:  # type: ignore[no-untyped-def]
     result = run("deposit", "--from-xml", str(SAMPLES / "deposit-company.xml"), "--xml")
     ack = Acknowledgement.from_xml(result.stdout.encode())
-    assert load_schema("mail_office.xsd").validate(etree.fromstring(result.stdout.encode()))
+    assert load_schema(SCHEMA).validate(etree.fromstring(result.stdout.encode()))
     again = run("deposit", "--from-xml", str(SAMPLES / "deposit-company.xml"), "--xml")
     assert Acknowledgement.from_xml(again.stdout.encode()) == ack  # the same letter: the same receipt
 
@@ -177,7 +177,7 @@ def test_attachment_is_written_after_its_digest_is_checked(run, tmp_path: Path) 
     MailOffice(tmp_path / "office").attachments.path(info.sha256).write_bytes(b"forged")
     result = run("attachment", number, info.sha256, "--out", str(out), ok=False)
     assert result.exit_code == 1
-    assert result.stderr.startswith("govbus: MailOffice.AttachmentTampered: attachment ")
+    assert result.stderr.startswith("MailOffice.AttachmentTampered: attachment ")
     assert "Traceback" not in result.output
 
 
@@ -186,24 +186,24 @@ def test_attachment_is_written_after_its_digest_is_checked(run, tmp_path: Path) 
     [
         (
             ("validate", "MEF/2026/A/1"),
-            "govbus: MailOffice.InvalidTransition: MEF/2026/A/1 is 'registered': "
+            "MailOffice.InvalidTransition: MEF/2026/A/1 is 'registered': "
             "cannot 'validate'; allowed from 'registered': assign (-> assigned)",
         ),
         (
             ("show", "MEF/2026/A/9"),
-            "govbus: MailOffice.UnknownRegistration: no letter is registered under 'MEF/2026/A/9'",
+            "MailOffice.UnknownRegistration: no letter is registered under 'MEF/2026/A/9'",
         ),
         (
             ("assign", "MEF/2026/A/1", "--service", "compta"),
-            "govbus: MailOffice.UnknownService: unknown service 'compta'",
+            "MailOffice.UnknownService: unknown service 'compta'",
         ),
         (
             ("close", "MEF/2026/A/1", "--comment", ""),
-            "govbus: MailOffice.InvalidRequest: comment: String should have at least 1 character",
+            "MailOffice.InvalidRequest: comment: String should have at least 1 character",
         ),
         (
             ("send", "--subject", "x", "--recipient-id", "nope", "--recipient-name", "x"),
-            "govbus: MailOffice.InvalidSender",
+            "MailOffice.InvalidSender",
         ),
     ],
 )
@@ -218,7 +218,7 @@ def test_refusals_are_one_line(run, tmp_path: Path, args: tuple[str, ...], messa
 def test_a_directory_that_is_not_an_office(tmp_path: Path) -> None:
     result = CliRunner().invoke(mail, ["show", "X/1", "--office-dir", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
-    assert result.stderr.startswith("govbus: MailOffice.InvalidConfiguration: ")
+    assert result.stderr.startswith("MailOffice.InvalidConfiguration: ")
     assert "is not a mail office" in result.stderr
 
 
@@ -228,12 +228,12 @@ def test_alerts(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_mounted_under_the_govbus_command(tmp_path: Path) -> None:
-    @click.group(cls=FaultAwareGroup)
+    @click.group(cls=GovbusGroup)
     def govbus() -> None:
         """A stand-in for bus.cli.main:cli."""
 
     govbus.add_command(mail)
     result = CliRunner().invoke(govbus, ["mail", "show", "X/1", "--office-dir", str(tmp_path)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("govbus: MailOffice.InvalidConfiguration: ")
+    assert result.stderr.startswith("MailOffice.InvalidConfiguration: ")
     assert len(result.stderr.strip().splitlines()) == 1

@@ -1,4 +1,4 @@
-"""The payload models and schemas/mail_office.xsd cannot drift apart.
+"""The payload models and mail_office.xsd cannot drift apart.
 
 - every global element of the XSD has a model and every model an element;
 - every model instance (all fields filled, and only the required ones) serialises to XSD-valid XML and
@@ -186,10 +186,12 @@ def lexical_schema() -> etree.XMLSchema:
     elements = "".join(f'<xs:element name="{t}" type="m:{t}"/>' for t in LEXICAL_TYPES)
     text = (
         f'<xs:schema xmlns:xs="{XS}" xmlns:m="{NAMESPACE}" targetNamespace="{LEXICAL_NS}" '
-        f'elementFormDefault="qualified"><xs:import namespace="{NAMESPACE}" schemaLocation="{SCHEMA}"/>'
+        f'elementFormDefault="qualified"><xs:import namespace="{NAMESPACE}" schemaLocation="mail_office.xsd"/>'
         f"{elements}</xs:schema>"
     )
-    base = str(resources.files("schemas").joinpath("lexical-test.xsd"))  # a sibling of the contract
+    base = str(
+        resources.files("teleservices.mail_office").joinpath("lexical-test.xsd")
+    )  # a sibling of the contract
     return etree.XMLSchema(etree.fromstring(text.encode(), base_url=base))
 
 

@@ -17,6 +17,7 @@ from teleservices.mail_office.errors import (
     WrongRecipient,
 )
 from teleservices.mail_office.models import (
+    SCHEMA,
     Attachment,
     Deposit,
     Party,
@@ -41,7 +42,7 @@ def test_the_acknowledgement_carries_the_legal_minimum(office: MailOffice) -> No
     assert ack.office == MEF
     assert ack.deposit_digest == deposit_digest(deposit)
     assert ack.linked_registration is None
-    assert load_schema("mail_office.xsd").validate(ack.to_xml_tree())
+    assert load_schema(SCHEMA).validate(ack.to_xml_tree())
 
 
 def test_the_letter_is_registered_as_deposited(office: MailOffice) -> None:

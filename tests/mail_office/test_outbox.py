@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from schemas import load_schema
-from teleservices.mail_office.models import Acknowledgement, StatusChange
+from teleservices.mail_office.models import SCHEMA, Acknowledgement, StatusChange
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.outbox import OutboxKind, OutboxMessage
 from teleservices.mail_office.workflow import Action, Status
@@ -58,7 +58,7 @@ def test_every_status_change_is_an_event_for_the_depositor(
     first = events[0]
     assert isinstance(first, StatusChange)
     assert (first.time, first.service, first.comment) == (clock(), "rh", "urgent")
-    schema = load_schema("mail_office.xsd")
+    schema = load_schema(SCHEMA)
     assert all(schema.validate(e.to_xml_tree()) for e in events)
     history = office.show(number).history
     assert [(h.sequence, h.action) for h in history[1:]] == [(e.sequence, e.action) for e in events]  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from schemas import load_schema
-from teleservices.mail_office.models import Party, PartyKind, RegisterQuery
+from teleservices.mail_office.models import SCHEMA, Party, PartyKind, RegisterQuery
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.registers import CSV_COLUMNS
 from teleservices.mail_office.workflow import Direction, Status
@@ -62,7 +62,7 @@ def test_the_incoming_register_lists_every_letter_in_order(populated: MailOffice
         Status.ASSIGNED: 1,
         Status.CLOSED: 1,
     }
-    assert load_schema("mail_office.xsd").validate(page.to_xml_tree())
+    assert load_schema(SCHEMA).validate(page.to_xml_tree())
 
 
 @pytest.mark.parametrize(

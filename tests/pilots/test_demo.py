@@ -17,7 +17,7 @@ EXPECTED_LINES = [
     "✓ unknown company",
     "✓ refused: Client.PersonalDataUndeclared",
     "✓ refused: Client.AccessDenied",
-    "✓ refused: Client.InvalidSignature",
+    "✓ refused: Server.ResponseMismatch",
     "MA/GOV/CNSS/attestations     rejected a message before reading it: Client.InvalidSignature",
     "✓ MA/GOV/CIMR/pensions         suspended (pension CIMR-2324614868",
     "✓ MA/GOV/CNSS/pensions         already-recorded (pension CNSS-147323298",

@@ -1,5 +1,5 @@
 """The pilots' stores on their own: what a death notice, a repeat and a cancellation do to a fund's register,
-the commune's bookkeeping of receipts, and the CNSS's standing rules."""
+the commune's bookkeeping of receipts, and the CNSS's standing rules; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def cancellation(person=EL_AMRANI, act: str = "41/2026") -> DeathNoticeCancellat
 
 
 @pytest.fixture
-def cnss_pensions(tmp_path):
-    with PensionRegister.open(tmp_path) as register:
+def cnss_pensions(storage):
+    with PensionRegister.open(storage) as register:
         register.seed("CNSS")
         yield register
 
@@ -123,8 +123,8 @@ def test_a_cancellation_by_another_commune_or_for_another_cin_touches_nothing(cn
     assert mismatch.value.code == "DeathNotice.ActMismatch"
 
 
-def test_the_civil_register_numbers_acts_and_tells_who_has_not_answered(tmp_path):
-    with CivilRegister.open(tmp_path) as register:
+def test_the_civil_register_numbers_acts_and_tells_who_has_not_answered(storage):
+    with CivilRegister.open(storage) as register:
         register.seed(RABAT, date(2026, 11, 21))
         deceased = Deceased(cin=EL_AMRANI.cin, last_name=EL_AMRANI.last_name, first_name=EL_AMRANI.first_name)
         act = register.declare(deceased, date_of_death=DIED, place_of_death="Rabat", today=date(2026, 11, 21))
@@ -142,10 +142,22 @@ def test_the_civil_register_numbers_acts_and_tells_who_has_not_answered(tmp_path
         assert register.unanswered(act, "cancellation") == ["MA/GOV/RCAR/pensions"]  # has the notice
 
 
-def test_employer_standing_follows_declarations_and_payments(tmp_path):
+def test_the_latest_receipt_of_each_fund_wins_even_within_one_second(storage):
+    with CivilRegister.open(storage) as register:
+        register.seed(RABAT, date(2026, 11, 21))
+        deceased = Deceased(cin=EL_AMRANI.cin, last_name=EL_AMRANI.last_name, first_name=EL_AMRANI.first_name)
+        act = register.declare(deceased, date_of_death=DIED, place_of_death="Rabat", today=date(2026, 11, 21))
+        outcomes = ["suspended", "already-recorded", "already-recorded", "already-recorded"]
+        for n, outcome in enumerate(outcomes):
+            register.record_sent(f"n{n}", act, "notice", ["MA/GOV/CMR/pensions"])
+            register.record_receipt(f"n{n}", Answer("MA/GOV/CMR/pensions", outcome))
+        assert [a.outcome for a in register.answers(act)] == ["already-recorded"]
+
+
+def test_employer_standing_follows_declarations_and_payments(storage):
     today = date(2026, 11, 21)
     assert last_due(today) == date(2026, 10, 1) and last_due(date(2026, 11, 5)) == date(2026, 9, 1)
-    with EmployerRegister.open(tmp_path) as register:
+    with EmployerRegister.open(storage) as register:
         register.seed(today)
         assert register.standing(register.find(ice=ATLAS.ice), today) == (Standing.GOOD, None)
         standing, reason = register.standing(register.find(ice=SOUSS.ice), today)

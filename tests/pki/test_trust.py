@@ -240,3 +240,38 @@ def test_certificate_outlives_an_expired_ca(fresh_pki):
     assert fresh_pki.trust().check(identity.certificate_der).participant == identity.participant
     trust = TrustStore(expired_ca, fresh_pki.home.crl)
     assert _code(lambda: trust.check(identity.certificate_der)) is FaultCode.EXPIRED_CERTIFICATE
+
+
+def _crl_due(pki, next_update: datetime) -> bytes:
+    """A CRL signed by the bus CA, issued 30 days before ``next_update``."""
+    return (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(pki.authority.certificate.subject)
+        .last_update(next_update - timedelta(days=30))
+        .next_update(next_update)
+        .sign(pki.ca_key(), hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+
+
+def test_a_crl_past_its_next_update_fails_closed_after_the_grace_period(fresh_pki, monkeypatch):
+    monkeypatch.setattr(trust_module, "CRL_RECHECK_SECONDS", 0.0)
+    identity = fresh_pki.identity(CLIENT)
+    now = datetime.now(UTC)
+    fresh_pki.home.crl.write_bytes(_crl_due(fresh_pki, now - trust_module.CRL_GRACE + timedelta(hours=1)))
+    assert fresh_pki.trust().check(identity.certificate_der).participant == identity.participant
+    fresh_pki.home.crl.write_bytes(_crl_due(fresh_pki, now - timedelta(days=10)))
+    trust = fresh_pki.trust()
+    assert _code(lambda: trust.check(identity.certificate_der)) is FaultCode.REVOCATION_LIST_EXPIRED
+    # A fresh CRL (picked up by the running trust store) ends the refusal.
+    fresh_pki.authority.refresh_crl()
+    assert trust.check(identity.certificate_der).participant == identity.participant
+
+
+def test_the_grace_period_is_a_trust_store_setting(fresh_pki):
+    identity = fresh_pki.identity(CLIENT)
+    fresh_pki.home.crl.write_bytes(_crl_due(fresh_pki, datetime.now(UTC) - timedelta(hours=1)))
+    strict = TrustStore(fresh_pki.authority.certificate, fresh_pki.home.crl, crl_grace=timedelta(0))
+    assert _code(lambda: strict.check(identity.certificate_der)) is FaultCode.REVOCATION_LIST_EXPIRED
+    lenient = TrustStore(fresh_pki.authority.certificate, fresh_pki.home.crl, crl_grace=timedelta(days=1))
+    assert lenient.check(identity.certificate_der).participant == identity.participant

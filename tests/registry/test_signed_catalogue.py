@@ -67,3 +67,22 @@ def test_a_catalogue_signed_by_another_ca_is_refused(signed, tmp_path):
     _, _, data = signed
     other = _home(tmp_path, "other", KeyAlgorithm.EC)
     assert _refusal(data, _ca(other)).startswith("Client.UntrustedCertificate")
+
+
+def test_a_catalogue_signed_before_schema_digests_loads_without_them(tmp_path):
+    home = _home(tmp_path, "old", KeyAlgorithm.EC)
+    old = Catalogue("MA").with_service(
+        ServiceEntry(SERVICE, ServiceStyle.REQUEST_REPLY, "cnss_attestation.xsd")
+    )
+    data = sign_catalogue(old, home.ca_key.read_bytes(), home.ca_cert.read_bytes())
+    assert b"schemaDigest" not in data
+    assert load_catalogue(data, _ca(home)).service(SERVICE).digest == ""
+
+
+def test_a_schema_digest_that_is_not_sha256_hex_is_refused(tmp_path):
+    home = _home(tmp_path, "bad", KeyAlgorithm.EC)
+    entry = ServiceEntry(SERVICE, ServiceStyle.REQUEST_REPLY, "cnss_attestation.xsd", digest="ABC")
+    data = sign_catalogue(
+        Catalogue("MA").with_service(entry), home.ca_key.read_bytes(), home.ca_cert.read_bytes()
+    )
+    assert "schemaDigest" in _refusal(data, _ca(home))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 from sdk import Context, Notification, Payload, Provider, RequestReply, ServiceError, Subscriber, element
 
-SCHEMA = str(Path(__file__).with_name("echo.xsd"))
+SCHEMA = "echo.xsd"  # a resource of this package
 NS = "urn:t:echo:1"
 PROVIDER = "MA/GOV/ECHO/svc"
 CLIENT = "MA/GOV/MEF/tresorerie"

@@ -1,4 +1,4 @@
-"""The store base (transactions) and the transactional outbox with its pump."""
+"""The store base (transactions) and the transactional outbox with its pump, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ class Ledger(Store):
             return int(scalar(db, "SELECT COUNT(*) FROM entries"))
 
 
-def test_a_transaction_commits_or_rolls_back_with_its_outbox_messages(tmp_path) -> None:
-    ledger = Ledger.open(tmp_path)
+def test_a_transaction_commits_or_rolls_back_with_its_outbox_messages(storage) -> None:
+    ledger = Ledger.open(storage)
     outbox = Outbox(ledger.database)
     ledger.add("kept", notify=["A"])
     with pytest.raises(RuntimeError):
@@ -45,8 +45,8 @@ def test_a_transaction_commits_or_rolls_back_with_its_outbox_messages(tmp_path) 
     assert [m.message_id for m in outbox.pending(10)] == ["kept->A"]
 
 
-def test_concurrent_writers_each_get_their_own_transaction(tmp_path) -> None:
-    ledger = Ledger.open(tmp_path)
+def test_concurrent_writers_each_get_their_own_transaction(storage) -> None:
+    ledger = Ledger.open(storage)
     threads = [threading.Thread(target=ledger.add, args=(f"t{i}",)) for i in range(8)]
     for thread in threads:
         thread.start()
@@ -63,8 +63,8 @@ class Clock:
         return self.now
 
 
-def test_the_pump_keeps_order_holds_back_a_failing_recipient_and_backs_off(tmp_path) -> None:
-    ledger = Ledger.open(tmp_path)
+def test_the_pump_keeps_order_holds_back_a_failing_recipient_and_backs_off(storage) -> None:
+    ledger = Ledger.open(storage)
     outbox = Outbox(ledger.database)
     for text in ("one", "two", "three"):
         ledger.add(text, notify=["up", "down"])
@@ -89,8 +89,8 @@ def test_the_pump_keeps_order_holds_back_a_failing_recipient_and_backs_off(tmp_p
     assert outbox.size() == 3
 
 
-def test_the_pump_thread_drains_when_woken(tmp_path) -> None:
-    ledger = Ledger.open(tmp_path)
+def test_the_pump_thread_drains_when_woken(storage) -> None:
+    ledger = Ledger.open(storage)
     outbox = Outbox(ledger.database)
     went = threading.Event()
     pump = OutboxPump("ledger-outbox", outbox, lambda message: went.set(), interval=60.0).start()

@@ -13,6 +13,7 @@ from bus.envelope.model import utc_now
 from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
 from bus.pki.authority import CertificateAuthority, KeyAlgorithm
+from sdk.storage import Storage
 from teleservices.signature_book import BookConfig, DetachedXadesSigner, MemorySink, SignatureBook
 from teleservices.signature_book.models import CircuitStep, DocumentUpload, SubmitFolder
 
@@ -93,7 +94,13 @@ BookFactory = Callable[..., SignatureBook]
 
 
 @pytest.fixture
-def make_book(tmp_path: Path, bus_pki: Pki, clock: Clock) -> BookFactory:
+def book_storage() -> Storage | None:
+    """Where books keep their tables: None for SQLite in the book directory (modules override it)."""
+    return None
+
+
+@pytest.fixture
+def make_book(tmp_path: Path, bus_pki: Pki, clock: Clock, book_storage: Storage | None) -> BookFactory:
     """Open a book on the test PKI; ``tsa=True`` configures the local timestamp authority (B-T)."""
 
     def make(
@@ -104,8 +111,9 @@ def make_book(tmp_path: Path, bus_pki: Pki, clock: Clock) -> BookFactory:
             SignatureBook.create(
                 directory,
                 BookConfig(pid(BOOK), timestamp_authority=pid(TSA) if tsa else None, **config),  # type: ignore[arg-type]
+                storage=book_storage,
             )
-        return SignatureBook.open(directory, bus_pki.home, sink=sink, clock=clock)
+        return SignatureBook.open(directory, bus_pki.home, sink=sink, clock=clock, storage=book_storage)
 
     return make
 

@@ -1,9 +1,11 @@
-"""Circuits through the book: sequential visa then signature, parallel AND and OR steps, wrong actions."""
+"""Circuits through the book: sequential visa then signature, parallel AND and OR steps, wrong actions;
+with the book's tables on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
+from sdk.storage import Storage
 from teleservices.signature_book import BusinessType, Circuit, SignatureBook
 from teleservices.signature_book.errors import (
     AlreadyActed,
@@ -26,6 +28,11 @@ from tests.signature_book.conftest import (
     submission,
     visa_then_signature,
 )
+
+
+@pytest.fixture
+def book_storage(storage: Storage) -> Storage:
+    return storage
 
 
 def states(view: FolderView) -> list[str]:

@@ -1,4 +1,4 @@
-"""The payload models and schemas/signature_book.xsd cannot drift.
+"""The payload models and signature_book.xsd cannot drift.
 
 Every model instance serialises to XSD-valid XML and parses back equal; a fully filled instance of each
 top-level model uses exactly the element and attribute paths the XSD declares for it (so neither side

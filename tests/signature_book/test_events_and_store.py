@@ -1,13 +1,15 @@
-"""Events leave through an SQLite outbox (none lost when a sink fails); stored content is digest-checked."""
+"""Events leave through the store's outbox (none lost when a sink fails); stored content is digest-checked.
+
+Every test runs with the book's tables on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from sdk.storage import Storage
 from teleservices.signature_book import MemorySink, SignatureBook
 from teleservices.signature_book.errors import StorageCorrupted, UnknownDocument, UnknownFolder
 from teleservices.signature_book.events import BookEvent
@@ -28,6 +30,11 @@ from tests.signature_book.conftest import (
 )
 
 NOTIFY = "MA/GOV/MEF/agent-rh/signature-book.events/v1"
+
+
+@pytest.fixture
+def book_storage(storage: Storage) -> Storage:
+    return storage
 
 
 class FlakySink:
@@ -145,13 +152,15 @@ def test_documents_are_content_addressed_and_checked_on_read(book: SignatureBook
 def test_an_altered_stored_history_is_detected(book: SignatureBook, tmp_path: Path) -> None:
     folder = book.submit(pid(AGENT), submission(step("visa", DRH), step("signature", SG))).folder_id
     book.approve(folder, pid(DRH))
-    db = sqlite3.connect(tmp_path / "book" / "book.db")
-    (text,) = db.execute("SELECT entry FROM history WHERE folder_id = ? AND seq = 2", (folder,)).fetchone()
-    entry = json.loads(text)
-    entry["actor"] = DAF
-    db.execute("UPDATE history SET entry = ? WHERE folder_id = ? AND seq = 2", (json.dumps(entry), folder))
-    db.commit()
-    db.close()
+    with book.store.transaction() as db:  # someone with write access to the database, behind the book
+        (text,) = db.execute(
+            "SELECT entry FROM history WHERE folder_id = ? AND seq = 2", (folder,)
+        ).fetchone()
+        entry = json.loads(text)
+        entry["actor"] = DAF
+        db.execute(
+            "UPDATE history SET entry = ? WHERE folder_id = ? AND seq = 2", (json.dumps(entry), folder)
+        )
     with pytest.raises(StorageCorrupted):
         book.folder(folder)
 
