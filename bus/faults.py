@@ -43,6 +43,7 @@ class FaultCode(StrEnum):
     WRONG_RECIPIENT = "Client.WrongRecipient"
     INVALID_REPLY_ADDRESS = "Client.InvalidReplyAddress"
     CONTRACT_MISMATCH = "Client.ContractMismatch"
+    PERSONAL_DATA_UNDECLARED = "Client.PersonalDataUndeclared"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
     HANDLER_ERROR = "Server.HandlerError"

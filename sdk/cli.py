@@ -215,6 +215,7 @@ def _single_worker_argv(argv: list[str]) -> list[str]:
 @bus_options
 @click.option("--purpose", help="legal basis or purpose of processing")
 @click.option("--user-id", help="the official acting")
+@click.option("--data-subject", help="whose personal data the call concerns: CIN:... or ICE:...")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="seconds")
 @click.argument("service", metavar="SERVICE_ID")
 @click.argument("payload", metavar="PAYLOAD.xml")
@@ -225,6 +226,7 @@ def call(
     prefix: str,
     purpose: str | None,
     user_id: str | None,
+    data_subject: str | None,
     timeout: float,
     service: str,
     payload: str,
@@ -238,7 +240,9 @@ def call(
     configure_logging("WARNING")
     element = parse_untrusted(read_input(payload))
     with Client(sender, home=home, broker=broker, prefix=prefix) as client:
-        verified = client.call_raw(service, element, purpose=purpose, user_id=user_id, timeout=timeout)
+        verified = client.call_raw(
+            service, element, purpose=purpose, user_id=user_id, timeout=timeout, data_subject=data_subject
+        )
     shown = etree.fromstring(etree.tostring(verified.payload))
     etree.cleanup_namespaces(shown)
     etree.indent(shown)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import lxml.etree as etree
 
-from bus.envelope import Header, MessageKind, VerifiedEnvelope
+from bus.envelope import DataSubject, Header, MessageKind, VerifiedEnvelope
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.pki import BusHome
@@ -79,11 +79,14 @@ class Client:
         user_id: str | None = None,
         timeout: float = 10.0,
         retries: int = 2,
+        data_subject: DataSubject | str | None = None,
     ) -> R:
         """Send ``request`` to ``provider``'s teleservice and return its verified, typed response.
 
         The request is published once and waits in the provider's queue; ``retries`` re-sends it (same
-        signed message, same id, answered idempotently) only after the broker was unavailable. Raises
+        signed message, same id, answered idempotently) only after the broker was unavailable. ``data_subject``
+        (``CIN:...``/``ICE:...``) is signed into the header; services the catalogue marks personal
+        refuse a call without it and ``purpose`` (``Client.PersonalDataUndeclared``). Raises
         ``CallFailed`` with the fault code on a fault, a bad reply or no reply, and ``CallFailed``
         (``Client.PayloadSchemaViolation``, nothing sent) when ``request`` breaks the XSD, and
         (``Client.ContractMismatch``, nothing sent) when the catalogue publishes another XSD.
@@ -98,6 +101,7 @@ class Client:
             user_id=user_id,
             timeout=timeout,
             retries=retries,
+            data_subject=data_subject,
         )
 
     def call_raw(
@@ -109,6 +113,7 @@ class Client:
         user_id: str | None = None,
         timeout: float = 10.0,
         retries: int = 2,
+        data_subject: DataSubject | str | None = None,
     ) -> VerifiedEnvelope:
         """Call a service with an untyped payload, checked against the service's XSD first.
 
@@ -133,7 +138,9 @@ class Client:
                 FaultCode.PAYLOAD_SCHEMA_VIOLATION,
                 f"outgoing payload violates the XSD of {service}: {last_error(xsd)}",
             )
-        return exchange.exchange(self.node, service, payload, purpose, user_id, timeout, retries)
+        return exchange.exchange(
+            self.node, service, payload, purpose, user_id, timeout, retries, data_subject
+        )
 
     def services(self, provider: ParticipantId | str, *, timeout: float = 10.0) -> list[ServiceSummary]:
         """Ask ``provider`` over the bus which services it offers and which of them this client may use."""

@@ -39,6 +39,7 @@ class Context:
     header: Header
     scope: Scope
     redelivered: bool = False
+    digest: str | None = None  # SHA-256 (hex) of the message's bytes: the requestHash of its answer
 
     @property
     def client(self) -> ParticipantId:
@@ -62,6 +63,11 @@ class Context:
     def purpose(self) -> str | None:
         """The declared legal basis or purpose of processing."""
         return self.header.purpose
+
+    @property
+    def data_subject(self) -> str | None:
+        """Whose personal data the message concerns (``CIN:...`` or ``ICE:...``), signed by the sender."""
+        return self.header.data_subject
 
     @property
     def participant(self) -> ParticipantId:

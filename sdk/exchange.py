@@ -11,8 +11,9 @@ from typing import TypeVar
 
 import lxml.etree as etree
 
-from bus.envelope import Header, MessageKind, VerifiedEnvelope
+from bus.envelope import DataSubject, Header, MessageKind, VerifiedEnvelope
 from bus.envelope.binding import check_answer
+from bus.envelope.subject import subject_text
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId, ServiceId
 from bus.transport.base import OutgoingMessage
@@ -36,11 +37,12 @@ def call(
     user_id: str | None = None,
     timeout: float = 10.0,
     retries: int = 2,
+    data_subject: DataSubject | str | None = None,
 ) -> R:
     """``provider``'s typed response to ``request``; ``CallFailed`` on a fault, a bad reply or no reply."""
     service = contract.service_of(provider)
     payload = outgoing(request, contract.schema)
-    verified = exchange(node, service, payload, purpose, user_id, timeout, retries)
+    verified = exchange(node, service, payload, purpose, user_id, timeout, retries, data_subject)
     try:
         return decode(verified.payload, contract.response, contract.schema)
     except Fault as fault:
@@ -67,10 +69,12 @@ def exchange(
     user_id: str | None,
     timeout: float,
     retries: int,
+    data_subject: DataSubject | str | None = None,
 ) -> VerifiedEnvelope:
     """Sign, send (with retries), verify the reply; return the verified response or raise CallFailed."""
     try:
         node.catalogue.service(service)
+        subject = subject_text(data_subject)
     except Fault as fault:
         raise CallFailed(fault.code, fault.reason) from None
     header = Header.new(
@@ -80,6 +84,7 @@ def exchange(
         ttl=timedelta(seconds=timeout + 30),
         purpose=purpose,
         user_id=user_id,
+        data_subject=subject,
     )
     raw = node.sign(header, payload)
     started = time.perf_counter()

@@ -176,14 +176,19 @@ class Inbound:
                 )
             catalogue.check(self.node.participant, header.service, Right.SUBSCRIBE)
         else:
-            catalogue.check(header.client, header.service, Right.CALL)
+            entry = catalogue.check(header.client, header.service, Right.CALL)
+            if entry.personal and (header.purpose is None or header.data_subject is None):
+                raise Fault(
+                    FaultCode.PERSONAL_DATA_UNDECLARED,
+                    f"{header.service} handles personal data: declare purpose and dataSubject",
+                )
 
     def _run(self, verified: VerifiedEnvelope, redelivered: bool) -> tuple[Header, bytes, Fault | None]:
         header = verified.header
         fault: Fault
         try:
             request = decode(verified.payload, self.inbound_model, self.contract.schema)
-            ctx = Context(header, self.node.scope, redelivered)
+            ctx = Context(header, self.node.scope, redelivered, verified.digest)
             resources = {name: ctx.use(resource) for name, resource in self.injected.items()}
             result = self.function(request, ctx, **resources)
             if not isinstance(result, self.outbound_model):

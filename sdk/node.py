@@ -103,6 +103,7 @@ class Node:
             request_hash=request.digest,
             user_id=request.header.user_id,
             purpose=request.header.purpose,
+            data_subject=request.header.data_subject,
         )
         return header, self.sign(header, payload)
 

@@ -79,11 +79,12 @@ class TestBus:
         provider: ParticipantId | str,
         clients: list[str] | list[ParticipantId] = (),  # type: ignore[assignment]
         description: str = "",
+        personal: bool = False,
     ) -> None:
         """Add ``provider``'s service of ``contract`` to the catalogue, granted to ``clients``."""
         service = contract.service_of(self.participant(provider))
         self.catalogue = self.catalogue.with_service(
-            ServiceEntry(service, contract.style, contract.schema, description, contract.digest)
+            ServiceEntry(service, contract.style, contract.schema, description, contract.digest, personal)
         )
         right = Right.SUBSCRIBE if isinstance(contract, Notification) else Right.CALL
         for client in clients:

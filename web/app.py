@@ -25,7 +25,7 @@ from web.letters import Letters
 from web.oidc import OidcLogin, OidcSettings
 from web.pages import visit
 from web.participant import DEFAULT_PORTAL_ID, PortalParticipant
-from web.routes import account, events, letters, verify
+from web.routes import account, events, letters, my_data, procurement, verify
 from web.security import HEADERS, BodyLimit, SecurityHeaders
 from web.sessions import LoginThrottle, Sessions
 from web.uploads import UploadLimits
@@ -147,6 +147,8 @@ def create_app(portal: Portal) -> Starlette:
             *account.routes,
             *letters.routes,
             *verify.routes,
+            *my_data.routes,
+            *procurement.routes,
             *events.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

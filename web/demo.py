@@ -14,6 +14,8 @@ from typing import Any
 
 from sdk import Client, Node, RequestReply, Running
 from sdk.testing import TestBus
+from teleservices import access_tracker, procurement
+from teleservices.access_tracker import QUERY_ACCESSES
 from teleservices.demo.world import World as PilotWorld
 from teleservices.mail_office import (
     ALERTS,
@@ -110,7 +112,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("citizen", "AB123456", "Amina El Idrissi", "demo-citoyen-2026", email="amina@example.ma"),
     DemoAccount(
         "company",
-        "001525369000088",
+        "001525987000088",  # ATLAS in the CNSS register: tell us once has a certificate to obtain
         "Atlas Travaux SARL",
         "demo-entreprise-2026",
         representative="Youssef Benali",
@@ -166,8 +168,12 @@ class DemoWorld:
             )
         for participant, name in names.items():
             bus.catalogue = bus.catalogue.with_participant(bus.participant(participant), name)
+        bus.publish(QUERY_ACCESSES, provider=access_tracker.PARTICIPANT, clients=[portal_id])
+        for contract in (procurement.APPLY, procurement.APPLICATIONS):
+            bus.publish(contract, provider=procurement.PARTICIPANT, clients=[portal_id])
         pilots = PilotWorld.build(bus)  # publishes the pilots, signs the catalogue, starts the pilots
         world = cls(bus, pilots, portal_id)
+        pilots.start(procurement.app)  # tell us once: the MEF obtains CNSS certificates itself
         options = {"drain_interval": 0.5, "max_backoff": 5.0, **office_options}
         for office, (config, _) in OFFICES.items():
             directory = office_directory(bus.home.participant_dir(bus.participant(office)))

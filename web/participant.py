@@ -74,6 +74,13 @@ class PortalParticipant:
             raise RuntimeError("the portal participant is not started")
         return self._running.node
 
+    @property
+    def client(self) -> Client:
+        """The portal's client on its node, for calls to administrations other than deposits."""
+        if self._client is None:
+            raise RuntimeError("the portal participant is not started")
+        return self._client
+
     def stop(self) -> None:
         if self._running is not None:
             self._running.stop()

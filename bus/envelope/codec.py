@@ -31,6 +31,7 @@ _FIELDS = {
         "service",
         "userId",
         "purpose",
+        "dataSubject",
         "issued",
         "expires",
         "correlationId",
@@ -70,6 +71,8 @@ def header_xml(header: Header) -> str:
         parts.append(f"<userId>{_escape(header.user_id)}</userId>")
     if header.purpose is not None:
         parts.append(f"<purpose>{_escape(header.purpose)}</purpose>")
+    if header.data_subject is not None:
+        parts.append(f"<dataSubject>{_escape(header.data_subject)}</dataSubject>")
     parts.append(
         f"<issued>{format_timestamp(header.issued)}</issued><expires>{format_timestamp(header.expires)}</expires>"
     )
@@ -130,6 +133,7 @@ def read_header(root: etree._Element) -> Header:
             expires=parse_timestamp(fields["expires"]),
             user_id=get("userId"),
             purpose=get("purpose"),
+            data_subject=get("dataSubject"),
             correlation_id=get("correlationId"),
             request_hash=get("requestHash"),
             protocol_version=fields["protocolVersion"],

@@ -64,6 +64,7 @@ class Header:
     expires: datetime
     user_id: str | None = None
     purpose: str | None = None
+    data_subject: str | None = None
     correlation_id: str | None = None
     request_hash: str | None = None
     protocol_version: str = field(default=PROTOCOL_VERSION)
@@ -79,6 +80,7 @@ class Header:
         message_id: str | None = None,
         user_id: str | None = None,
         purpose: str | None = None,
+        data_subject: str | None = None,
         correlation_id: str | None = None,
         request_hash: str | None = None,
         now: datetime | None = None,
@@ -94,6 +96,7 @@ class Header:
             expires=issued + ttl,
             user_id=user_id,
             purpose=purpose,
+            data_subject=data_subject,
             correlation_id=correlation_id,
             request_hash=request_hash,
         )
@@ -107,6 +110,7 @@ class Header:
             "service": str(self.service),
             "userId": self.user_id,
             "purpose": self.purpose,
+            "dataSubject": self.data_subject,
             "issued": format_timestamp(self.issued),
             "expires": format_timestamp(self.expires),
             "correlationId": self.correlation_id,

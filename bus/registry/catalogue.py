@@ -48,6 +48,7 @@ class ServiceEntry:
     schema: str
     description: str = ""
     digest: str = ""
+    personal: bool = False  # handles personal data: callers must declare purpose and dataSubject
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -48,6 +48,8 @@ def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
         )
         if entry.digest:
             node.set("schemaDigest", entry.digest)
+        if entry.personal:
+            node.set("personal", "true")
         if entry.description:
             node.text = entry.description
     for grant in sorted(catalogue.grants):
@@ -76,6 +78,7 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
                     schema=node.get("schema", ""),
                     description="".join(str(text) for text in node.itertext()),
                     digest=digest,
+                    personal=node.get("personal") == "true",
                 )
             )
         for node in root.iterchildren(_NS + "grant"):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from sdk import Context, Environment, Provider, ServiceError, inject
+from teleservices.access_tracker import AccessReporter, access_reporting
 from teleservices.cnss_attestation.contract import (
     ATTESTATION,
     Attestation,
@@ -29,17 +30,27 @@ def _employers(env: Environment) -> Iterator[EmployerRegister]:
 
 
 EMPLOYERS = app.resource(_employers)
+REPORTER = access_reporting(app)
 
 
 @app.implement(ATTESTATION)
 def attestation(
-    request: AttestationRequest, ctx: Context, register: EmployerRegister = inject(EMPLOYERS)
+    request: AttestationRequest,
+    ctx: Context,
+    register: EmployerRegister = inject(EMPLOYERS),
+    reporter: AccessReporter = inject(REPORTER),
 ) -> Attestation:
-    """Answer from the employer register; refuse a request that declares no purpose (law 09-08)."""
+    """Answer from the employer register; refuse a request that declares no purpose (law 09-08).
+
+    The catalogue marks the service personal, so the bus already refused a call without purpose or data
+    subject; a declared access is reported to the access tracker (from the outbox, after the answer).
+    """
     if not ctx.purpose:
         raise ServiceError(
             "a CNSS attestation is only given for a declared purpose: send one", code=PURPOSE_REQUIRED
         )
+    if ctx.data_subject is not None:
+        reporter.report(ctx)
     today = date.today()
     employer = register.find(ice=request.ice, affiliation=request.affiliation)
     if employer is None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from sdk import App, Client, Running
 from sdk.testing import TestBus
+from teleservices import access_tracker
+from teleservices.access_tracker import QUERY_ACCESSES, REPORT_ACCESS
 from teleservices.cnss_attestation import ATTESTATION
 from teleservices.cnss_attestation import PARTICIPANT as CNSS_ATTESTATIONS
 from teleservices.cnss_attestation import app as cnss_attestations
@@ -22,7 +24,8 @@ from teleservices.demo.trace import Trace
 PROCUREMENT = "MA/GOV/MEF/marches-publics"
 OUTSIDER = "MA/COM/CASABLANCA/urbanisme"
 ROLES = {
-    CNSS_ATTESTATIONS: "provider of cnss.attestation (employer register)",
+    CNSS_ATTESTATIONS: "provider of cnss.attestation (employer register; personal data, reports accesses)",
+    access_tracker.PARTICIPANT: "access tracker (who used which subject's data)",
     RABAT.participant: "notifier of death.notice (civil register; records receipts)",
     **{PARTICIPANTS[fund]: "subscriber to death.notice (pensioner register)" for fund in PARTICIPANTS},
 }
@@ -47,6 +50,18 @@ class World:
             provider=CNSS_ATTESTATIONS,
             clients=[PROCUREMENT],
             description="CNSS certificate of good standing, by ICE or affiliation number",
+            personal=True,
+        )
+        bus.publish(
+            REPORT_ACCESS,
+            provider=access_tracker.PARTICIPANT,
+            clients=[CNSS_ATTESTATIONS],
+            description="providers report each access to personal data",
+        )
+        bus.publish(  # granted to a portal by whoever adds one (web/demo.py)
+            QUERY_ACCESSES,
+            provider=access_tracker.PARTICIPANT,
+            description="a data subject's accesses, for the portal",
         )
         bus.publish(
             DEATH_NOTICE,
@@ -63,7 +78,7 @@ class World:
         bus.participant(OUTSIDER)
         bus.sign_catalogue()
         world = cls(bus)
-        for app in (cnss_attestations, *(FUND_APPS[f] for f in funds), rabat):
+        for app in (access_tracker.app, cnss_attestations, *(FUND_APPS[f] for f in funds), rabat):
             world.start(app)
         return world
 

@@ -15,7 +15,7 @@ EXPECTED_LINES = [
     "✓ good standing: Atlas Travaux SARL, certificate ATT-",
     "✓ not in good standing: Souss Agro SA: contributions unpaid",
     "✓ unknown company",
-    "✓ refused: Server.HandlerError (CnssAttestation.PurposeRequired)",
+    "✓ refused: Client.PersonalDataUndeclared",
     "✓ refused: Client.AccessDenied",
     "✓ refused: Server.ResponseMismatch",
     "MA/GOV/CNSS/attestations     rejected a message before reading it: Client.InvalidSignature",

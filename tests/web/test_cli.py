@@ -82,7 +82,7 @@ def test_demo_world_with_printed_accounts(tmp_path: Path):
         output = stop(process)
     assert "agents' workspace: /workspace/" in output
     assert "demo account (citizen): AB123456 / demo-citoyen-2026" in output
-    assert "demo account (company): 001525369000088 / demo-entreprise-2026" in output
+    assert "demo account (company): 001525987000088 / demo-entreprise-2026" in output
     assert "Traceback" not in output
 
 
@@ -100,7 +100,7 @@ def test_on_rabbitmq_with_the_offices_in_another_process(tmp_path: Path):
             token = CSRF.search(client.get("/register").text).group(1)  # type: ignore[union-attr]
             registered = client.post(
                 "/register",
-                data={"csrf": token, "kind": "company", "identifier": "001525369000088", "name": "Atlas Travaux",
+                data={"csrf": token, "kind": "company", "identifier": "001525987000088", "name": "Atlas Travaux",
                       "representative": "Youssef Benali", "email": "a@example.ma",
                       "password": "correct horse battery", "confirm": "correct horse battery"},
             )  # fmt: skip

@@ -28,7 +28,7 @@ def test_every_post_without_a_csrf_token_is_refused(client, portal_world):
     paths = post_routes(client.app)
     assert set(paths) == {
         "/register", "/login", "/login/totp", "/logout", "/letters/new", "/verify",
-        "/account/totp/enable", "/account/totp/disable",
+        "/account/totp/enable", "/account/totp/disable", "/procurement",
     }  # fmt: skip
     for path in paths:
         response = client.post(path, data={"subject": "x", "identifier": "AB1", "password": "p"})

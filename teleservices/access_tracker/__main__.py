@@ -1,0 +1,3 @@
+from teleservices.access_tracker.cli import main
+
+main()
