@@ -126,6 +126,17 @@ class TrustStore:
         return signer.der if signer is not None else None
 
     def _chain(self, der: bytes) -> TrustedSigner:
+        """Check that ``der`` is a signing certificate issued by the bus CA; any defect is a ``Fault``.
+
+        cryptography parses a certificate's fields lazily, so a malformed version, extension or name
+        only fails when it is read: every such error is the sender's untrusted certificate, never a crash.
+        """
+        try:
+            return self._chain_checked(der)
+        except (ValueError, x509.InvalidVersion) as error:
+            raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, f"malformed certificate: {error}") from None
+
+    def _chain_checked(self, der: bytes) -> TrustedSigner:
         try:
             cert = x509.load_der_x509_certificate(der)
         except ValueError as error:

@@ -113,6 +113,15 @@ def test_garbage_certificate(pki):
     assert _code(lambda: pki.trust().check(b"\x30\x03junk")) is FaultCode.UNTRUSTED_CERTIFICATE
 
 
+@pytest.mark.parametrize("version", [b"\x07", b"\x7f"])
+def test_certificate_with_a_malformed_version_is_untrusted_not_a_crash(pki, version):
+    der = pki.identity(CLIENT).certificate_der
+    field = b"\xa0\x03\x02\x01\x02"  # [0] EXPLICIT INTEGER 2: X.509 v3
+    assert field in der
+    mutated = der.replace(field, field[:-1] + version, 1)
+    assert _code(lambda: pki.trust().check(mutated)) is FaultCode.UNTRUSTED_CERTIFICATE
+
+
 def test_revoked_certificate(fresh_pki):
     identity = fresh_pki.identity(PROVIDER)
     before = datetime.now(UTC) - timedelta(minutes=1)
