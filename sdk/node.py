@@ -15,14 +15,13 @@ import lxml.etree as etree
 
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, VerifiedEnvelope, sign_envelope
 from bus.faults import Fault
-from bus.ids import ParticipantId, ServiceId
+from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
 from bus.registry.catalogue import Catalogue
 from bus.registry.store import CatalogueView
 from bus.transport.base import Transport
 from sdk.anchoring import AnchorSender
 from sdk.context import Scope
-from sdk.fault_message import fault_payload
 from sdk.idempotency import IdempotencyStore
 from sdk.journal import Journal, LogEntry, MessageRecorder
 from sdk.receipts import ReceiptInbox
@@ -106,15 +105,6 @@ class Node:
             data_subject=request.header.data_subject,
         )
         return header, self.sign(header, payload)
-
-    def fault_answer(
-        self, fault: Fault, *, service: ServiceId, correlation_id: str | None
-    ) -> tuple[Header, bytes]:
-        """Sign a fault message about a refused or failed message."""
-        header = Header.new(
-            MessageKind.FAULT, self.participant, service, ttl=ANSWER_TTL, correlation_id=correlation_id
-        )
-        return header, self.sign(header, fault_payload(fault))
 
     def record(
         self,
