@@ -1,4 +1,8 @@
-"""The MEF's procurement applications contract (``schemas/procurement.xsd``)."""
+"""The MEF's procurement applications contract.
+
+The models are the contract: ``procurement.xsd`` (a resource of this package) is generated from them
+(``govbus contract generate teleservices.procurement.contract``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import base64
 from datetime import date, datetime
 
 from sdk import Payload, RequestReply, element
+from teleservices.cnss_attestation.contract import Ice
 
 NAMESPACE = "urn:govbus:mef:procurement:1"
 SCHEMA = "procurement.xsd"
@@ -17,7 +22,7 @@ class Application(Payload, tag="Application", ns="p", nsmap=NSMAP):
     """A company applies for a tender; it uploads nothing."""
 
     tender: str = element()
-    ice: str = element()
+    ice: Ice = element()
 
 
 class RecordFields(Payload, ns="p", nsmap=NSMAP, skip_empty=True):
@@ -25,7 +30,7 @@ class RecordFields(Payload, ns="p", nsmap=NSMAP, skip_empty=True):
 
     reference: str = element()
     tender: str = element()
-    ice: str = element()
+    ice: Ice = element()
     submitted: datetime = element()
     standing: str = element()
     certificate: str | None = element(default=None)
@@ -48,7 +53,7 @@ class ApplicationItem(RecordFields, tag="application"):
 
 
 class ApplicationsQuery(Payload, tag="ApplicationsQuery", ns="p", nsmap=NSMAP):
-    ice: str = element()
+    ice: Ice = element()
 
 
 class Applications(Payload, tag="Applications", ns="p", nsmap=NSMAP):

@@ -19,6 +19,8 @@ CONTRACT_MODULES = [
     "teleservices.death_notice.contract",
     "teleservices.mail_office.contract",
     "teleservices.signature_book.contract",
+    "teleservices.access_tracker.contract",
+    "teleservices.procurement.contract",
     "bench.echo_service",
     "bench.notifications",
     "tests.faults.service",
