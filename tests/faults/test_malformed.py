@@ -179,10 +179,13 @@ def test_a_flood_of_bad_messages_does_not_stop_the_worker(fault_bus: TestBus, wo
     wait_for(lambda: transport.queue_depth(dead_letters) == len(unverifiable) + 2, 60, "the dead letters")
 
     # Each unverifiable message: one 'rejected' record with its code and digest, and one JSON log line.
-    expected = Counter((hashlib.sha256(b.body).hexdigest(), str(b.code)) for b in unverifiable)
-    expected.update(
-        (hashlib.sha256(b.body).hexdigest(), str(b.code)) for b in (unverifiable[0], unverifiable[-3])
-    )
+    # An over-size body is dropped on arrival (its dead letter keeps it), so its record holds no bytes.
+    def recorded(b: Bad) -> tuple[str, str]:
+        kept = b"" if b.code is FaultCode.OVERSIZED_MESSAGE else b.body
+        return hashlib.sha256(kept).hexdigest(), str(b.code)
+
+    expected = Counter(recorded(b) for b in unverifiable)
+    expected.update(recorded(b) for b in (unverifiable[0], unverifiable[-3]))
     records = wait_for(
         lambda: _records_once(provider, sum(expected.values())), 60, "the rejections in the message log"
     )
