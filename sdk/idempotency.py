@@ -100,7 +100,11 @@ class SqliteIdempotencyStore:
         self._running: dict[str, threading.Event] = {}  # claims this store gave out, not yet settled
 
     def begin(self, message_id: str, digest: str, *, redelivered: bool, keep_until: float) -> Begin:
-        """Claim ``message_id``, or say why not; a redelivery waits while a live worker runs the same id."""
+        """Claim ``message_id``, or say why not.
+
+        Any copy of an id that a live worker still runs (a broker redelivery, or the same request re-sent by a
+        client whose reply channel was lost) waits for that run and is then answered from the store.
+        """
         waited = False
         while True:
             begin, wait = self._try_begin(message_id, digest, redelivered, keep_until)
@@ -141,13 +145,13 @@ class SqliteIdempotencyStore:
                     return Begin(Claim.CONFLICT), None
                 if state == "done":
                     return Begin(Claim.DONE, response), None
-                if not redelivered:
-                    return Begin(Claim.IN_FLIGHT), None
                 running = self._running.get(message_id)
                 if running is not None:
                     return Begin(Claim.IN_FLIGHT), running.wait
                 if owner is not None and owner != self._owner and _alive(owner):
                     return Begin(Claim.IN_FLIGHT), partial(time.sleep, POLL_SECONDS)
+                if not redelivered:
+                    return Begin(Claim.IN_FLIGHT), None  # only a broker redelivery takes a dead claim over
                 self._db.execute("UPDATE handled SET owner = ? WHERE id = ?", (self._owner, message_id))
                 self._running[message_id] = threading.Event()  # left by a worker that died: take it over
                 return Begin(Claim.NEW), None

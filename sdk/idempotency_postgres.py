@@ -65,7 +65,11 @@ class PostgresIdempotencyStore:
         return self._owner
 
     def begin(self, message_id: str, digest: str, *, redelivered: bool, keep_until: float) -> Begin:
-        """Claim ``message_id``, or say why not; a redelivery waits while a live worker runs the same id."""
+        """Claim ``message_id``, or say why not.
+
+        Any copy of an id that a live worker still runs (a broker redelivery, or the same request re-sent by a
+        client whose reply channel was lost) waits for that run and is then answered from the store.
+        """
         waited = False
         while True:
             begin, wait = self._try_begin(message_id, digest, redelivered, keep_until)
@@ -93,14 +97,14 @@ class PostgresIdempotencyStore:
                     return Begin(Claim.CONFLICT), None
                 if state == "done":
                     return Begin(Claim.DONE, bytes(response)), None
-                if not redelivered:
-                    return Begin(Claim.IN_FLIGHT), None
                 with self._lock:
                     running = self._running.get(message_id)
                 if running is not None:
                     return Begin(Claim.IN_FLIGHT), running.wait
                 if owner is not None and owner != self._owner and _alive(conn, owner):
                     return Begin(Claim.IN_FLIGHT), partial(time.sleep, POLL_SECONDS)
+                if not redelivered:
+                    return Begin(Claim.IN_FLIGHT), None  # only a broker redelivery takes a dead claim over
                 conn.execute(self._take_over, (self._owner, message_id))  # its owner died: take it over
                 return self._claimed(message_id), None
 
