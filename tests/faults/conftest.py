@@ -51,7 +51,9 @@ def workers(fault_bus: TestBus, tmp_path: Path) -> Iterator[StartWorker]:
     logs.mkdir()
 
     def start(app: str, *, broker: str = RABBITMQ_URL, threads: int = 4, prefetch: int = 64) -> Worker:
-        worker = Worker(fault_bus, app, APPS[app], logs, broker=broker, threads=threads, prefetch=prefetch)
+        own = logs / f"worker-{len(started) + 1}"  # two workers of one app never share a log file
+        own.mkdir()
+        worker = Worker(fault_bus, app, APPS[app], own, broker=broker, threads=threads, prefetch=prefetch)
         started.append(worker)
         worker.start()
         return worker
