@@ -21,6 +21,7 @@ from sdk import Client
 from web.db import Database
 from web.sessions import LoginThrottle, Sessions
 from web.workspace.agents import Agents
+from web.workspace.authority.settings import BusAccess
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Workspace:
     """Office participant id -> display name."""
     services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Office participant id -> its services (for assigning and redirecting)."""
+    bus: BusAccess | None = None
+    """The bus home, broker and workers the auditor and authority consoles reach (None: not connected)."""
 
     def __post_init__(self) -> None:
         self.agents = Agents(self.db)
@@ -43,6 +46,8 @@ class Workspace:
 
 def mount(app: Starlette, workspace: Workspace) -> Starlette:
     """Serve the workspace under ``/workspace`` in the portal's application."""
+    from web.workspace.audit.routes import routes as audit_routes
+    from web.workspace.authority.routes import routes as authority_routes
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
 
@@ -52,4 +57,6 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
     app.router.routes.insert(0, Mount("/workspace", routes=routes))
+    app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
+    app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
     return app

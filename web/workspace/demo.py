@@ -8,6 +8,7 @@ from web.db import Database
 from web.demo import OFFICES, DemoWorld
 from web.workspace.agents import Role
 from web.workspace.app import Workspace
+from web.workspace.authority.settings import BusAccess
 
 DEMO_PASSWORD = "demo-agent-2026"  # noqa: S105 (demo world only)
 DEMO_AGENTS: tuple[tuple[str, str, str | None, str | None, frozenset[Role]], ...] = (
@@ -31,6 +32,7 @@ def demo_workspace(world: DemoWorld, db: Database) -> Workspace:
         catalogue=lambda: world.bus.catalogue,
         offices={office: config.name for office, (config, _) in OFFICES.items()},
         services={office: config.services for office, (config, _) in OFFICES.items()},
+        bus=BusAccess(world.bus.home, broker=world.bus.broker, prefix=world.bus.prefix),
     )
     for login, name, administration, service, roles in DEMO_AGENTS:
         if workspace.agents.by_login(login) is None:

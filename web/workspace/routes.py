@@ -340,15 +340,6 @@ async def registers_csv(request: Request) -> Response:
     )
 
 
-async def authority(request: Request) -> Response:
-    """The bus authority console: the catalogue's participants, services and grants."""
-    page = AgentVisit.of(request)
-    page.require(Role.BUS_ADMIN)
-    source = page.workspace.catalogue
-    catalogue = source() if source is not None else None
-    return page.render("authority.html", catalogue=catalogue)
-
-
 routes = [
     Route("/", home),
     Route("/login", login, methods=["GET", "POST"]),
@@ -359,5 +350,4 @@ routes = [
     Route("/mail/{number:path}", letter),
     Route("/registers", registers),
     Route("/registers.csv", registers_csv),
-    Route("/authority", authority),
 ]

@@ -1,0 +1,1 @@
+"""The auditor console: message logs verified in the background, searched, exported as evidence."""

@@ -1,0 +1,1 @@
+"""The bus authority console: certificates, the catalogue, dead letters, workers' health."""
