@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from bus.registry.catalogue import Catalogue
 from sdk import Client
@@ -47,6 +47,7 @@ class Workspace:
 def mount(app: Starlette, workspace: Workspace) -> Starlette:
     """Serve the workspace under ``/workspace`` in the portal's application."""
     from web.workspace.audit.routes import routes as audit_routes
+    from web.workspace.authority.routes import home as authority_home
     from web.workspace.authority.routes import routes as authority_routes
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
@@ -59,4 +60,5 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     app.router.routes.insert(0, Mount("/workspace", routes=routes))
     app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
     app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
+    app.router.routes.insert(0, Route("/workspace/authority", authority_home))
     return app

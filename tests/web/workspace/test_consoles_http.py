@@ -21,7 +21,6 @@ from .consoles_support import (
     OFFICE,
     TEST_SERVICE,
     dead_letter,
-    office_log,
     queue_depth,
     sign_checkpoint,
     tampered_copy,

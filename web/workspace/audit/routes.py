@@ -213,9 +213,10 @@ async def job_page(request: Request) -> Response:
     page = AgentVisit.of(request)
     agent, bus = _auditor(page)
     job = _job(page, agent, bus, request.path_params["job"])
-    report = job.report
+    state = job.state  # read before the report: a job's report is set before its state leaves "running"
+    report = job.report if state != "running" else None
     problems = sorted(report.problems, key=lambda p: (p.seq is None, p.seq or 0))[:100] if report else []
-    return page.render("audit/job.html", job=job, report=report, problems=problems)
+    return page.render("audit/job.html", job=job, state=state, report=report, problems=problems)
 
 
 async def job_status(request: Request) -> Response:

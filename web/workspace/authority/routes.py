@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bus.faults import Fault
@@ -74,6 +74,12 @@ def _confirm(
 
 def _done(agent: Agent, action: str, **target: object) -> None:
     log.info("web.authority_action", agent=agent.actor, action=action, **target)
+
+
+async def home(request: Request) -> Response:
+    """``/workspace/authority`` (the menu's link): the console's first page, for the bus administrator."""
+    AgentVisit.of(request).require(Role.BUS_ADMIN)
+    return RedirectResponse("/workspace/authority/", status_code=303)
 
 
 async def overview(request: Request) -> Response:
