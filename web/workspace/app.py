@@ -47,7 +47,7 @@ class Workspace:
 def mount(app: Starlette, workspace: Workspace) -> Starlette:
     """Serve the workspace under ``/workspace`` in the portal's application."""
     from web.workspace.audit.routes import routes as audit_routes
-    from web.workspace.authority.routes import home as authority_home
+    from web.workspace.authority.routes import overview as authority_overview
     from web.workspace.authority.routes import routes as authority_routes
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
@@ -60,5 +60,5 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     app.router.routes.insert(0, Mount("/workspace", routes=routes))
     app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
     app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
-    app.router.routes.insert(0, Route("/workspace/authority", authority_home))
+    app.router.routes.insert(0, Route("/workspace/authority", authority_overview))
     return app

@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from bus.audit import AnchorStore, checkpoint_payload, store
+from bus.audit.trustfiles import TrustFiles
+from bus.pki import TrustStore
 from web.workspace.agents import Role
 from web.workspace.app import Workspace
+from web.workspace.audit.jobs import Busy, Job, Verifications
 
 from ..conftest import PortalWorld, deposit, register, wait_until
 from .conftest import csrf, sign_in
@@ -21,6 +25,7 @@ from .consoles_support import (
     OFFICE,
     TEST_SERVICE,
     dead_letter,
+    office_log,
     queue_depth,
     sign_checkpoint,
     tampered_copy,
@@ -149,17 +154,68 @@ def test_auditor_verifies_the_office_log_and_a_tampered_copy(
     assert junk.status_code == 400 and "pas un journal" in junk.text
 
 
-def test_one_verification_per_log(new_client, workspace: Workspace):  # noqa: F811
+def test_one_running_verification_per_log_and_a_few_at_once(portal_world: PortalWorld, tmp_path: Path):
+    home = portal_world.world.bus.home
+    trust = TrustFiles.from_home(home)
+    jobs = Verifications(limit=1)
+    office = office_log(portal_world)
+    copy = tampered_copy(portal_world, tmp_path, seq=1)
+    held = Job("held", OFFICE, OFFICE, "messages.sqlite", (office,), "test")
+    jobs._jobs[held.id] = held  # a verification of the office's log still running
+
+    def start(path: Path) -> Job:
+        return jobs.start(
+            administration=OFFICE,
+            participant=OFFICE,
+            label=path.name,
+            paths=[path],
+            trust=trust,
+            anchors=[],
+            include_archives=False,
+            started_by="test",
+        )
+
+    assert start(office) is held  # the same log: the running verification, not a second one
+    with pytest.raises(Busy):
+        start(copy)  # another log, but the limit of verifications at once is reached
+    held.state = "done"
+    job = start(copy)
+    wait_until(lambda: job.state != "running", what="verification")
+    assert job.report is not None and job.report.first_problem is not None
+    assert job.report.first_problem.seq == 1
+    assert jobs.get(job.id, OFFICE) is job
+    assert jobs.get(job.id, "MA/GOV/CNSS/bureau-ordre") is None
+
+
+def test_anchor_status_and_anchored_verification(
+    new_client,
+    portal_world: PortalWorld,
+    workspace: Workspace,  # noqa: F811
+    tmp_path: Path,
+):
+    citizen_traffic(new_client)
+    sign_checkpoint(portal_world)
+    home = portal_world.world.bus.home
+    conn = store.connect(office_log(portal_world), readonly=True)
+    checkpoint = store.latest_checkpoint(conn)
+    conn.close()
+    assert checkpoint is not None
+    anchors = tmp_path / "anchors.sqlite"
+    with AnchorStore.open(anchors, TrustStore.from_home(home)) as held:
+        held.accept(checkpoint_payload(checkpoint), sender=OFFICE)
+    assert workspace.bus is not None
     auditor = signed_in(new_client, "mef.auditeur")
-    first, second = verify(auditor, participant=OFFICE), verify(auditor, participant=OFFICE)
-    assert first.status_code == second.status_code == 303
-    jobs = workspace.bus.verifications if workspace.bus else None
-    assert jobs is not None
-    if first.headers["location"] != second.headers["location"]:  # the first had already finished
-        first_id = first.headers["location"].rsplit("/", 1)[1]
-        job = jobs.get(first_id, OFFICE)
-        assert job is not None and job.state != "running"
-    finished(auditor, second)
+    assert "non configuré" in auditor.get("/workspace/audit/").text
+    workspace.bus.anchors = anchors
+    try:
+        index = auditor.get("/workspace/audit/").text
+        row = index.split(f'data-participant="{OFFICE}"', 1)[1].split("</tr>", 1)[0]
+        assert "concordant" in row and f"n° {checkpoint.seq}" in row
+        _, page = finished(auditor, verify(auditor, participant=OFFICE))
+        assert 'data-result="ok"' in page
+        assert re.search(r"Points ancrés comparés</dt><dd>[1-9]", page)
+    finally:
+        workspace.bus.anchors = None
 
 
 def test_search_and_evidence_bundle(new_client, portal_world: PortalWorld):
@@ -236,7 +292,18 @@ def test_admin_sees_the_catalogue_diff_before_signing(new_client, portal_world: 
     assert done.status_code == 303
     page = admin.get("/workspace/authority/catalogue").text
     assert f"+ grant       {client} call {TEST_SERVICE}" in page
-    asked, done = confirm_then(admin, "/workspace/authority/catalogue/sign", expected="1")
+    token = csrf(admin, "/workspace/authority/")
+    stale = admin.post(
+        "/workspace/authority/catalogue/sign", data={"csrf": token, "expected": "x", "confirm": "yes"}
+    )
+    assert stale.status_code == 409  # the diff confirmed is not the draft's any more
+    asked = admin.post("/workspace/authority/catalogue/sign", data={"csrf": token})
+    expected = re.search(r'name="expected" value="([0-9a-f]+)"', asked.text)
+    assert expected
+    done = admin.post(
+        "/workspace/authority/catalogue/sign",
+        data={"csrf": token, "expected": expected.group(1), "confirm": "yes"},
+    )
     assert f"+ grant       {client} call {TEST_SERVICE}" in asked.text and 'id="diff"' in asked.text
     assert done.status_code == 303
     page = admin.get("/workspace/authority/catalogue").text

@@ -80,8 +80,11 @@ class Verifications:
         anchors: Sequence[Checkpoint],
         include_archives: bool,
         started_by: str,
+        discard: bool = False,
     ) -> Job:
-        """Start verifying ``paths`` in a thread, or return the verification of that log already running."""
+        """Start verifying ``paths`` in a thread, or return the verification of that log already running.
+
+        ``discard``: the files are a copy made for this verification, deleted once it is done."""
         key = tuple(p.resolve() for p in paths)
         with self._lock:
             for job in self._jobs.values():
@@ -94,7 +97,7 @@ class Verifications:
             self._forget_old()
         thread = threading.Thread(
             target=self._run,
-            args=(job, trust, list(anchors), include_archives),
+            args=(job, trust, list(anchors), include_archives, discard),
             name=f"govbus-audit-verify-{job.id}",
             daemon=True,
         )
@@ -112,7 +115,9 @@ class Verifications:
         for job in sorted(finished, key=lambda j: j.started_at)[: max(0, len(finished) - self.keep)]:
             del self._jobs[job.id]
 
-    def _run(self, job: Job, trust: TrustFiles, anchors: list[Checkpoint], include_archives: bool) -> None:
+    def _run(
+        self, job: Job, trust: TrustFiles, anchors: list[Checkpoint], include_archives: bool, discard: bool
+    ) -> None:
         def advance(count: int) -> None:
             job.done += count
 
@@ -138,4 +143,7 @@ class Verifications:
                 agent=job.started_by,
             )
         finally:
+            if discard:
+                for path in job.paths:
+                    path.unlink(missing_ok=True)
             job.finished_at = datetime.now(UTC)

@@ -102,6 +102,7 @@ def _start(
     label: str,
     paths: list[Path],
     include_archives: bool,
+    discard: bool = False,
 ) -> Response:
     try:
         job = bus.verifications.start(
@@ -113,6 +114,7 @@ def _start(
             anchors=anchored_checkpoints(bus.anchors),
             include_archives=include_archives,
             started_by=agent.actor,
+            discard=discard,
         )
     except Busy:
         return page.render(
@@ -179,7 +181,7 @@ async def verify_copy(request: Request) -> Response:
         return await _index_error(page, agent, bus, refused)
     meta = await run_in_threadpool(_meta, target)
     label = f"copie « {Path(upload.filename).name[:80]} »"
-    return _start(page, agent, bus, meta.participant, label, [target], False)
+    return _start(page, agent, bus, meta.participant, label, [target], False, discard=True)
 
 
 def _meta(path: Path) -> store.LogMeta:

@@ -130,7 +130,10 @@ def _dead_letter(delivery: Delivery) -> DeadLetter:
         reason,
         count,
         since,
-        [(str(k), str(v)) for k, v in sorted(message.headers.items(), key=lambda kv: str(kv[0]))],
+        [
+            (str(k)[:200], str(v)[:1000])
+            for k, v in sorted(message.headers.items(), key=lambda kv: str(kv[0]))
+        ],
         message.body,
     )
 

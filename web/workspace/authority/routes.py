@@ -9,6 +9,7 @@ logged (``web.authority_action``) with the administrator's identity.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bus.faults import Fault
@@ -76,14 +77,9 @@ def _done(agent: Agent, action: str, **target: object) -> None:
     log.info("web.authority_action", agent=agent.actor, action=action, **target)
 
 
-async def home(request: Request) -> Response:
-    """``/workspace/authority`` (the menu's link): the console's first page, for the bus administrator."""
-    AgentVisit.of(request).require(Role.BUS_ADMIN)
-    return RedirectResponse("/workspace/authority/", status_code=303)
-
-
 async def overview(request: Request) -> Response:
-    """Participants of the signed catalogue and every certificate the CA issued."""
+    """Participants of the signed catalogue and every certificate the CA issued (also served at
+    ``/workspace/authority``, the menu's link)."""
     page = AgentVisit.of(request)
     bus = _admin(page)[1]
     catalogue: Catalogue | None = None
@@ -250,13 +246,13 @@ async def sign(request: Request) -> Response:
         form,
         action="/workspace/authority/catalogue/sign",
         question=f"Signer le brouillon et publier la version {version} du catalogue ?",
-        fields={"expected": str(len(state.changes))},
+        fields={"expected": _fingerprint(state.changes)},
         changes=state.changes,
         back="/workspace/authority/catalogue",
     )
     if asked is not None:
         return asked
-    if _text(form, "expected") != str(len(state.changes)):
+    if _text(form, "expected") != _fingerprint(state.changes):
         return page.render(
             "authority/catalogue.html",
             409,
@@ -266,6 +262,11 @@ async def sign(request: Request) -> Response:
     signed = await run_in_threadpool(catalogues.sign, bus.home)
     _done(agent, "catalogue.sign", version=signed.version, changes=[str(c) for c in state.changes])
     return page.redirect("/workspace/authority/catalogue")
+
+
+def _fingerprint(changes: list[Any]) -> str:
+    """Names the diff that was confirmed: signing refuses a draft that changed since."""
+    return hashlib.sha256("\n".join(map(str, changes)).encode()).hexdigest()[:32]
 
 
 def _broker(bus: BusAccess | None) -> tuple[BusAccess, str]:
