@@ -22,7 +22,7 @@ from web.workspace.app import Workspace
 from web.workspace.authority.settings import BusAccess
 from web.workspace.demo import demo_workspace
 
-from ..conftest import PortalWorld
+from ..conftest import PortalWorld, wait_until
 
 OFFICE = "MA/GOV/MEF/bureau-ordre"
 TEST_PROVIDER = "MA/GOV/TEST/console"
@@ -101,12 +101,13 @@ def dead_letter(portal_world: PortalWorld) -> str:
     message_id = str(uuid.uuid4())
     with connect(world.bus.broker, prefix=world.bus.prefix) as transport:
         transport.declare_service(TEST_SERVICE)
-        dead = transport.topology.dead_letter_queue(transport.topology.service_queue(TEST_SERVICE))
-        transport.publish(
-            "",
-            dead,
-            OutgoingMessage(b"<not-an-envelope/>", message_id, headers={"x-first-death-reason": "rejected"}),
-        )
+        queue = transport.topology.service_queue(TEST_SERVICE)
+        transport.purge_queue(queue)  # what earlier tests replayed there: the next message is this one
+        transport.publish("", queue, OutgoingMessage(b"<not-an-envelope/>", message_id))
+        delivery = wait_until(lambda: transport.get(queue), what="the test message")
+        delivery.reject()  # the broker dead-letters it, as it does a message its consumer refuses
+        dead = transport.topology.dead_letter_queue(queue)
+        wait_until(lambda: transport.queue_depth(dead) > 0, what="the dead letter")
     return message_id
 
 

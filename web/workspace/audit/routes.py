@@ -49,7 +49,8 @@ from web.workspace.pages import AgentVisit
 
 log = structlog.get_logger("govbus.web.audit")
 SEARCH_LIMIT = 200
-COPY_LIMIT = 64 * 1024 * 1024
+COPY_LIMIT = 10 * 1024 * 1024
+"""Uploaded copies: the portal refuses larger request bodies anyway (413); verify larger logs in place."""
 _copies: Path | None = None
 
 
@@ -160,7 +161,7 @@ async def verify_copy(request: Request) -> Response:
             while chunk := upload.file.read(1 << 20):
                 size += len(chunk)
                 if size > COPY_LIMIT:
-                    return "La copie dépasse 64 Mo."
+                    return "La copie dépasse 10 Mo."
                 out.write(chunk)
         try:
             conn = store.connect(target, readonly=True)
