@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from structlog.testing import capture_logs
 
 from bus.audit import AnchorStore, checkpoint_payload, store
 from bus.audit.trustfiles import TrustFiles
+from bus.ids import ParticipantId
 from bus.pki import TrustStore
 from web.workspace.agents import Role
 from web.workspace.app import Workspace
@@ -251,12 +254,34 @@ def confirm_then(http, path: str, **fields: str):  # type: ignore[no-untyped-def
     return asked, http.post(path, data={"csrf": token, **fields, "confirm": "yes"})
 
 
+def test_an_unreadable_log_is_listed_and_verified_as_such(new_client, portal_world: PortalWorld):
+    home = portal_world.world.bus.home
+    directory = home.participant_dir(ParticipantId.parse("MA/GOV/MEF/casse"))
+    directory.mkdir(parents=True)
+    try:
+        (directory / "messages.sqlite").write_bytes(b"plus une base SQLite" * 64)
+        auditor = signed_in(new_client, "mef.auditeur")
+        row = auditor.get("/workspace/audit/").text.split('data-participant="MA/GOV/MEF/casse"', 1)[1]
+        assert "illisible" in row.split("</tr>", 1)[0]
+        _, page = finished(auditor, verify(auditor, participant="MA/GOV/MEF/casse"))
+        assert 'data-result="invalid"' in page and "<code>unreadable</code>" in page
+    finally:
+        shutil.rmtree(directory)
+
+
 def test_admin_issues_and_revokes_a_certificate(new_client, portal_world: PortalWorld):
     admin = signed_in(new_client, "bus.admin")
     home = portal_world.world.bus.home
     participant = "MA/GOV/TEST/revocable"
-    _, done = confirm_then(admin, "/workspace/authority/certificates/issue", participant=participant)
+    with capture_logs() as logs:
+        _, done = confirm_then(admin, "/workspace/authority/certificates/issue", participant=participant)
     assert done.status_code == 303
+    assert {
+        "event": "web.authority_action",
+        "agent": "bus.admin (Autorité du bus)",
+        "action": "certificate.issue",
+        "participant": participant,
+    }.items() <= next(e for e in logs if e["event"] == "web.authority_action").items()
     assert f'data-participant="{participant}" data-status="valide"' in admin.get("/workspace/authority/").text
     asked, done = confirm_then(admin, "/workspace/authority/certificates/revoke", participant=participant)
     assert "Révoquer tous les certificats de MA/GOV/TEST/revocable" in asked.text

@@ -55,6 +55,8 @@ class LogInfo:
     anchored: Checkpoint | None = None
     anchor_matches: bool | None = None
     """Whether the log still holds the anchored head at the anchored sequence (None: nothing anchored)."""
+    unreadable: str | None = None
+    """Why the log could not be read (then only its verification says more)."""
 
     @property
     def uncovered(self) -> int:

@@ -15,7 +15,6 @@ import sqlite3
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 from starlette.background import BackgroundTask
@@ -37,6 +36,7 @@ from web.workspace.agents import Agent, Role
 from web.workspace.audit.jobs import Busy, Job
 from web.workspace.audit.logs import (
     Criteria,
+    LogInfo,
     anchored_checkpoints,
     find,
     log_path,
@@ -45,6 +45,7 @@ from web.workspace.audit.logs import (
     read_info,
     same_administration,
 )
+from web.workspace.authority.settings import BusAccess
 from web.workspace.pages import AgentVisit
 
 log = structlog.get_logger("govbus.web.audit")
@@ -54,7 +55,7 @@ COPY_LIMIT = 10 * 1024 * 1024
 _copies: Path | None = None
 
 
-def _auditor(page: AgentVisit) -> tuple[Agent, Any]:
+def _auditor(page: AgentVisit) -> tuple[Agent, BusAccess | None]:
     agent = page.require(Role.AUDITOR)
     bus = getattr(page.workspace, "bus", None)
     if agent.administration is None:
@@ -62,11 +63,29 @@ def _auditor(page: AgentVisit) -> tuple[Agent, Any]:
     return agent, bus
 
 
-def _checked_log(bus: Any, agent: Agent, participant: str) -> Path:
+def _checked_log(bus: BusAccess | None, agent: Agent, participant: str) -> tuple[BusAccess, Path]:
     """The log file of ``participant`` when it is one of the agent's administration's logs; else 404."""
     if bus is None or participant not in logs_of(bus.home, agent.administration or ""):
         raise HTTPException(404)
-    return log_path(bus.home, participant)
+    return bus, log_path(bus.home, participant)
+
+
+def _infos(bus: BusAccess, administration: str) -> list[LogInfo]:
+    """The administration's logs and their state; a log that cannot be read is listed as unreadable."""
+    anchors = open_anchors(bus.anchors)
+    try:
+        found = []
+        for participant in logs_of(bus.home, administration):
+            path = log_path(bus.home, participant)
+            try:
+                found.append(read_info(path, participant, anchors))
+            except (AuditError, sqlite3.DatabaseError) as error:
+                log.warning("web.audit_log_unreadable", participant=participant, error=str(error))
+                found.append(LogInfo(participant, path, 0, None, None, None, unreadable=str(error)))
+        return found
+    finally:
+        if anchors is not None:
+            anchors.close()
 
 
 async def index(request: Request) -> Response:
@@ -74,22 +93,7 @@ async def index(request: Request) -> Response:
     agent, bus = _auditor(page)
     if bus is None:
         return page.render("audit/index.html", logs=[], connected=False, anchors_configured=False)
-
-    def infos() -> list[Any]:
-        anchors = open_anchors(bus.anchors)
-        try:
-            found = []
-            for participant in logs_of(bus.home, agent.administration or ""):
-                try:
-                    found.append(read_info(log_path(bus.home, participant), participant, anchors))
-                except (AuditError, sqlite3.DatabaseError) as error:
-                    log.warning("web.audit_log_unreadable", participant=participant, error=str(error))
-            return found
-        finally:
-            if anchors is not None:
-                anchors.close()
-
-    logs = await run_in_threadpool(infos)
+    logs = await run_in_threadpool(_infos, bus, agent.administration or "")
     return page.render(
         "audit/index.html", logs=logs, connected=True, anchors_configured=bus.anchors is not None
     )
@@ -98,7 +102,7 @@ async def index(request: Request) -> Response:
 def _start(
     page: AgentVisit,
     agent: Agent,
-    bus: Any,
+    bus: BusAccess,
     participant: str,
     label: str,
     paths: list[Path],
@@ -107,7 +111,7 @@ def _start(
 ) -> Response:
     try:
         job = bus.verifications.start(
-            administration=agent.administration,
+            administration=agent.administration or "",
             participant=participant,
             label=label,
             paths=paths,
@@ -131,7 +135,7 @@ async def verify(request: Request) -> Response:
     agent, bus = _auditor(page)
     form = await checked_form(request, page.session)
     participant = str(form.get("participant", ""))
-    path = _checked_log(bus, agent, participant)
+    bus, path = _checked_log(bus, agent, participant)
     return _start(page, agent, bus, participant, str(path.name), [path], True)
 
 
@@ -193,8 +197,8 @@ def _meta(path: Path) -> store.LogMeta:
         conn.close()
 
 
-async def _index_error(page: AgentVisit, agent: Agent, bus: Any, message: str) -> Response:
-    logs = [read_info(log_path(bus.home, p), p, None) for p in logs_of(bus.home, agent.administration or "")]
+async def _index_error(page: AgentVisit, agent: Agent, bus: BusAccess, message: str) -> Response:
+    logs = await run_in_threadpool(_infos, bus, agent.administration or "")
     return page.render(
         "audit/index.html",
         400,
@@ -205,8 +209,8 @@ async def _index_error(page: AgentVisit, agent: Agent, bus: Any, message: str) -
     )
 
 
-def _job(page: AgentVisit, agent: Agent, bus: Any, job_id: str) -> Job:
-    job: Job | None = bus.verifications.get(job_id, agent.administration) if bus is not None else None
+def _job(page: AgentVisit, agent: Agent, bus: BusAccess | None, job_id: str) -> Job:
+    job: Job | None = bus.verifications.get(job_id, agent.administration or "") if bus is not None else None
     if job is None:
         raise HTTPException(404)
     return job
@@ -243,7 +247,7 @@ async def records(request: Request) -> Response:
     page = AgentVisit.of(request)
     agent, bus = _auditor(page)
     participant = request.path_params["participant"]
-    path = _checked_log(bus, agent, participant)
+    bus, path = _checked_log(bus, agent, participant)
     params = request.query_params
     text = {
         k: (params.get(k) or "").strip()[:256] or None for k in ("service", "client", "subject", "outcome")
@@ -282,7 +286,7 @@ async def export(request: Request) -> Response:
     page = AgentVisit.of(request)
     agent, bus = _auditor(page)
     participant = request.path_params["participant"]
-    path = _checked_log(bus, agent, participant)
+    bus, path = _checked_log(bus, agent, participant)
     message_id = (request.query_params.get("message") or "").strip()[:256]
     if not message_id:
         raise HTTPException(404)
