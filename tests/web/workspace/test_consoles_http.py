@@ -157,7 +157,10 @@ def test_auditor_verifies_the_office_log_and_a_tampered_copy(
     assert junk.status_code == 400 and "pas un journal" in junk.text
 
 
-def test_one_running_verification_per_log_and_a_few_at_once(portal_world: PortalWorld, tmp_path: Path):
+def test_one_running_verification_per_log_and_a_few_at_once(
+    new_client, portal_world: PortalWorld, tmp_path: Path
+):
+    citizen_traffic(new_client)
     home = portal_world.world.bus.home
     trust = TrustFiles.from_home(home)
     jobs = Verifications(limit=1)
@@ -188,6 +191,29 @@ def test_one_running_verification_per_log_and_a_few_at_once(portal_world: Portal
     assert job.report.first_problem.seq == 1
     assert jobs.get(job.id, OFFICE) is job
     assert jobs.get(job.id, "MA/GOV/CNSS/bureau-ordre") is None
+
+
+def test_a_running_verification_page_follows_its_progress(
+    new_client,
+    portal_world: PortalWorld,
+    workspace: Workspace,  # noqa: F811
+):
+    assert workspace.bus is not None
+    running = Job(
+        "running-job", OFFICE, OFFICE, "messages.sqlite", (office_log(portal_world),), "test", 800, 200
+    )
+    workspace.bus.verifications._jobs[running.id] = running  # a long verification, a quarter done
+    try:
+        auditor = signed_in(new_client, "mef.auditeur")
+        page = auditor.get("/workspace/audit/jobs/running-job").text
+        assert '<progress id="progress" max="100" value="25">' in page
+        assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page  # without JavaScript
+        assert '<script src="/static/audit.js"></script>' in page  # with it: polls the status
+        status = auditor.get("/workspace/audit/jobs/running-job/status").json()
+        assert status == {"id": "running-job", "state": "running", "done": 200, "total": 800, "percent": 25}
+        assert auditor.get("/static/audit.js").status_code == 200
+    finally:
+        running.state = "done"
 
 
 def test_anchor_status_and_anchored_verification(
