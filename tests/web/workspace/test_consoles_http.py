@@ -308,6 +308,7 @@ def test_admin_issues_and_revokes_a_certificate(new_client, portal_world: Portal
         "action": "certificate.issue",
         "participant": participant,
     }.items() <= next(e for e in logs if e["event"] == "web.authority_action").items()
+    assert f"Certificat émis pour <code>{participant}</code>" in admin.get(done.headers["location"]).text
     assert f'data-participant="{participant}" data-status="valide"' in admin.get("/workspace/authority/").text
     asked, done = confirm_then(admin, "/workspace/authority/certificates/revoke", participant=participant)
     assert "Révoquer tous les certificats de MA/GOV/TEST/revocable" in asked.text
