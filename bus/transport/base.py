@@ -410,9 +410,22 @@ class Transport(ABC):
             self.delete_exchange(exchange.name)
 
     def _declare_pair(self, queue: QueueSpec, dead_letters: QueueSpec) -> list[str]:
-        self.declare_exchanges()
-        for spec in (dead_letters, queue):
-            self.declare_queue(spec.name, spec.arguments, spec.bindings)
+        """Declare a queue pair; on a provisioned broker, where a participant may not declare
+        (ACCESS_REFUSED), check that ``govbus broker provision`` declared its queue instead."""
+        try:
+            self.declare_exchanges()
+            for spec in (dead_letters, queue):
+                self.declare_queue(spec.name, spec.arguments, spec.bindings)
+        except TopologyError as error:
+            if not str(error).startswith("403 "):
+                raise
+            try:
+                self.queue_depth(queue.name)
+            except TopologyError:
+                raise TopologyError(
+                    f"queue {queue.name!r} is missing and this broker identity may not declare it: "
+                    "run 'govbus broker provision' after changing the catalogue"
+                ) from None
         return [queue.name, dead_letters.name]
 
     def _delete_pair(self, queue: str) -> None:
@@ -471,6 +484,11 @@ class Transport(ABC):
             raise ValueError(f"message {request.message_id!r} has no reply-to address")
         if message.correlation_id is None:
             message = replace(message, correlation_id=request.message_id)
+        if self.topology.reply_owner(request.reply_to) is not None:
+            # a client with its own broker identity: through the replies exchange, where topic
+            # permissions say which clients this participant may answer
+            self.publish(self.topology.replies_exchange, request.reply_to, message, mandatory=True)
+            return
         self.publish("", request.reply_to, message, mandatory=True)
 
     def notify(self, service: str, message: OutgoingMessage) -> None:
