@@ -345,6 +345,7 @@ class Transport(ABC):
     topology: Topology
     reply_mode: ReplyMode
     url: str
+    declares_topology: bool = True  # False: a provisioned broker identity, which may only check queues
     _closed: bool = False  # set once by ``close``; every operation checks it first
 
     def _check_open(self) -> None:
@@ -410,22 +411,24 @@ class Transport(ABC):
             self.delete_exchange(exchange.name)
 
     def _declare_pair(self, queue: QueueSpec, dead_letters: QueueSpec) -> list[str]:
-        """Declare a queue pair; on a provisioned broker, where a participant may not declare
-        (ACCESS_REFUSED), check that ``govbus broker provision`` declared its queue instead."""
-        try:
-            self.declare_exchanges()
-            for spec in (dead_letters, queue):
-                self.declare_queue(spec.name, spec.arguments, spec.bindings)
-        except TopologyError as error:
-            if not str(error).startswith("403 "):
-                raise
+        """Declare a queue pair. A provisioned broker identity (``declares_topology`` False, or refused
+        with ACCESS_REFUSED) checks instead that ``govbus broker provision`` declared its queue."""
+        if self.declares_topology:
             try:
-                self.queue_depth(queue.name)
-            except TopologyError:
-                raise TopologyError(
-                    f"queue {queue.name!r} is missing and this broker identity may not declare it: "
-                    "run 'govbus broker provision' after changing the catalogue"
-                ) from None
+                self.declare_exchanges()
+                for spec in (dead_letters, queue):
+                    self.declare_queue(spec.name, spec.arguments, spec.bindings)
+                return [queue.name, dead_letters.name]
+            except TopologyError as error:
+                if not str(error).startswith("403 "):
+                    raise
+        try:
+            self.queue_depth(queue.name)
+        except TopologyError:
+            raise TopologyError(
+                f"queue {queue.name!r} is missing and this broker identity may not declare it: "
+                "run 'govbus broker provision' after changing the catalogue"
+            ) from None
         return [queue.name, dead_letters.name]
 
     def _delete_pair(self, queue: str) -> None:

@@ -121,6 +121,7 @@ class RabbitMQTransport(Transport):
         if participant is not None:
             # its own broker identity: no default exchange, so replies come through the replies exchange
             self.reply_mode = ReplyMode.QUEUE
+            self.declares_topology = False
         self._closed = False
         self._close_lock = threading.Lock()
         self._io = AmqpConnection(
