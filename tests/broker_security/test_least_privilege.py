@@ -14,13 +14,17 @@ from typing import Any
 import pika
 import pika.exceptions
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bus.broker.management import MANAGED_TAG, Management
+from bus.cli.broker import broker
+from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
+from bus.transport import OutgoingMessage, connect
 from bus.transport.topology import Topology
 from tests.broker_security.conftest import FUND, PARTICIPANTS, PREFIX, SecureBus
 from tests.helpers.pki import make_ca, pem_cert, pem_key
@@ -176,3 +180,39 @@ def test_a_genuine_certificate_logs_in_as_its_own_participant_only(secure_bus: S
     finally:
         if connection.is_open:
             connection.close()
+
+
+def test_govbus_reports_the_brokers_refusal_and_keeps_publishing(secure_bus: SecureBus) -> None:
+    """Through the govbus transport, a refused publish is ``Server.PublishRejected`` naming RabbitMQ's
+    reason, and the connection goes on publishing what the grants allow."""
+    url = secure_bus.password_url(FUND)
+    with connect(url, prefix=PREFIX, participant=FUND) as transport:
+        with pytest.raises(Fault) as refused:
+            transport.publish(
+                TOPOLOGY.requests_exchange, ECHO_SERVICE, OutgoingMessage(b"<x/>", message_id="a")
+            )
+        assert refused.value.code is FaultCode.PUBLISH_REJECTED
+        assert f"ACCESS_REFUSED - access to topic '{ECHO_SERVICE}'" in refused.value.reason
+        transport.send_to_inbox(NOTIFIER, OutgoingMessage(b"<receipt/>", message_id="b"))
+    admin = pika.BlockingConnection(pika.URLParameters(secure_bus.node.admin_url))
+    try:
+        assert admin.channel().queue_purge(TOPOLOGY.inbox_queue(NOTIFIER)).method.message_count == 1
+    finally:
+        admin.close()
+
+
+def test_provisioning_refuses_the_guest_account(secure_bus: SecureBus) -> None:
+    result = CliRunner().invoke(
+        broker,
+        [
+            "provision",
+            "--home",
+            str(secure_bus.home.root),
+            "--broker",
+            "amqp://guest:guest@127.0.0.1:5711/",
+            "--management",
+            secure_bus.node.management_url,
+        ],
+    )
+    assert result.exit_code != 0
+    assert "a provisioned bus does not use guest" in result.output
