@@ -17,6 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 NODE = "govbus-sec@localhost"
 AMQP_PORT = 5711
@@ -36,6 +37,7 @@ class SecureNode:
     root: Path
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
 
     @property
     def amqp_url(self) -> str:
@@ -105,9 +107,13 @@ class SecureNode:
         )
 
     def start(self, timeout: float = 120.0) -> None:
-        log = open(self.root / "server.out", "wb")  # noqa: SIM115 - kept open for the node's life
+        self._log = open(self.root / "server.out", "wb")  # noqa: SIM115 - closed by stop
         self.process = subprocess.Popen(
-            [SERVER], env=self.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [SERVER],
+            env=self.environment(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -136,6 +142,9 @@ class SecureNode:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
         self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         shutil.rmtree(self.root, ignore_errors=True)
 
 
