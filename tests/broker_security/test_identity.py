@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bus.broker.identity import broker_options
 from bus.ids import ParticipantId
 from bus.pki.home import BusHome
@@ -33,3 +35,11 @@ def test_a_shared_login_connects_as_before() -> None:
     assert broker_options("memory://demo", HOME, ME) == {}
     # another participant's user name is not this participant's identity
     assert "participant" not in broker_options("amqps://MA%2FGOV%2FCMR%2Fpensions:x@h/", HOME, ME)
+
+
+def test_unusable_tls_files_are_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate")
+    with pytest.raises(ValueError, match="unusable TLS files"):
+        BrokerTls(tmp_path / "ca.pem").context()
+    with pytest.raises(FileNotFoundError):
+        BrokerTls(tmp_path / "missing.pem").context()

@@ -27,10 +27,15 @@ class BrokerTls:
     key_file: Path | None = None
 
     def context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self.ca_file))
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        if self.cert_file is not None:
-            context.load_cert_chain(str(self.cert_file), str(self.key_file) if self.key_file else None)
+        """The client context; a missing file is ``FileNotFoundError``, an unusable one ``ValueError``."""
+        try:
+            context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self.ca_file))
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            if self.cert_file is not None:
+                context.load_cert_chain(str(self.cert_file), str(self.key_file) if self.key_file else None)
+        except ssl.SSLError as error:
+            files = ", ".join(str(f) for f in (self.ca_file, self.cert_file, self.key_file) if f is not None)
+            raise ValueError(f"unusable TLS files ({files}): {error.reason or error}") from None
         return context
 
     def apply(self, params: pika.URLParameters, url: str) -> None:
