@@ -24,6 +24,9 @@ from bus.broker.management import MANAGED_TAG, Management
 from bus.cli.broker import broker
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
+from bus.registry.catalogue import Grant, Right
+from bus.registry.store import load_draft, save_draft
+from bus.registry.store import publish as publish_catalogue
 from bus.transport import OutgoingMessage, connect
 from bus.transport.topology import Topology
 from tests.broker_security.conftest import FUND, PARTICIPANTS, PREFIX, SecureBus
@@ -95,6 +98,30 @@ def test_deleting_or_rebinding_queues_is_refused(secure_bus: SecureBus) -> None:
         secure_bus, OUTSIDER, lambda ch: ch.queue_bind(own, TOPOLOGY.requests_exchange, ECHO_SERVICE)
     )
     assert "ACCESS_REFUSED" in refusal(secure_bus, OUTSIDER, lambda ch: ch.queue_delete(ECHO_QUEUE))
+    # nor declare its own exchange or queue to start a topology of its own
+    assert "ACCESS_REFUSED" in refusal(secure_bus, OUTSIDER, lambda ch: ch.exchange_declare(f"{PREFIX}.mine"))
+    assert "ACCESS_REFUSED" in refusal(secure_bus, OUTSIDER, lambda ch: ch.queue_declare(f"{PREFIX}.mine"))
+
+
+def test_a_grant_withdrawn_from_the_catalogue_is_withdrawn_by_the_broker(secure_bus: SecureBus) -> None:
+    home = secure_bus.home
+    granted = Grant(ParticipantId.parse(CLIENT), ECHO.service_of(PROVIDER), Right.CALL)
+    connection = secure_bus.raw(CLIENT)  # open before the change: its cached permissions must not survive
+    save_draft(home, load_draft(home).without_grant(granted))
+    publish_catalogue(home)
+    try:
+        output = secure_bus.provision()
+        assert f"updated: {CLIENT}" in output, output
+        assert "closed 1 connection(s)" in output, output
+        with pytest.raises(pika.exceptions.AMQPConnectionError):
+            for _ in range(40):
+                connection.process_data_events(0.25)
+        text = refusal(secure_bus, CLIENT, publish(TOPOLOGY.requests_exchange, ECHO_SERVICE))
+        assert f"access to topic '{ECHO_SERVICE}'" in text
+    finally:
+        save_draft(home, load_draft(home).with_grant(granted))
+        publish_catalogue(home)
+        secure_bus.provision()
 
 
 def test_publishing_to_a_service_without_a_grant_is_refused(secure_bus: SecureBus) -> None:
