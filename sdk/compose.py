@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
+from bus.broker.identity import broker_options
 from bus.envelope import EnvelopeVerifier
 from bus.envelope.replay import MemoryReplayCache
 from bus.ids import ParticipantId
@@ -76,7 +77,7 @@ def open_node(
         handled = open_idempotency(where)
         opened.callback(handled.close)
         if isinstance(broker, str):
-            transport = connect(broker, prefix=prefix)
+            transport = connect(broker, prefix=prefix, **broker_options(broker, bus_home, pid))
             opened.callback(transport.close)
         else:
             transport = broker

@@ -1,4 +1,4 @@
-"""``govbus broker``: declare the bus topology on a broker; list, show, replay and purge dead letters.
+"""``govbus broker``: declare the bus topology on a broker; provision its users; list, show, replay and purge dead letters.
 
 Everything a dead letter carries comes from whoever published it: every property and header is printed
 through ``printable``, so no control character or terminal escape sequence reaches the operator's terminal.
@@ -12,17 +12,23 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import click
 
+from bus.broker.management import Management
+from bus.broker.provision import declare_topology, provision_users, vhost_of
 from bus.cli.errors import EXIT_FAULT, GovbusGroup, fail, fault_line, group
 from bus.cli.options import broker_prefix_options, home_option
 from bus.cli.text import printable
 from bus.envelope import EnvelopeVerifier
 from bus.faults import Fault
 from bus.pki import TrustStore
+from bus.pki.authority import CertificateAuthority
 from bus.pki.home import BusHome
+from bus.registry.store import load_published
 from bus.transport import Delivery, TopologyError, Transport, connect, mask_url
+from bus.transport.rabbitmq.tls import BrokerTls
 from bus.transport.topology import DEFAULT_DELIVERY_LIMIT
 
 
@@ -83,6 +89,66 @@ def setup(
             click.echo(
                 f"queue: {queue} (quorum, delivery limit {delivery_limit}, dead letters: {dead_letters})"
             )
+
+
+@broker.command()
+@broker_prefix_options
+@home_option
+@click.option(
+    "--management",
+    "management_url",
+    required=True,
+    envvar="GOVBUS_BROKER_MANAGEMENT",
+    metavar="URL",
+    help="the RabbitMQ management API, http(s)://ADMIN:PASSWORD@HOST:15672/ [env GOVBUS_BROKER_MANAGEMENT]",
+)
+@click.option(
+    "--passwords/--no-passwords",
+    default=True,
+    show_default=True,
+    help="give each participant a password (kept in DIR/broker/passwords/) besides its certificate",
+)
+@click.option("--remove-guest", is_flag=True, help="also delete RabbitMQ's default guest user")
+def provision(
+    broker: str, prefix: str, home: BusHome, management_url: str, passwords: bool, remove_guest: bool
+) -> None:
+    """Create or update one broker user per participant, with least-privilege permissions.
+
+    Run as a broker administrator (--broker names it) after every change of the published catalogue
+    and every certificate revocation: it declares the bus topology, gives each participant of the
+    catalogue with a valid certificate its own user (login by certificate over amqps://, or by
+    password), its permissions derived from its grants, and deletes the users of participants that
+    are gone or revoked, closing their connections. Idempotent.
+    """
+    user = urlsplit(broker).username
+    if user is None or unquote(user) == "guest":
+        fail("govbus: a provisioned bus does not use guest: give --broker amqp(s)://ADMIN:PASSWORD@HOST/")
+    catalogue = load_published(home)
+    issued = CertificateAuthority(home).list()
+    tls: dict[str, Any] = (
+        {"tls": BrokerTls(home.ca_cert)} if urlsplit(broker).scheme.lower() == "amqps" else {}
+    )
+    api = Management(management_url, ca_file=home.ca_cert if management_url.startswith("https") else None)
+    with connect(broker, prefix=prefix, **tls) as transport:
+        declared = declare_topology(transport, catalogue)
+        report = provision_users(
+            api, home, catalogue, transport, issued, vhost=vhost_of(broker), passwords=passwords
+        )
+    click.echo(f"broker: {mask_url(broker)} (virtual host {vhost_of(broker)}, prefix {prefix})")
+    click.echo(f"declared: {len(transport.topology.exchanges())} exchanges, {len(declared)} queues")
+    for label, names in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+        ("removed", report.removed),
+    ):
+        for name in names:
+            click.echo(f"{label}: {name}")
+    if report.closed:
+        click.echo(f"closed {report.closed} connection(s) of updated or removed users")
+    if remove_guest:
+        api.delete_user("guest")
+        click.echo("removed: guest")
 
 
 @broker.group(cls=GovbusGroup)

@@ -68,6 +68,18 @@ def revoke(home: BusHome, participant: ParticipantId) -> None:
     click.echo(f"crl: {home.crl}")
 
 
+@pki.command(name="issue-broker")
+@home_option
+@click.argument("hosts", nargs=-1, required=True, metavar="HOST...")
+@click.option("--days", type=click.IntRange(min=1), default=DEFAULT_CERT_DAYS, show_default=True)
+def issue_broker(home: BusHome, hosts: tuple[str, ...], days: int) -> None:
+    """Issue the broker's TLS server key and certificate for HOST... (names or addresses clients use)."""
+    key, cert = CertificateAuthority(home).issue_broker(list(hosts), days=days)
+    click.echo(f"key: {key}")
+    click.echo(f"cert: {cert}")
+    click.echo(f"ca-cert: {home.ca_cert}")
+
+
 @pki.command(name="refresh-crl")
 @home_option
 def refresh_crl(home: BusHome) -> None:

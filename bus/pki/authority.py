@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import ipaddress
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -170,6 +171,52 @@ class CertificateAuthority:
         )
         self._save_registry(registry)
         return key_path, cert_path
+
+    def issue_broker(self, hosts: builtins.list[str], *, days: int = DEFAULT_CERT_DAYS) -> tuple[Path, Path]:
+        """Issue the broker's TLS server key and certificate; return (key path, cert path).
+
+        ``hosts`` (DNS names or IP addresses clients connect to) become the subject alternative names
+        that clients check; the extended key usage is serverAuth only, so the certificate cannot log in
+        as a participant. Re-issuing replaces the previous pair.
+        """
+        if days < 1:
+            raise PkiError("--days must be at least 1")
+        if not hosts:
+            raise PkiError("give at least one host name or address of the broker")
+        names: builtins.list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        key = generate_key(key_algorithm(self.certificate))
+        now = _now()
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, f"govbus broker {hosts[0]}"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            ]
+        )
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.certificate.public_key()),  # type: ignore[arg-type]
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())  # type: ignore[arg-type]
+        )
+        write_private(self.home.broker_key, _pem_key(key))
+        write_public(self.home.broker_cert, cert.public_bytes(serialization.Encoding.PEM))
+        return self.home.broker_key, self.home.broker_cert
 
     def _sign_participant(
         self, participant: ParticipantId, key: PrivateKey, now: datetime, days: int

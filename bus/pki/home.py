@@ -10,6 +10,8 @@
       participants/<ID>/key.pem   a participant's signing key, mode 0600 (only on its own machines)
       participants/<ID>/cert.pem  its certificate
       participants/<ID>/...       its other state (message log, stores) kept by higher layers
+      broker/key.pem, broker/cert.pem   the broker's TLS server key (0600) and certificate (issuer: bus CA)
+      broker/passwords/<ID>      a participant's broker password (0600; written by ``broker provision``)
 
 ``<ID>`` is the participant id with ``/`` written as ``+`` (``MA+GOV+CNSS+attestations``), a character
 identifiers never contain, so the mapping is reversible.
@@ -64,6 +66,21 @@ class BusHome:
 
     def participant_dir(self, participant: ParticipantId) -> Path:
         return self.root / "participants" / str(participant).replace("/", "+")
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.root / "broker"
+
+    @property
+    def broker_key(self) -> Path:
+        return self.broker_dir / "key.pem"
+
+    @property
+    def broker_cert(self) -> Path:
+        return self.broker_dir / "cert.pem"
+
+    def broker_password(self, participant: ParticipantId) -> Path:
+        return self.broker_dir / "passwords" / str(participant).replace("/", "+")
 
     def participant_key(self, participant: ParticipantId) -> Path:
         return self.participant_dir(participant) / "key.pem"

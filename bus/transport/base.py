@@ -345,6 +345,7 @@ class Transport(ABC):
     topology: Topology
     reply_mode: ReplyMode
     url: str
+    declares_topology: bool = True  # False: a provisioned broker identity, which may only check queues
     _closed: bool = False  # set once by ``close``; every operation checks it first
 
     def _check_open(self) -> None:
@@ -410,9 +411,24 @@ class Transport(ABC):
             self.delete_exchange(exchange.name)
 
     def _declare_pair(self, queue: QueueSpec, dead_letters: QueueSpec) -> list[str]:
-        self.declare_exchanges()
-        for spec in (dead_letters, queue):
-            self.declare_queue(spec.name, spec.arguments, spec.bindings)
+        """Declare a queue pair. A provisioned broker identity (``declares_topology`` False, or refused
+        with ACCESS_REFUSED) checks instead that ``govbus broker provision`` declared its queue."""
+        if self.declares_topology:
+            try:
+                self.declare_exchanges()
+                for spec in (dead_letters, queue):
+                    self.declare_queue(spec.name, spec.arguments, spec.bindings)
+                return [queue.name, dead_letters.name]
+            except TopologyError as error:
+                if not str(error).startswith("403 "):
+                    raise
+        try:
+            self.queue_depth(queue.name)
+        except TopologyError:
+            raise TopologyError(
+                f"queue {queue.name!r} is missing and this broker identity may not declare it: "
+                "run 'govbus broker provision' after changing the catalogue"
+            ) from None
         return [queue.name, dead_letters.name]
 
     def _delete_pair(self, queue: str) -> None:
@@ -471,6 +487,11 @@ class Transport(ABC):
             raise ValueError(f"message {request.message_id!r} has no reply-to address")
         if message.correlation_id is None:
             message = replace(message, correlation_id=request.message_id)
+        if self.topology.reply_owner(request.reply_to) is not None:
+            # a client with its own broker identity: through the replies exchange, where topic
+            # permissions say which clients this participant may answer
+            self.publish(self.topology.replies_exchange, request.reply_to, message, mandatory=True)
+            return
         self.publish("", request.reply_to, message, mandatory=True)
 
     def notify(self, service: str, message: OutgoingMessage) -> None:

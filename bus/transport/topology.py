@@ -1,20 +1,27 @@
 """Broker topology: every exchange and queue name, and every queue argument, in one place.
 
-With the default prefix ``govbus``:
+With the default prefix ``govbus``, four topic exchanges whose routing keys name who may use them, so
+that RabbitMQ's topic permissions (``govbus broker provision``) enforce the catalogue's grants:
 
-- ``govbus.requests`` (direct): routing key = service id text, e.g.
+- ``govbus.calls`` (topic): routing key = service id text, e.g.
   ``MA/GOV/CNSS/attestations/cnss.attestation/v1``, bound to the service queue ``govbus.svc.<service>``.
+  A participant may publish only the routing keys of the services it is granted.
 - ``govbus.notifications`` (topic): routing key = service id text, bound to one queue per subscriber,
-  ``govbus.sub.<subscriber>:<service>``.
-- ``govbus.inbox`` (direct): routing key = participant id, bound to ``govbus.inbox.<participant>``, where
-  signed receipts for notifications come back (durable: receipts must not be lost).
+  ``govbus.sub.<subscriber>:<service>``. Only the provider of a service may publish its key.
+- ``govbus.receipts`` (topic): routing key = participant id, bound to ``govbus.inbox.<participant>``, where
+  signed receipts for notifications come back (durable: receipts must not be lost). A subscriber may
+  publish only to the notifiers it is subscribed to.
+- ``govbus.replies`` (topic): routing key = a participant's reply queue ``govbus.reply.<participant>.<token>``
+  (exclusive to its connection, bound with its own name). Used by participants with their own broker
+  identity, who may not publish to the default exchange (which would reach any queue by name).
 - ``govbus.dead-letter`` (direct): each durable queue above dead-letters with routing key = its own name to
   its own dead-letter queue ``govbus.dlq.<queue name without prefix>``, so operators list and replay per
   queue.
 
 Durable queues are quorum queues with a delivery limit (RabbitMQ 3.10 has no default) and at-least-once
-dead-lettering. Reply queues (``govbus.reply.<token>``) are exclusive to their client's connection.
-Names longer than AMQP's 255 bytes are shortened with a digest suffix.
+dead-lettering. Reply queues (``govbus.reply.<token>``, or ``govbus.reply.<participant>.<token>``) are
+exclusive to their client's connection. Names longer than AMQP's 255 bytes are shortened with a digest
+suffix.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from bus.faults import Fault
 from bus.ids import ParticipantId, ServiceId
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
@@ -33,6 +41,7 @@ DEFAULT_PREFIX = "govbus"
 DEFAULT_DELIVERY_LIMIT = 5
 
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+_TOKEN = re.compile(r"[0-9a-f]{32}")
 _MAX_NAME = 255
 
 
@@ -88,7 +97,7 @@ class Topology:
 
     @cached_property
     def requests_exchange(self) -> str:
-        return f"{self.prefix}.requests"
+        return f"{self.prefix}.calls"
 
     @cached_property
     def notifications_exchange(self) -> str:
@@ -96,7 +105,11 @@ class Topology:
 
     @cached_property
     def inbox_exchange(self) -> str:
-        return f"{self.prefix}.inbox"
+        return f"{self.prefix}.receipts"
+
+    @cached_property
+    def replies_exchange(self) -> str:
+        return f"{self.prefix}.replies"
 
     @cached_property
     def dead_letter_exchange(self) -> str:
@@ -104,9 +117,10 @@ class Topology:
 
     def exchanges(self) -> tuple[ExchangeSpec, ...]:
         return (
-            ExchangeSpec(self.requests_exchange, ExchangeKind.DIRECT),
+            ExchangeSpec(self.requests_exchange, ExchangeKind.TOPIC),
             ExchangeSpec(self.notifications_exchange, ExchangeKind.TOPIC),
-            ExchangeSpec(self.inbox_exchange, ExchangeKind.DIRECT),
+            ExchangeSpec(self.inbox_exchange, ExchangeKind.TOPIC),
+            ExchangeSpec(self.replies_exchange, ExchangeKind.TOPIC),
             ExchangeSpec(self.dead_letter_exchange, ExchangeKind.DIRECT),
         )
 
@@ -119,8 +133,27 @@ class Topology:
     def inbox_queue(self, participant: str) -> str:
         return _fit(f"{self.prefix}.inbox.{ParticipantId.parse(participant)}")
 
-    def reply_queue(self, token: str) -> str:
-        return _fit(f"{self.prefix}.reply.{token}")
+    def reply_queue(self, token: str, participant: str | None = None) -> str:
+        """A client's exclusive reply queue; named for ``participant`` when it has its own broker identity
+        (then replies reach it through ``replies_exchange``, routing key = this name)."""
+        if participant is None:
+            return _fit(f"{self.prefix}.reply.{token}")
+        if not _TOKEN.fullmatch(token):
+            raise ValueError("a participant's reply queue token is 32 lower-case hexadecimal digits")
+        return f"{self.prefix}.reply.{ParticipantId.parse(participant)}.{token}"
+
+    def reply_owner(self, address: str) -> str | None:
+        """The participant a ``reply_queue(token, participant)`` name belongs to; None for any other name."""
+        head = f"{self.prefix}.reply."
+        if not address.startswith(head):
+            return None
+        owner, dot, token = address[len(head) :].rpartition(".")
+        if not dot or not _TOKEN.fullmatch(token):
+            return None
+        try:
+            return str(ParticipantId.parse(owner))
+        except Fault:
+            return None
 
     def is_reply_address(self, address: str) -> bool:
         """True only for the reply addresses this topology defines: a direct reply-to address the broker

@@ -90,12 +90,19 @@ class Publisher:
     """The publishing channel of one transport, and the calls waiting for replies on it."""
 
     def __init__(
-        self, connection: AmqpConnection, *, reply_mode: ReplyMode, reply_queue: str, publish_timeout: float
+        self,
+        connection: AmqpConnection,
+        *,
+        reply_mode: ReplyMode,
+        reply_queue: str,
+        publish_timeout: float,
+        reply_exchange: str | None = None,
     ) -> None:
         self._io = connection
         self.url = connection.url
         self.reply_mode = reply_mode
         self.reply_queue = reply_queue
+        self.reply_exchange = reply_exchange  # queue mode: also bound there, routing key = its name
         self.reply_to = DIRECT_REPLY_TO if reply_mode is ReplyMode.DIRECT else reply_queue
         self.publish_timeout = publish_timeout
         self.calls: ReplyWaiters[Pending] = ReplyWaiters()
@@ -217,6 +224,14 @@ class Publisher:
                     self.reply_queue, self._on_reply, auto_ack=True, callback=next_
                 ),
             ]
+            if self.reply_exchange is not None:
+                exchange = self.reply_exchange
+                steps.insert(
+                    -1,
+                    lambda ch, next_: ch.queue_bind(
+                        self.reply_queue, exchange, routing_key=self.reply_queue, callback=next_
+                    ),
+                )
         chain(channel, steps, lambda _frame: self._on_ready(channel))
 
     def _on_ready(self, channel: Channel) -> None:
@@ -261,9 +276,14 @@ class Publisher:
             code, culprit = FaultCode.PUBLISH_REJECTED, exchange
         else:
             code, culprit = FaultCode.PUBLISH_REJECTED, None
+        # a topic permission refuses one routing key, not the whole exchange
+        topic = quoted_after(text, "access to topic '") if reason.reply_code == 403 else None
         keep = []
         for pending in lost:
-            if culprit is None or pending.exchange == culprit:
+            if culprit is None or (
+                (pending.exchange or "amq.default") == culprit
+                and (topic is None or pending.routing_key == topic)
+            ):
                 self._finish(pending, Fault(code, f"{reason.reply_code} {text}"))
             else:
                 keep.append(pending)

@@ -48,6 +48,7 @@ from bus.transport.rabbitmq.connection import AmqpConnection
 from bus.transport.rabbitmq.consumers import Consumers
 from bus.transport.rabbitmq.operations import Operations
 from bus.transport.rabbitmq.publisher import Publisher
+from bus.transport.rabbitmq.tls import BrokerTls
 from bus.transport.topology import Topology, is_direct_reply_address
 from bus.transport.urls import mask_url
 
@@ -87,7 +88,10 @@ class RabbitMQTransport(Transport):
     ``connect_timeout`` (TCP, TLS and AMQP handshakes; default: the URL's ``stack_timeout`` and
     ``socket_timeout``, else 10 s); ``max_backoff``: cap of the delay between reconnection attempts;
     ``max_message_bytes``: a consumer refuses a larger body on arrival (OVERSIZED_MESSAGE) without
-    keeping it, so one consumer buffers at most ``prefetch * max_message_bytes``.
+    keeping it, so one consumer buffers at most ``prefetch * max_message_bytes``; ``participant``: the
+    participant whose own broker identity this connection uses (reply mode ``queue``, its reply queue
+    named for it and bound to the replies exchange); ``tls``: the bus CA and client certificate of an
+    ``amqps://`` connection (see ``BrokerTls``).
     """
 
     def __init__(
@@ -104,12 +108,20 @@ class RabbitMQTransport(Transport):
         max_backoff: float = 10.0,
         connection_name: str | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        participant: str | None = None,
+        tls: BrokerTls | None = None,
     ) -> None:
         self.url = mask_url(url)
         self.topology = topology or Topology()
         self.reply_mode = ReplyMode(reply_mode)
         name = connection_name or f"govbus {self.topology.prefix} pid {os.getpid()}"
         params = connection_parameters(url, heartbeat=heartbeat, connect_timeout=connect_timeout, name=name)
+        if tls is not None:
+            tls.apply(params, url)
+        if participant is not None:
+            # its own broker identity: no default exchange, so replies come through the replies exchange
+            self.reply_mode = ReplyMode.QUEUE
+            self.declares_topology = False
         self._closed = False
         self._close_lock = threading.Lock()
         self._io = AmqpConnection(
@@ -118,8 +130,9 @@ class RabbitMQTransport(Transport):
         self._publisher = Publisher(
             self._io,
             reply_mode=self.reply_mode,
-            reply_queue=self.topology.reply_queue(uuid.uuid4().hex),
+            reply_queue=self.topology.reply_queue(uuid.uuid4().hex, participant),
             publish_timeout=publish_timeout,
+            reply_exchange=self.topology.replies_exchange if participant is not None else None,
         )
         self._consumers = Consumers(
             self._io, operation_timeout=operation_timeout, max_message_bytes=max_message_bytes
