@@ -7,18 +7,22 @@ three-node cluster that loses its queue leader is tests/cluster (slow).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import socket
 import threading
 import uuid
 from pathlib import Path
 
+import pika
 import pytest
 
 from bus.config import ConfigError, load_settings
 from bus.faults import Fault, FaultCode
 from bus.transport import Delivery, OutgoingMessage, connect, mask_url, split_broker_urls
 from bus.transport.rabbitmq import RabbitMQTransport
+from bus.transport.rabbitmq.reply_nodes import UnreachableReplyNodes, reply_node
+from bus.transport.topology import DIRECT_REPLY_TO
 from tests.transport.conftest import RABBITMQ_URL, SERVICE, wait_for
 
 
@@ -171,3 +175,31 @@ def test_a_lost_node_is_replaced_by_the_next_address_and_traffic_resumes() -> No
         finally:
             transport.close()
             relay.close()
+
+
+@pytest.mark.rabbitmq
+def test_the_node_of_a_direct_reply_address_is_read_and_held_back() -> None:
+    """The node part of an address the broker derived; a held node's addresses are held, others not."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    try:
+        channel = connection.channel()
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.basic_consume(DIRECT_REPLY_TO, lambda *_: None, auto_ack=True)
+        channel.basic_publish("", queue, b"x", pika.BasicProperties(reply_to=DIRECT_REPLY_TO))
+        address = wait_for(lambda: channel.basic_get(queue, auto_ack=True)[1], what="the request").reply_to
+    finally:
+        connection.close()
+    node = reply_node(address)
+    assert node is not None and node.startswith("reply@")
+    assert reply_node("amq.rabbitmq.reply-to.not-base64!.key") is None
+    assert reply_node("govbus.reply.abc") is None
+    held = UnreachableReplyNodes(hold_seconds=60)
+    assert not held.held(address)
+    held.hold(node)
+    assert held.held(address)
+    other = base64.b64encode(b"\x83Xv\x00\x0breply@12345" + bytes(12)).decode()
+    assert reply_node(f"{DIRECT_REPLY_TO}.{other}.a2V5") == "reply@12345"
+    assert not held.held(f"{DIRECT_REPLY_TO}.{other}.a2V5")
+    expired = UnreachableReplyNodes(hold_seconds=0)
+    expired.hold(node)
+    assert not expired.held(address)
