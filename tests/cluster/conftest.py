@@ -37,7 +37,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 @pytest.fixture
 def cluster_bus(cluster: LocalCluster, tmp_path: Path) -> Iterator[TestBus]:
     """WORK served by the provider (and backup) to the client; EVENT from the notifier to both subscribers."""
-    with TestBus(tmp_path / "bus", broker=cluster.broker) as bus:
+    # The topology goes with the cluster: deleting quorum queues one by one while a member is down waits
+    # for each deletion's timeout.
+    with TestBus(tmp_path / "bus", broker=cluster.broker, keep_topology=True) as bus:
         bus.publish(WORK, provider=PROVIDER, clients=[CLIENT])
         bus.publish(WORK, provider=BACKUP, clients=[CLIENT])
         bus.publish(EVENT, provider=NOTIFIER, clients=[SUBSCRIBER, ARCHIVE])

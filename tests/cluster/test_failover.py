@@ -33,7 +33,7 @@ from tests.faults.harness import Traffic, wait_for
 from tests.faults.service import BACKUP, CLIENT, EVENT, NOTIFIER, PROVIDER, WORK, Work
 from tests.faults.test_broker_restart import RawRequests, _drained
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # three nodes start, join and stop in it
 
 REQUESTS = 400
 NOTIFICATIONS = 400
