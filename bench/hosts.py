@@ -9,7 +9,7 @@ after the other in each round; the ratio is two hosts / one host. On one machine
 CPUs with the clients and RabbitMQ, so the ratio shows what a second host costs and brings here, not
 what two machines would reach.
 
-    python -m bench.hosts [--broker URL] [--postgres URL] [--seconds 5] [--clients 4] [--rounds 1] [--json]
+    python -m bench.hosts [--broker URL] [--storage URL] [--seconds 5] [--clients 4] [--rounds 1] [--json]
 """
 
 from __future__ import annotations
@@ -99,7 +99,11 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", default=os.environ.get("GOVBUS_BROKER", DEFAULT_BROKER))
-    parser.add_argument("--postgres", default=os.environ.get("GOVBUS_TEST_POSTGRES", DEFAULT_POSTGRES))
+    parser.add_argument(
+        "--storage",
+        default=os.environ.get("GOVBUS_TEST_POSTGRES", DEFAULT_POSTGRES),
+        help="the provider's storage URL (the hosts share it only on PostgreSQL)",
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--rounds", type=int, default=1, help="rounds of one host then two hosts")
@@ -115,12 +119,13 @@ def main() -> None:
         ):
             bus.publish(ECHO, provider=PROVIDER, clients=[CLIENT])
             bus.sign_catalogue()
-            options = {"broker": args.broker, "storage": args.postgres, "clients": args.clients}
+            options = {"broker": args.broker, "storage": args.storage, "clients": args.clients}
             for _ in range(args.rounds):
                 one.append(measure(bus, Path(scratch), 1, seconds=args.seconds, **options))  # type: ignore[arg-type]
                 two.append(measure(bus, Path(scratch), 2, seconds=args.seconds, **options))  # type: ignore[arg-type]
     finally:
-        drop_schemas(args.postgres, participant_prefix(PROVIDER))
+        if args.storage.startswith("postgresql"):
+            drop_schemas(args.storage, participant_prefix(PROVIDER))
     single = statistics.median(m.calls_per_s for m in one)
     double = statistics.median(m.calls_per_s for m in two)
     result = {
@@ -128,7 +133,7 @@ def main() -> None:
         "clients": args.clients,
         "seconds": args.seconds,
         "rounds": args.rounds,
-        "storage": "postgresql",
+        "storage": args.storage.split(":", 1)[0],
         "one_host": asdict(one[len(one) // 2]),
         "two_hosts": asdict(two[len(two) // 2]),
         "one_host_calls_per_s": single,
@@ -139,7 +144,7 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(
-        f"request/reply, {args.clients} client processes, {args.seconds:g} s, provider stores on PostgreSQL: "
+        f"request/reply, {args.clients} client processes, {args.seconds:g} s, provider stores on {result['storage']}: "
         f"one host {single:.0f} calls/s, two hosts {double:.0f} calls/s, ratio {double / single:.2f}"
     )
 

@@ -570,7 +570,8 @@ def hosts(data: dict[str, Any], charts: Path) -> Section:
     section = Section()
     one, two = data["one_host"], data["two_hosts"]
     section.body += [
-        f"Signed calls from {data['clients']} client processes to the echo provider, its stores on PostgreSQL: "
+        f"Signed calls from {data['clients']} client processes to the echo provider, its stores on "
+        f"{data['storage']}: "
         "one provider process in its own working directory, then two (separate working directories, one "
         f"database, competing consumers of one queue); {data['seconds']:g} s each, {data['rounds']} round(s). "
         'Both "hosts" share this machine\'s CPUs with the clients and RabbitMQ.',
@@ -607,7 +608,7 @@ def failover(data: dict[str, Any], charts: Path) -> Section:
             ["figure", "value"],
             [
                 ["service resumed (kill to first answer of a call sent after it)", f"{data['resume_s']} s"],
-                ["longest gap between two answers", f"{data['answer_gap_s']} s"],
+                ["last answer before the kill to first answer after it", f"{data['answer_gap_s']} s"],
                 ["calls answered / failed cleanly", f"{data['calls_answered']} / {data['calls_failed']}"],
                 ["notifications confirmed", data["notifications_confirmed"]],
                 ["new leader", data["new_leader"]],
