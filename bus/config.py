@@ -7,7 +7,8 @@ one. An empty variable counts as unset. Unknown keys in the file are an error, s
 silently ignored::
 
     home = "/srv/govbus"
-    broker = "amqp://govbus:secret@rabbit.example:5672/"
+    broker = "amqp://govbus:secret@rabbit.example:5672/"   # or the nodes of a cluster, tried in order:
+    # broker = ["amqp://govbus:secret@rabbit1.example:5672/", "amqp://govbus:secret@rabbit2.example:5672/"]
     prefix = "govbus"
     participant = "MA/GOV/CNSS/attestations"
     log_level = "INFO"
@@ -17,6 +18,9 @@ silently ignored::
     checkpoint_seconds = 60
     synchronous = "full"
     service_modes = { "MA/GOV/CNSS/attestations/cnss.attestation/v1" = "metadata" }
+
+A list of brokers is a TOML array in the file and comma-separated in ``GOVBUS_BROKER`` and ``--broker``;
+``broker`` always holds the comma-separated form (``bus.transport.split_broker_urls``).
 
 The message-log keys keep their established variables: ``GOVBUS_CHECKPOINT_SECONDS``,
 ``GOVBUS_LOG_SYNCHRONOUS`` and ``GOVBUS_LOG_SERVICE_MODES`` (``SERVICE=MODE,...``).
@@ -86,6 +90,16 @@ class GovbusSettings(BaseSettings):
                 raise ValueError(f"message_log.{key} is not a setting (use {', '.join(_MESSAGE_LOG_KEYS)})")
             data.setdefault(_MESSAGE_LOG_KEYS[key], value)
         return data
+
+    @field_validator("broker", mode="before")
+    @classmethod
+    def _broker_list(cls, value: Any) -> Any:
+        """A TOML array of URLs becomes the comma-separated form; an empty list is an error."""
+        if isinstance(value, list):
+            if not value or not all(isinstance(url, str) and url.strip() for url in value):
+                raise ValueError("broker must be a URL or a non-empty list of URLs")
+            return ",".join(url.strip() for url in value)
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

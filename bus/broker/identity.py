@@ -14,11 +14,15 @@ from urllib.parse import unquote, urlsplit
 from bus.ids import ParticipantId
 from bus.pki.home import BusHome
 from bus.transport.rabbitmq.tls import BrokerTls
+from bus.transport.urls import split_broker_urls
 
 
 def broker_options(url: str, home: BusHome, participant: ParticipantId) -> dict[str, Any]:
     """The ``connect`` options of ``participant`` for ``url``: ``tls`` and ``participant`` when they apply."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(split_broker_urls(url)[0])  # a cluster's addresses share scheme and user
+    except ValueError:
+        return {}
     scheme = parts.scheme.lower()
     if scheme not in ("amqp", "amqps"):
         return {}

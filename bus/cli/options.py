@@ -106,7 +106,7 @@ def broker_option(function: F) -> F:
         "--broker",
         metavar="URL",
         callback=_from_settings("broker"),
-        help=f"amqp(s):// or memory:// URL [default: $GOVBUS_BROKER, {_FROM}, else {DEFAULT_BROKER}]",
+        help=f"amqp(s):// or memory:// URL, or several amqp(s) URLs of one cluster, comma-separated [default: $GOVBUS_BROKER, {_FROM}, else {DEFAULT_BROKER}]",
     )(function)
 
 

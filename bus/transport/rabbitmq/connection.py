@@ -4,6 +4,11 @@ Invariants: only the I/O thread touches pika objects. Other threads hand it clos
 one ``add_callback_threadsafe`` wake-up per batch, callbacks run in submission order. A lost connection
 is reopened with capped, jittered exponential backoff until ``shutdown``; collaborators learn of each
 (re)opened connection and each loss through the listeners they register.
+
+Several addresses (the nodes of one cluster): each attempt tries the next address in the list, so a
+first connection goes to the first node that answers, and after a loss the node that was lost is tried
+last. Failing addresses are skipped at once; the backoff applies after a whole round failed, and
+``connect_attempts`` counts rounds.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -33,14 +38,27 @@ class AmqpConnection:
     """One ``SelectConnection`` at a time on its own I/O thread, reopened after every loss."""
 
     def __init__(
-        self, params: pika.URLParameters, url: str, *, connect_attempts: int, max_backoff: float
+        self,
+        params: Sequence[pika.connection.Parameters],
+        url: str,
+        *,
+        connect_attempts: int,
+        max_backoff: float,
+        addresses: Sequence[str] = (),
     ) -> None:
+        if not params:
+            raise ValueError("no broker address to connect to")
         self.url = url
         self.ioloop = IOLoop()
         self.connected = threading.Event()
         self.started: Future[None] = Future()
         self.reconnections = 0
-        self._params = params
+        self._params = list(params)
+        self._addresses = list(addresses) or [url] * len(self._params)
+        self._next = 0  # index of the address the next attempt uses
+        self._round_start = 0  # index of the address the current round of attempts began with
+        self.address = self._addresses[0]  # the address of the current (or last) connection
+        self._trying = self._addresses[0]  # the address of the latest attempt
         self._connect_attempts = max(1, connect_attempts)
         self._max_backoff = max_backoff
         self._opened: list[OpenListener] = []
@@ -157,10 +175,14 @@ class AmqpConnection:
         self._reconnect_timer = None
         if self.closing:
             return
-        self._attempts += 1
+        index = self._next
+        self._next = (index + 1) % len(self._params)
+        if self._next == self._round_start:
+            self._attempts += 1  # this attempt ends a round over the addresses
+        self._trying = self._addresses[index]
         try:
             pika.SelectConnection(
-                self._params,
+                self._params[index],
                 on_open_callback=self._on_open,  # type: ignore[arg-type]
                 on_open_error_callback=self._on_open_error,  # type: ignore[arg-type]
                 on_close_callback=self._on_closed,  # type: ignore[arg-type]
@@ -171,7 +193,9 @@ class AmqpConnection:
 
     def _schedule_reconnect(self) -> None:
         if self._reconnect_timer is None and not self.closing:
-            self._reconnect_timer = self.ioloop.call_later(self.backoff(self._attempts), self._connect)
+            round_over = self._next == self._round_start
+            delay = self.backoff(self._attempts) if round_over else 0.0
+            self._reconnect_timer = self.ioloop.call_later(delay, self._connect)
 
     def _on_open(self, connection: pika.SelectConnection) -> None:
         if self.closing:
@@ -181,12 +205,13 @@ class AmqpConnection:
         if reconnected:
             self.reconnections += 1
         self.current = connection
+        self.address = self._trying
         self._attempts = 0
         self.connected.set()
         for listener in self._opened:
             listener()
         if reconnected:
-            log.info("reconnected to broker", url=self.url)
+            log.info("reconnected to broker", url=self.url, address=self.address)
         resolve(self.started)
 
     def _on_open_error(self, connection: pika.SelectConnection | None, error: BaseException) -> None:
@@ -196,7 +221,9 @@ class AmqpConnection:
             resolve(self.started, error=fault)
             self.ioloop.stop()
             return
-        log.warning("broker connection failed; retrying", url=self.url, error=describe(error))
+        log.warning(
+            "broker connection failed; retrying", url=self.url, address=self._trying, error=describe(error)
+        )
         self._schedule_reconnect()
 
     def _on_closed(self, connection: pika.SelectConnection, reason: BaseException) -> None:
@@ -204,10 +231,13 @@ class AmqpConnection:
         if current:
             self.current = None
             self.connected.clear()
+            self._round_start = self._next  # the address just lost is tried last
             for listener in self._lost:
                 listener(reason)
         if self.closing:
             self.ioloop.stop()
         elif current:
-            log.warning("broker connection lost; reconnecting", url=self.url, reason=str(reason))
+            log.warning(
+                "broker connection lost; reconnecting", url=self.url, address=self.address, reason=str(reason)
+            )
             self._schedule_reconnect()

@@ -6,6 +6,15 @@ broker returned it first, PUBLISH_REJECTED on a nack). Publishes unconfirmed whe
 connection is lost go back to the head of the outbox and are re-sent (at-least-once), as are calls
 still waiting for their reply. The same channel consumes the replies (direct reply-to must be consumed
 on the channel that publishes; a reply queue too, for one less channel).
+
+A direct reply is the exception to re-sending: when the broker closes the connection with 541
+INTERNAL_ERROR, the first unconfirmed direct reply is the one it failed on (direct replies are confirmed
+at once, in order); it is dropped and its node held back (see ``reply_nodes``).
+
+A nack also renews the channel (at most once a second): after a quorum queue's leader was lost, a
+channel whose first publish to that queue came during the election keeps being refused by RabbitMQ 3.10
+for that queue while fresh channels are accepted. The nacked publish fails (PUBLISH_REJECTED); the ones
+still unconfirmed are re-sent on the new channel.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from bus.transport.base import (
 from bus.transport.properties import from_pika
 from bus.transport.rabbitmq.common import PERSISTENT, Step, chain, quoted_after, resolve
 from bus.transport.rabbitmq.connection import AmqpConnection
+from bus.transport.rabbitmq.reply_nodes import UnreachableReplyNodes, reply_node
 from bus.transport.topology import DIRECT_REPLY_TO
 from bus.transport.waiters import ReplyWaiters, timeout_fault
 
@@ -58,6 +68,7 @@ class Pending:
     message_id: str
     future: Future[Any]
     is_request: bool = False
+    direct_reply: bool = False
     returned: str | None = None
     queued: bool = False
     abandoned: bool = False
@@ -113,6 +124,8 @@ class Publisher:
         self._next_tag = 0
         self._unconfirmed: OrderedDict[int, Pending] = OrderedDict()
         self._outbox: deque[Pending] = deque()
+        self._held_nodes = UnreachableReplyNodes()
+        self._renewed_at = 0.0
         connection.on_open(self._open_channel)
         connection.on_lost(self._on_connection_lost)
 
@@ -174,6 +187,7 @@ class Publisher:
         """Hand a direct reply-to reply to the I/O thread; nobody waits for its confirm."""
         pending = prepare("", reply_to, message, False)
         pending.is_request = True  # only a failure would be recorded, and ignored
+        pending.direct_reply = True
         self.send([pending])
 
     def request(self, exchange: str, service: str, message: OutgoingMessage, timeout: float) -> Message:
@@ -249,6 +263,7 @@ class Publisher:
         self._channel = None
         self._ready = False
         self._failures += 1
+        self._drop_failed_reply(reason)
         requeue = self._settle_lost(reason)
         seen = {id(p) for p in requeue}
         waiting = self.calls.all()
@@ -262,6 +277,24 @@ class Publisher:
         if self._io.is_open and not self._io.closing:
             delay = 0.0 if self._failures <= 1 else self._io.backoff(self._failures)
             self._io.call_later(delay, self._open_channel)
+
+    def _drop_failed_reply(self, reason: BaseException) -> None:
+        """After a 541 close, drop the first unconfirmed direct reply and hold its node back."""
+        if not (isinstance(reason, pika.exceptions.ConnectionClosedByBroker) and reason.reply_code == 541):
+            return
+        for tag, pending in self._unconfirmed.items():
+            if pending.direct_reply:
+                del self._unconfirmed[tag]
+                node = reply_node(pending.routing_key)
+                if node is not None:
+                    self._held_nodes.hold(node)
+                log.warning(
+                    "direct reply dropped: the broker failed on its address",
+                    id=pending.message_id,
+                    node=node,
+                    held_seconds=self._held_nodes.hold_seconds,
+                )
+                return
 
     def _settle_lost(self, reason: BaseException) -> list[Pending]:
         """Fail the publishes a broker channel error was about; return the others, to be re-sent."""
@@ -304,6 +337,9 @@ class Publisher:
             pending.queued = False
             if pending.abandoned or pending.future.done():
                 continue
+            if pending.direct_reply and self._held_nodes.held(pending.routing_key):
+                log.info("direct reply dropped: its node is held back", id=pending.message_id)
+                continue
             try:
                 self._channel.basic_publish(
                     pending.exchange, pending.routing_key, pending.body, pending.properties, pending.mandatory
@@ -338,6 +374,7 @@ class Publisher:
             self._finish(
                 pending, Fault(FaultCode.PUBLISH_REJECTED, f"broker nacked {pending.message_id} to {where}")
             )
+            self._renew_channel()
         elif pending.returned is not None:
             self._finish(
                 pending,
@@ -347,6 +384,16 @@ class Publisher:
             )
         else:
             self._finish(pending, None)
+
+    def _renew_channel(self) -> None:
+        """Close the publishing channel so that a fresh one replaces it (at most once a second)."""
+        now = time.monotonic()
+        channel = self._channel
+        if channel is None or not channel.is_open or now - self._renewed_at < 1.0:
+            return
+        self._renewed_at = now
+        log.info("publishing channel renewed after a nack")
+        channel.close()
 
     def _finish(self, pending: Pending, error: Fault | None) -> None:
         if pending.is_request and error is None:

@@ -50,7 +50,7 @@ from bus.transport.rabbitmq.operations import Operations
 from bus.transport.rabbitmq.publisher import Publisher
 from bus.transport.rabbitmq.tls import BrokerTls
 from bus.transport.topology import Topology, is_direct_reply_address
-from bus.transport.urls import mask_url
+from bus.transport.urls import mask_url, split_broker_urls
 
 DEFAULT_HEARTBEAT = 30
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -92,6 +92,10 @@ class RabbitMQTransport(Transport):
     participant whose own broker identity this connection uses (reply mode ``queue``, its reply queue
     named for it and bound to the replies exchange); ``tls``: the bus CA and client certificate of an
     ``amqps://`` connection (see ``BrokerTls``).
+
+    ``url`` may be a comma-separated list of the nodes of one cluster: the first that answers is used,
+    and after a loss the others are tried first (``AmqpConnection``); ``connect_attempts`` then counts
+    rounds over the whole list.
     """
 
     def __init__(
@@ -115,9 +119,14 @@ class RabbitMQTransport(Transport):
         self.topology = topology or Topology()
         self.reply_mode = ReplyMode(reply_mode)
         name = connection_name or f"govbus {self.topology.prefix} pid {os.getpid()}"
-        params = connection_parameters(url, heartbeat=heartbeat, connect_timeout=connect_timeout, name=name)
+        urls = split_broker_urls(url)
+        params = [
+            connection_parameters(each, heartbeat=heartbeat, connect_timeout=connect_timeout, name=name)
+            for each in urls
+        ]
         if tls is not None:
-            tls.apply(params, url)
+            for each_params, each_url in zip(params, urls, strict=True):
+                tls.apply(each_params, each_url)
         if participant is not None:
             # its own broker identity: no default exchange, so replies come through the replies exchange
             self.reply_mode = ReplyMode.QUEUE
@@ -125,7 +134,11 @@ class RabbitMQTransport(Transport):
         self._closed = False
         self._close_lock = threading.Lock()
         self._io = AmqpConnection(
-            params, self.url, connect_attempts=connect_attempts, max_backoff=max_backoff
+            params,
+            self.url,
+            connect_attempts=connect_attempts,
+            max_backoff=max_backoff,
+            addresses=[mask_url(each) for each in urls],
         )
         self._publisher = Publisher(
             self._io,
@@ -146,6 +159,11 @@ class RabbitMQTransport(Transport):
     def connected(self) -> bool:
         """True while the connection is open (it may still be re-establishing channels)."""
         return self._io.connected.is_set()
+
+    @property
+    def address(self) -> str:
+        """The URL (password masked) of the broker node connected now, or last connected to."""
+        return self._io.address
 
     @property
     def reconnections(self) -> int:
