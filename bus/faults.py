@@ -44,6 +44,10 @@ class FaultCode(StrEnum):
     INVALID_REPLY_ADDRESS = "Client.InvalidReplyAddress"
     CONTRACT_MISMATCH = "Client.ContractMismatch"
     PERSONAL_DATA_UNDECLARED = "Client.PersonalDataUndeclared"
+    # Confidential services (encrypted payloads).
+    ENCRYPTION_REQUIRED = "Client.EncryptionRequired"
+    DECRYPTION_FAILED = "Client.DecryptionFailed"
+    NO_ENCRYPTION_CERTIFICATE = "Client.NoEncryptionCertificate"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
     HANDLER_ERROR = "Server.HandlerError"

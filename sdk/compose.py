@@ -15,6 +15,7 @@ from bus.envelope import EnvelopeVerifier
 from bus.envelope.replay import MemoryReplayCache
 from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
+from bus.pki.keyring import EncryptionKeys
 from bus.registry.store import CatalogueView
 from bus.transport import connect
 from bus.transport.base import Transport
@@ -30,6 +31,7 @@ from sdk.node import Node
 from sdk.postgres import PostgresDatabase
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
+from sdk.sealing import Sealing
 from sdk.storage import Storage, resolve_storage_url
 
 
@@ -82,11 +84,13 @@ def open_node(
             transport = broker
         journal = Journal(pid, recorder)
         scope = Scope(pid, data_dir, catalogue_view, Resources(), where)
+        sealing = Sealing(pid, catalogue_view, EncryptionKeys(bus_home, pid, trust))
         inbox = ReceiptInbox(
             scope=scope,
             transport=transport,
             verifier=EnvelopeVerifier(trust, replay_cache=MemoryReplayCache()),
             journal=journal,
+            sealing=sealing,
         )
         opened.callback(inbox.close)
         if anchor is not None:
@@ -104,6 +108,7 @@ def open_node(
             scope=scope,
             anchor_sender=anchor,
             closers=[closers.close],
+            sealing=sealing,
         )
     if anchor is not None:
         latest = getattr(recorder, "latest_checkpoint", lambda: None)()

@@ -36,7 +36,12 @@ def registry() -> None:
     help="the contract's XSD: a name shipped in schemas/, package:resource, or a path",
 )
 @click.option("--description", default="", help="what the service does, for discovery")
-def add_service(home: BusHome, service: str, style: str, schema: str, description: str) -> None:
+@click.option(
+    "--confidential", is_flag=True, help="encrypt its payloads for their recipients (docs/architecture.md)"
+)
+def add_service(
+    home: BusHome, service: str, style: str, schema: str, description: str, confidential: bool
+) -> None:
     """Add (or update) SERVICE_ID, e.g. MA/GOV/CNSS/attestations/cnss.attestation/v1.
 
     The schema must exist and compile as an XSD; its SHA-256 digest goes into the catalogue.
@@ -44,7 +49,9 @@ def add_service(home: BusHome, service: str, style: str, schema: str, descriptio
     service_id = ServiceId.parse(service)
     digest = checked_digest(schema, read_schema(schema))
     catalogue = load_draft(home, instance=service_id.provider.instance)
-    entry = ServiceEntry(service_id, ServiceStyle(style), schema, description, digest)
+    entry = ServiceEntry(
+        service_id, ServiceStyle(style), schema, description, digest, confidential=confidential
+    )
     catalogue = catalogue.with_service(entry)
     click.echo(f"draft: {save_draft(home, catalogue)}")
 

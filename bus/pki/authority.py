@@ -1,4 +1,8 @@
-"""The bus authority's side of the PKI: create the CA, issue, revoke and list participant certificates."""
+"""The bus authority's side of the PKI: create the CA, issue, revoke and list participant certificates.
+
+Each participant holds two certificates: a signing one (the CA's key type, digitalSignature) and an
+RSA encryption one (keyEncipherment only) that senders of confidential services wrap content keys for.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from bus.pki.home import BusHome, write_private, write_public
 CA_VALIDITY = timedelta(days=3650)
 CRL_VALIDITY = timedelta(days=30)
 DEFAULT_CERT_DAYS = 365
+ENCRYPTION_KEY_BITS = 3072
+"""RSA size of participants' encryption keys (RSA-OAEP key transport; the bus's libxmlsec has no ECDH-ES)."""
 ORGANISATION = "govbus"
 
 
@@ -47,6 +53,7 @@ class IssuedCertificate:
     not_after: str
     algorithm: str
     revoked_at: str | None = None
+    usage: str = "signing"  # or "encryption"; registries written before encryption certificates: signing
 
 
 def generate_key(algorithm: KeyAlgorithm) -> PrivateKey:
@@ -65,6 +72,30 @@ def _pem_key(key: PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+_SIGNING_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+_ENCRYPTION_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 def _now() -> datetime:
@@ -146,7 +177,9 @@ class CertificateAuthority:
             raise PkiError("--days must be at least 1")
         registry = self._registry()
         current = [
-            entry for entry in registry if entry.participant == str(participant) and entry.revoked_at is None
+            entry
+            for entry in registry
+            if entry.participant == str(participant) and entry.revoked_at is None and entry.usage == "signing"
         ]
         now = _now()
         if not force and any(datetime.fromisoformat(e.not_after) > now for e in current):
@@ -171,8 +204,46 @@ class CertificateAuthority:
         self._save_registry(registry)
         return key_path, cert_path
 
+    def issue_encryption(
+        self, participant: ParticipantId, *, days: int = DEFAULT_CERT_DAYS
+    ) -> tuple[Path, Path]:
+        """Issue an RSA encryption key and certificate (keyEncipherment only); return (key, cert) paths.
+
+        Replaces the participant's previous encryption pair in its directory; the old certificate stays
+        valid until revoked, so messages already sealed for it can still be opened with an archived key.
+        """
+        if days < 1:
+            raise PkiError("--days must be at least 1")
+        if not self.home.participant_cert(participant).exists():
+            raise PkiError(f"{participant} has no signing certificate: issue it first")
+        key = rsa.generate_private_key(public_exponent=65537, key_size=ENCRYPTION_KEY_BITS)
+        cert = self._sign_participant(participant, key, _now(), days, usage=_ENCRYPTION_USAGE)
+        key_path = self.home.participant_encryption_key(participant)
+        cert_path = self.home.participant_encryption_cert(participant)
+        write_private(key_path, _pem_key(key))
+        write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        registry = self._registry()
+        registry.append(
+            IssuedCertificate(
+                serial=cert.serial_number,
+                participant=str(participant),
+                not_before=cert.not_valid_before_utc.isoformat(),
+                not_after=cert.not_valid_after_utc.isoformat(),
+                algorithm=str(KeyAlgorithm.RSA),
+                usage="encryption",
+            )
+        )
+        self._save_registry(registry)
+        return key_path, cert_path
+
     def _sign_participant(
-        self, participant: ParticipantId, key: PrivateKey, now: datetime, days: int
+        self,
+        participant: ParticipantId,
+        key: PrivateKey,
+        now: datetime,
+        days: int,
+        *,
+        usage: x509.KeyUsage | None = None,
     ) -> x509.Certificate:
         subject = x509.Name(
             [
@@ -180,7 +251,7 @@ class CertificateAuthority:
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
             ]
         )
-        return (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(self.certificate.subject)
@@ -189,22 +260,14 @@ class CertificateAuthority:
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
+            .add_extension(usage or _SIGNING_USAGE, critical=True)
+        )
+        if usage is None:  # a signing certificate also authenticates its participant (TLS clients)
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
             )
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        return (
+            builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.certificate.public_key()),  # type: ignore[arg-type]
                 critical=False,

@@ -9,6 +9,8 @@
       ca/registry.json          every certificate issued: serial, participant, validity, revocation
       participants/<ID>/key.pem   a participant's signing key, mode 0600 (only on its own machines)
       participants/<ID>/cert.pem  its certificate
+      participants/<ID>/enc-key.pem   its RSA encryption key, mode 0600 (only on its own machines)
+      participants/<ID>/enc-cert.pem  its encryption certificate (senders of confidential services read it)
       participants/<ID>/...       its other state (message log, stores) kept by higher layers
 
 ``<ID>`` is the participant id with ``/`` written as ``+`` (``MA+GOV+CNSS+attestations``), a character
@@ -70,6 +72,12 @@ class BusHome:
 
     def participant_cert(self, participant: ParticipantId) -> Path:
         return self.participant_dir(participant) / "cert.pem"
+
+    def participant_encryption_key(self, participant: ParticipantId) -> Path:
+        return self.participant_dir(participant) / "enc-key.pem"
+
+    def participant_encryption_cert(self, participant: ParticipantId) -> Path:
+        return self.participant_dir(participant) / "enc-cert.pem"
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -1,0 +1,88 @@
+"""A participant's encryption keys: its own RSA decryption key, and the encryption certificates of others.
+
+Senders of a confidential service seal each payload for every recipient's encryption certificate,
+read from the bus home (``participants/<ID>/enc-cert.pem``) and accepted only when it chains to the bus
+CA, is valid, unrevoked, for keyEncipherment and names that participant (checked on every use, so a
+revocation takes effect at once). The own key is loaded once, on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import xmlsec
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from bus.envelope.encryption import Recipient
+from bus.faults import Fault, FaultCode
+from bus.ids import ParticipantId
+from bus.pki.home import BusHome
+from bus.pki.trust import TrustStore
+
+
+class EncryptionKeys:
+    """Thread-safe; does no I/O until a key is first needed."""
+
+    def __init__(
+        self, home: BusHome, participant: ParticipantId, trust: TrustStore, *, passphrase: bytes | None = None
+    ) -> None:
+        self.home = home
+        self.participant = participant
+        self.trust = trust
+        self._passphrase = passphrase
+        self._own: xmlsec.Key | None = None
+        self._certificates: dict[ParticipantId, tuple[float, bytes, xmlsec.Key]] = {}
+        self._lock = threading.Lock()
+
+    def own_key(self) -> xmlsec.Key:
+        """This participant's RSA decryption key; ``Client.DecryptionFailed`` when it has none."""
+        with self._lock:
+            if self._own is None:
+                path = self.home.participant_encryption_key(self.participant)
+                try:
+                    data = path.read_bytes()
+                    key = serialization.load_pem_private_key(data, password=self._passphrase)
+                except (OSError, ValueError, TypeError) as error:
+                    raise Fault(
+                        FaultCode.DECRYPTION_FAILED,
+                        f"{self.participant} has no usable encryption key at {path}: {error}",
+                    ) from None
+                plain = key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+                self._own = xmlsec.Key.from_memory(plain, xmlsec.constants.KeyDataFormatPem)
+            return self._own
+
+    def recipient(self, participant: ParticipantId, *, at: datetime | None = None) -> Recipient:
+        """``participant``'s encryption key, its certificate checked now; else ``Client.NoEncryptionCertificate``
+        (or the certificate's own fault: revoked, expired, untrusted)."""
+        path = self.home.participant_encryption_cert(participant)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            raise Fault(
+                FaultCode.NO_ENCRYPTION_CERTIFICATE,
+                f"{participant} has no encryption certificate ({path}): 'govbus pki issue-encryption {participant}'",
+            ) from None
+        cached = self._certificates.get(participant)
+        if cached is None or cached[0] != mtime:
+            try:
+                certificate = x509.load_pem_x509_certificate(path.read_bytes())
+            except (OSError, ValueError) as error:
+                raise Fault(FaultCode.NO_ENCRYPTION_CERTIFICATE, f"{path}: {error}") from None
+            der = certificate.public_bytes(serialization.Encoding.DER)
+            key = xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
+            cached = (mtime, der, key)
+            with self._lock:
+                self._certificates[participant] = cached
+        accepted = self.trust.check_encryption(cached[1], at=at)
+        if accepted.participant != participant:
+            raise Fault(
+                FaultCode.NO_ENCRYPTION_CERTIFICATE,
+                f"{path} is the encryption certificate of {accepted.participant}, not {participant}",
+            )
+        return Recipient(str(participant), cached[2])

@@ -1,0 +1,48 @@
+"""Confidential services end to end: every payload on the wire is encrypted, every party reads its own."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bus.envelope.encryption import recipients_of
+from bus.ids import ParticipantId
+from bus.xml import parse_untrusted
+from tests.sdk.echo import CLIENT, ECHO, FUNDS, NOTE, NOTIFIER, PROVIDER, EchoService, Ping, Pong, fund
+
+CIN = "AB123456"
+
+
+def _logged(bus, participant: str) -> list[bytes]:
+    path = bus.home.participant_dir(ParticipantId.parse(participant)) / "messages.sqlite"
+    with sqlite3.connect(path) as db:
+        return [bytes(row[0]) for row in db.execute("SELECT raw FROM records WHERE raw IS NOT NULL")]
+
+
+def test_a_confidential_call_is_answered_and_neither_message_carries_the_plaintext(bus):
+    service = EchoService()
+    bus.start(service.app)
+    with bus.client(CLIENT) as client:
+        answer = client.call(PROVIDER, ECHO, Ping(text=f"death of {CIN}"), purpose="test", timeout=15)
+    assert answer == Pong(text=f"death of {CIN}", by=f"{PROVIDER} for {CLIENT} (test)")
+    assert service.seen == [f"death of {CIN}"]
+    for participant in (CLIENT, PROVIDER):
+        records = _logged(bus, participant)
+        assert len(records) >= 2
+        assert all(b"EncryptedData" in record and CIN.encode() not in record for record in records)
+
+
+def test_a_confidential_notification_is_sealed_once_for_every_subscriber_and_the_sender(bus):
+    seen = {}
+    for participant in FUNDS:
+        app, seen[participant] = fund(participant)
+        bus.start(app)
+    notifier = bus.client(NOTIFIER)
+    result = notifier.notify(NOTE, Ping(text=f"deceased {CIN}"), timeout=15)
+    assert result.missing == []
+    assert sorted(str(r.subscriber) for r in result.receipts) == sorted(FUNDS)
+    assert all(r.payload == Pong(text=f"deceased {CIN}", by=str(r.subscriber)) for r in result.receipts)
+    assert all(values == [f"deceased {CIN}"] for values in seen.values())
+    sent = [r for r in _logged(bus, NOTIFIER) if b"<kind>notification</kind>" in r]
+    assert len(sent) == 1 and CIN.encode() not in sent[0]
+    body = parse_untrusted(sent[0])[1][0]
+    assert sorted(recipients_of(body)) == sorted([*FUNDS, NOTIFIER])
