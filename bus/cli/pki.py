@@ -21,7 +21,7 @@ def _participant(ctx: click.Context, param: click.Parameter, value: str) -> Part
 
 @group()
 def pki() -> None:
-    """Bus PKI: create the CA, issue and revoke participant signing certificates."""
+    """Bus PKI: create the CA, issue and revoke participant signing and encryption certificates."""
 
 
 @pki.command()
@@ -55,6 +55,17 @@ def issue(home: BusHome, participant: ParticipantId, days: int, algorithm: str |
     click.echo(f"key: {key}")
     click.echo(f"cert: {cert}")
     click.echo(f"ca-cert: {home.ca_cert}")
+
+
+@pki.command(name="issue-encryption")
+@home_option
+@click.argument("participant", callback=_participant, metavar="PARTICIPANT_ID")
+@click.option("--days", type=click.IntRange(min=1), default=DEFAULT_CERT_DAYS, show_default=True)
+def issue_encryption(home: BusHome, participant: ParticipantId, days: int) -> None:
+    """Issue an RSA encryption key and certificate for PARTICIPANT_ID (confidential services seal for it)."""
+    key, cert = CertificateAuthority(home).issue_encryption(participant, days=days)
+    click.echo(f"enc-key: {key}")
+    click.echo(f"enc-cert: {cert}")
 
 
 @pki.command()
