@@ -33,6 +33,7 @@ from tests.sdk.echo import ECHO, PROVIDER, Ping
 AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
 RSA_1_5 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
 X = "{" + XENC_NS + "}"
+D = "{" + DS_NS + "}"
 
 
 def sealed_with(
@@ -46,14 +47,12 @@ def sealed_with(
     content_key = secrets.token_bytes(32)
     data = etree.Element(X + "EncryptedData", Type=XENC_NS + "Element", nsmap={"xenc": XENC_NS, "ds": DS_NS})
     etree.SubElement(data, X + "EncryptionMethod", Algorithm=content)
-    key_info = etree.SubElement(data, "{%s}KeyInfo" % DS_NS)
+    key_info = etree.SubElement(data, D + "KeyInfo")
     manager = xmlsec.KeysManager()
     for recipient in recipients:
         wrapped = etree.SubElement(key_info, X + "EncryptedKey", Recipient=recipient.participant)
         etree.SubElement(wrapped, X + "EncryptionMethod", Algorithm=transport)
-        etree.SubElement(etree.SubElement(wrapped, "{%s}KeyInfo" % DS_NS), "{%s}KeyName" % DS_NS).text = (
-            recipient.participant
-        )
+        etree.SubElement(etree.SubElement(wrapped, D + "KeyInfo"), D + "KeyName").text = recipient.participant
         etree.SubElement(etree.SubElement(wrapped, X + "CipherData"), X + "CipherValue")
         key = recipient.key.__copy__()
         key.name = recipient.participant
@@ -63,7 +62,7 @@ def sealed_with(
     context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, content_key)
     data = context.encrypt_binary(data, plaintext)
     prop = etree.SubElement(etree.SubElement(data, X + "EncryptionProperties"), X + "EncryptionProperty")
-    etree.SubElement(prop, "{%s}commitment" % COMMITMENT_NS).text = commitment(content_key, plaintext)
+    etree.SubElement(prop, "{" + COMMITMENT_NS + "}commitment").text = commitment(content_key, plaintext)
     return data
 
 
@@ -97,4 +96,14 @@ def named(recipient: Recipient, participant: str) -> Recipient:
     return Recipient(participant, recipient.key)
 
 
-__all__ = ["AES256_CBC", "RSA_1_5", "flip_ciphertext", "named", "ping", "recipients", "request", "seal", "sealed_with"]
+__all__ = [
+    "AES256_CBC",
+    "RSA_1_5",
+    "flip_ciphertext",
+    "named",
+    "ping",
+    "recipients",
+    "request",
+    "seal",
+    "sealed_with",
+]

@@ -29,7 +29,9 @@ def _sent_request(bus) -> bytes:
     return bytes(rows[0][0])
 
 
-@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="xmlsec1 (Debian package xmlsec1) is not installed")
+@pytest.mark.skipif(
+    shutil.which("xmlsec1") is None, reason="xmlsec1 (Debian package xmlsec1) is not installed"
+)
 @pytest.mark.parametrize("reader", [PROVIDER, CLIENT])
 def test_xmlsec1_decrypts_a_logged_request_with_a_recipients_key(bus, tmp_path, reader):
     bus.start(EchoService().app)
