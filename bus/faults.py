@@ -48,6 +48,8 @@ class FaultCode(StrEnum):
     ENCRYPTION_REQUIRED = "Client.EncryptionRequired"
     DECRYPTION_FAILED = "Client.DecryptionFailed"
     NO_ENCRYPTION_CERTIFICATE = "Client.NoEncryptionCertificate"
+    # The bus authority.
+    CERTIFICATE_REQUEST_REFUSED = "Client.CertificateRequestRefused"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
     HANDLER_ERROR = "Server.HandlerError"

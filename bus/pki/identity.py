@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from bus.ids import ParticipantId
 from bus.pki.home import BusHome
+from bus.pki.keyfile import passphrase_from_environment, plain_pem
 
 
 def _spki(public_key: PublicKeyTypes) -> bytes:
@@ -40,11 +41,14 @@ class SigningIdentity:
         object.__setattr__(self, "is_rsa", isinstance(self.certificate.public_key(), rsa.RSAPublicKey))
 
     @classmethod
-    def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> SigningIdentity:
+    def from_pem(cls, key_pem: bytes, cert_pem: bytes, *, passphrase: bytes | None = None) -> SigningIdentity:
         """Build from PEM bytes; the participant id is the certificate subject's common name.
 
-        Raises ValueError when the key is not the certificate's (every signature would then fail).
+        A key encrypted at rest is decrypted with ``passphrase``; ``key_pem`` then holds the decrypted
+        key, in memory only. Raises ValueError when the key cannot be read or is not the certificate's
+        (every signature would then fail).
         """
+        key_pem = plain_pem(key_pem, passphrase, where="the signing key")
         certificate = x509.load_pem_x509_certificate(cert_pem)
         value = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
         cn = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
@@ -61,8 +65,13 @@ class SigningIdentity:
         )
 
     @classmethod
-    def from_home(cls, home: BusHome, participant: ParticipantId | str) -> SigningIdentity:
-        """Load ``participant``'s key and certificate from a bus home."""
+    def from_home(
+        cls, home: BusHome, participant: ParticipantId | str, *, passphrase: bytes | None = None
+    ) -> SigningIdentity:
+        """Load ``participant``'s key and certificate from a bus home.
+
+        An encrypted key needs ``passphrase``, else the one of the environment (``bus.pki.keyfile``).
+        """
         if isinstance(participant, str):
             participant = ParticipantId.parse(participant)
         key_path, cert_path = home.participant_key(participant), home.participant_cert(participant)
@@ -70,7 +79,9 @@ class SigningIdentity:
             raise FileNotFoundError(
                 f"no signing key for {participant} in {home.root}: run 'govbus pki issue {participant}'"
             )
-        identity = cls.from_pem(key_path.read_bytes(), cert_path.read_bytes())
+        identity = cls.from_pem(
+            key_path.read_bytes(), cert_path.read_bytes(), passphrase=passphrase or passphrase_from_environment()
+        )
         if identity.participant != participant:
             raise ValueError(f"{cert_path} is the certificate of {identity.participant}, not {participant}")
         return identity

@@ -19,6 +19,7 @@ from bus.envelope.encryption import Recipient
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
 from bus.pki.home import BusHome
+from bus.pki.keyfile import passphrase_from_environment, plain_pem
 from bus.pki.trust import TrustStore
 
 
@@ -42,18 +43,13 @@ class EncryptionKeys:
             if self._own is None:
                 path = self.home.participant_encryption_key(self.participant)
                 try:
-                    data = path.read_bytes()
-                    key = serialization.load_pem_private_key(data, password=self._passphrase)
-                except (OSError, ValueError, TypeError) as error:
+                    passphrase = self._passphrase or passphrase_from_environment()
+                    plain = plain_pem(path.read_bytes(), passphrase, where=str(path))
+                except (OSError, ValueError) as error:
                     raise Fault(
                         FaultCode.DECRYPTION_FAILED,
                         f"{self.participant} has no usable encryption key at {path}: {error}",
                     ) from None
-                plain = key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
                 self._own = xmlsec.Key.from_memory(plain, xmlsec.constants.KeyDataFormatPem)
             return self._own
 

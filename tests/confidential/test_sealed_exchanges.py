@@ -6,6 +6,8 @@ import sqlite3
 
 from bus.envelope.encryption import recipients_of
 from bus.ids import ParticipantId
+from bus.pki.keyfile import PASSPHRASE_ENV
+from bus.pki.request import make_request
 from bus.xml import parse_untrusted
 from tests.sdk.echo import CLIENT, ECHO, FUNDS, NOTE, NOTIFIER, PROVIDER, EchoService, Ping, Pong, fund
 
@@ -46,3 +48,17 @@ def test_a_confidential_notification_is_sealed_once_for_every_subscriber_and_the
     assert len(sent) == 1 and CIN.encode() not in sent[0]
     body = parse_untrusted(sent[0])[1][0]
     assert sorted(recipients_of(body)) == sorted([*FUNDS, NOTIFIER])
+
+
+def test_a_caller_whose_keys_it_made_itself_and_encrypted_at_rest_calls_a_confidential_service(
+    bus, monkeypatch
+):
+    client_id = ParticipantId.parse(CLIENT)
+    files = make_request(bus.home, client_id, passphrase=b"at rest", force=True)
+    bus.authority.issue_from_csr(client_id, files.csr.read_bytes(), force=True)
+    bus.authority.issue_from_csr(client_id, files.encryption_csr.read_bytes(), encryption=True)
+    monkeypatch.setenv(PASSPHRASE_ENV, "at rest")
+    bus.start(EchoService().app)
+    with bus.client(CLIENT) as client:
+        answer = client.call(PROVIDER, ECHO, Ping(text="own keys"), purpose="test", timeout=15)
+    assert answer.text == "own keys"
