@@ -58,6 +58,9 @@ class FaultCode(StrEnum):
     BROKER_UNAVAILABLE = "Server.BrokerUnavailable"
     PUBLISH_REJECTED = "Server.PublishRejected"
     CATALOGUE_INVALID = "Server.CatalogueInvalid"
+    CONFIGURATION_INVALID = "Server.ConfigurationInvalid"
+    CONFIGURATION_EXPIRED = "Server.ConfigurationExpired"
+    CONFIGURATION_ROLLBACK = "Server.ConfigurationRollback"
     REVOCATION_LIST_EXPIRED = "Server.RevocationListExpired"
 
 
