@@ -1,7 +1,7 @@
 """The global configuration over the bus: the authority answers, participants fetch it at start.
 
-The authority's ``ConfigurationServer`` consumes the request queue of ``CONFIGURATION_SERVICE`` (a name
-no service id can take) and answers every request with the signed configuration it last published.
+The authority's ``ConfigurationServer`` consumes the request queue of ``configuration_service(instance)``
+and answers every request with the signed configuration it last published.
 A participant's ``refresh_configuration`` asks for it and installs it (``bus.registry.configuration``):
 nothing in the answer is trusted before its CA signature, expiry and version are checked, so whoever
 else answers on the broker can at most withhold a configuration. When no valid newer configuration
@@ -16,6 +16,7 @@ import structlog
 from cryptography import x509
 
 from bus.faults import Fault
+from bus.ids import ServiceId
 from bus.pki.home import BusHome
 from bus.registry.configuration import (
     GlobalConfiguration,
@@ -27,20 +28,27 @@ from bus.transport.base import ConsumerHandle, Delivery, OutgoingMessage, Transp
 
 log = structlog.get_logger(__name__)
 
-CONFIGURATION_SERVICE = "govbus.configuration/v1"
-"""The routing key of configuration requests: one name, not a participant's service id (never 3+ slashes)."""
+AUTHORITY_CLASS = "BUS"
+"""Configuration requests go to ``INSTANCE/BUS/authority/bus.configuration/v1``: the authority's own
+service, under a member class the catalogue keeps for the bus itself."""
+
+
+def configuration_service(instance: str) -> str:
+    """The service id the authority answers configuration requests on, for a bus instance (``MA``)."""
+    return str(ServiceId.parse(f"{instance}/{AUTHORITY_CLASS}/authority/bus.configuration/v1"))
 
 
 class ConfigurationServer:
     """Answers configuration requests with ``ca/configuration.xml`` of the authority's home (re-read each time)."""
 
-    def __init__(self, home: BusHome, transport: Transport) -> None:
+    def __init__(self, home: BusHome, transport: Transport, instance: str) -> None:
         self.home = home
+        self.service = configuration_service(instance)
         self.transport = transport
         self._consumer: ConsumerHandle | None = None
 
     def start(self) -> None:
-        queue = self.transport.declare_service(CONFIGURATION_SERVICE)[0]
+        queue = self.transport.declare_service(self.service)[0]
         self._consumer = self.transport.consume(queue, self._answer, prefetch=16, concurrency=1)
 
     def _answer(self, delivery: Delivery) -> None:
@@ -64,20 +72,22 @@ class ConfigurationServer:
             self._consumer = None
 
 
-def fetch_configuration(transport: Transport, home: BusHome, *, timeout: float = 10.0) -> GlobalConfiguration:
-    """Ask the authority for the configuration and install it; raises the fault that refuses it."""
+def fetch_configuration(
+    transport: Transport, home: BusHome, instance: str, *, timeout: float = 10.0
+) -> GlobalConfiguration:
+    """Ask the authority of ``instance`` for the configuration and install it; raises the fault that refuses it."""
     request = OutgoingMessage(b"<ConfigurationRequest/>", message_id=str(uuid.uuid4()))
-    reply = transport.request(CONFIGURATION_SERVICE, request, timeout=timeout)
+    reply = transport.request(configuration_service(instance), request, timeout=timeout)
     return install(home, reply.body)
 
 
 def refresh_configuration(
-    transport: Transport, home: BusHome, *, timeout: float = 10.0
+    transport: Transport, home: BusHome, instance: str, *, timeout: float = 10.0
 ) -> GlobalConfiguration:
     """The configuration a participant starts with: a valid newer one fetched over the bus, else the one it
     has if it has not expired; else the fault (``Server.ConfigurationExpired``, ``...Invalid``, ...)."""
     try:
-        configuration = fetch_configuration(transport, home, timeout=timeout)
+        configuration = fetch_configuration(transport, home, instance, timeout=timeout)
     except Fault as fault:
         log.error("configuration.refused", fault=str(fault.code), reason=fault.reason)
         path = configuration_path(home)
