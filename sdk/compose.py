@@ -16,6 +16,7 @@ from bus.envelope.replay import MemoryReplayCache
 from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
 from bus.pki.keyring import EncryptionKeys
+from bus.registry.distribution import refresh_configuration
 from bus.registry.store import CatalogueView
 from bus.transport import connect
 from bus.transport.base import Transport
@@ -46,6 +47,7 @@ def open_node(
     service_modes: Mapping[str, str] | None = None,
     synchronous: str | None = None,
     storage: str | None = None,
+    fetch_configuration: bool = False,
 ) -> Node:
     """A started node of ``participant`` (close it, or use it as a context manager).
 
@@ -53,7 +55,10 @@ def open_node(
     ``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
     ``sdk.messagelog``); ``recorder`` replaces the message log (then nothing is anchored).
     ``storage`` is the storage URL (``sqlite:``, the default, or ``postgresql://...``; else
-    ``GOVBUS_STORAGE``): see ``sdk.storage``.
+    ``GOVBUS_STORAGE``): see ``sdk.storage``. With ``fetch_configuration`` the node first fetches the
+    authority's signed global configuration over the broker and installs it (CRL, catalogue, encryption
+    certificates), or starts with the one it has if that one has not expired; else it does not start
+    (``Server.ConfigurationExpired``, ...): see ``bus.registry.distribution``.
     """
     pid = participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
     bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
@@ -61,6 +66,12 @@ def open_node(
         checkpoint_interval=checkpoint_interval, service_modes=service_modes, synchronous=synchronous
     )
     with ExitStack() as opened:
+        transport: Transport | None = None if isinstance(broker, str) else broker
+        if fetch_configuration:
+            if transport is None:
+                transport = connect(str(broker), prefix=prefix)
+                opened.callback(transport.close)
+            refresh_configuration(transport, bus_home, pid.instance)
         identity = SigningIdentity.from_home(bus_home, pid)
         trust = TrustStore.from_home(bus_home)
         catalogue_view = CatalogueView(bus_home)
@@ -77,11 +88,9 @@ def open_node(
             recorder = log
         handled = open_idempotency(where)
         opened.callback(handled.close)
-        if isinstance(broker, str):
-            transport = connect(broker, prefix=prefix)
+        if transport is None:
+            transport = connect(str(broker), prefix=prefix)
             opened.callback(transport.close)
-        else:
-            transport = broker
         journal = Journal(pid, recorder)
         scope = Scope(pid, data_dir, catalogue_view, Resources(), where)
         sealing = Sealing(pid, catalogue_view, EncryptionKeys(bus_home, pid, trust))
