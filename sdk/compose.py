@@ -16,6 +16,7 @@ from bus.envelope.replay import MemoryReplayCache
 from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
 from bus.pki.keyring import EncryptionKeys
+from bus.pki.token import Pkcs11Token
 from bus.registry.distribution import refresh_configuration
 from bus.registry.store import CatalogueView
 from bus.transport import connect
@@ -72,7 +73,12 @@ def open_node(
                 transport = connect(str(broker), prefix=prefix)
                 opened.callback(transport.close)
             refresh_configuration(transport, bus_home, pid.instance)
-        identity = SigningIdentity.from_home(bus_home, pid)
+        token = Pkcs11Token.from_environment()
+        if token is not None:  # the keys stay on the token named by $GOVBUS_PKCS11_*
+            opened.callback(token.close)
+            identity = SigningIdentity.from_token(token, pid, bus_home.participant_cert(pid).read_bytes())
+        else:
+            identity = SigningIdentity.from_home(bus_home, pid)
         trust = TrustStore.from_home(bus_home)
         catalogue_view = CatalogueView(bus_home)
         data_dir = bus_home.participant_dir(pid)
@@ -93,7 +99,7 @@ def open_node(
             opened.callback(transport.close)
         journal = Journal(pid, recorder)
         scope = Scope(pid, data_dir, catalogue_view, Resources(), where)
-        sealing = Sealing(pid, catalogue_view, EncryptionKeys(bus_home, pid, trust))
+        sealing = Sealing(pid, catalogue_view, EncryptionKeys(bus_home, pid, trust, token=token))
         inbox = ReceiptInbox(
             scope=scope,
             transport=transport,

@@ -17,6 +17,7 @@ from bus.pki.authority import DEFAULT_CERT_DAYS, CertificateAuthority, KeyAlgori
 from bus.pki.home import BusHome, write_public
 from bus.pki.keyfile import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, passphrase_from_environment
 from bus.pki.request import make_request
+from bus.pki.token import MODULE_ENV, PIN_FILE_ENV, TOKEN_ENV, Pkcs11Token
 
 
 def _participant(ctx: click.Context, param: click.Parameter, value: str) -> ParticipantId:
@@ -120,13 +121,39 @@ def issue(
     f"${PASSPHRASE_ENV}; none: unencrypted)",
 )
 @click.option("--force", is_flag=True, help="replace existing keys (the old ones stop working)")
+@click.option(
+    "--token",
+    "on_token",
+    is_flag=True,
+    help=f"make the keys on the PKCS#11 token of ${MODULE_ENV}, ${TOKEN_ENV}, ${PIN_FILE_ENV} (not extractable)",
+)
 def request(
-    home: BusHome, participant: ParticipantId, algorithm: str, passphrase_file: Path | None, force: bool
+    home: BusHome,
+    participant: ParticipantId,
+    algorithm: str,
+    passphrase_file: Path | None,
+    force: bool,
+    on_token: bool,
 ) -> None:
     """Make PARTICIPANT_ID's signing and encryption keys here, and a CSR for each to send to the authority.
 
-    The keys (0600) never leave this machine; the authority answers with 'govbus pki issue ID --csr FILE'.
+    The keys (0600, or on a PKCS#11 token with --token) never leave this machine; the authority answers
+    with 'govbus pki issue ID --csr FILE'.
     """
+    if on_token:
+        token = Pkcs11Token.from_environment()
+        if token is None:
+            raise click.UsageError(f"--token needs ${MODULE_ENV} and ${TOKEN_ENV}")
+        try:
+            token.generate(participant, force=force)
+            for usage, name in (("signing", "signing-csr.pem"), ("encryption", "enc-csr.pem")):
+                path = home.participant_dir(participant) / name
+                write_public(path, token.csr(participant, usage))
+                click.echo(f"{'csr' if usage == 'signing' else 'enc-csr'}: {path}")
+        finally:
+            token.close()
+        click.echo(f"keys: on token {token.label!r}")
+        return
     if passphrase_file is not None:
         lines = passphrase_file.read_bytes().splitlines()
         passphrase = lines[0] if lines and lines[0] else None

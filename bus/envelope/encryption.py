@@ -31,11 +31,13 @@ All cryptography is libxmlsec's (python-xmlsec) or the standard library's HMAC.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import lxml.etree as etree
@@ -136,24 +138,34 @@ def recipients_of(data: etree._Element) -> list[str]:
     return [] if key_info is None else [str(k.get("Recipient", "")) for k in key_info]
 
 
+Unwrap = Callable[[bytes], bytes]
+"""Decrypts an RSA-OAEP wrapped content key where the private key lives (a PKCS#11 token); ValueError
+when it cannot."""
+
+
 def open_sealed(
     data: etree._Element,
     participant: str,
-    key: xmlsec.Key,
+    key: xmlsec.Key | Unwrap,
     *,
     limits: XmlLimits = DEFAULT_LIMITS,
     max_bytes: int = 10 * 1024 * 1024,
 ) -> Opened:
-    """Open a sealed payload as ``participant`` with its RSA private ``key``; the payload is parsed hardened."""
+    """Open a sealed payload as ``participant`` with its RSA private ``key`` (or a token's ``Unwrap``);
+    the payload is parsed hardened."""
     wrapped, cipher, committed = _check_profile(data)
     mine = [k for k in wrapped if k.get("Recipient") == participant]
     if len(mine) != 1:
         raise Fault(FaultCode.DECRYPTION_FAILED, f"the payload is not encrypted for {participant}")
     try:
-        unwrap = xmlsec.EncryptionContext()
-        unwrap.key = key
-        content_key: object = unwrap.decrypt(copy.deepcopy(mine[0]))  # bytes for an EncryptedKey
-    except xmlsec.Error:
+        if isinstance(key, xmlsec.Key):
+            unwrap = xmlsec.EncryptionContext()
+            unwrap.key = key
+            content_key: object = unwrap.decrypt(copy.deepcopy(mine[0]))  # bytes for an EncryptedKey
+        else:
+            value = mine[0].find(f"{_CIPHER_DATA}/{_CIPHER_VALUE}")
+            content_key = key(base64.b64decode((value.text or "") if value is not None else ""))
+    except (xmlsec.Error, ValueError, binascii.Error):
         raise Fault(
             FaultCode.DECRYPTION_FAILED, f"the content key for {participant} does not unwrap with its key"
         ) from None

@@ -11,15 +11,18 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+import pkcs11
 import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from bus.envelope.encryption import Recipient
+from bus.envelope.encryption import Recipient, Unwrap
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
+from bus.pki.authority import PkiError
 from bus.pki.home import BusHome
 from bus.pki.keyfile import passphrase_from_environment, plain_pem
+from bus.pki.token import Pkcs11Token
 from bus.pki.trust import TrustStore
 
 
@@ -27,8 +30,16 @@ class EncryptionKeys:
     """Thread-safe; does no I/O until a key is first needed."""
 
     def __init__(
-        self, home: BusHome, participant: ParticipantId, trust: TrustStore, *, passphrase: bytes | None = None
+        self,
+        home: BusHome,
+        participant: ParticipantId,
+        trust: TrustStore,
+        *,
+        passphrase: bytes | None = None,
+        token: Pkcs11Token | None = None,
     ) -> None:
+        """With ``token``, this participant's encryption key is the token's: content keys unwrap there."""
+        self.token = token
         self.home = home
         self.participant = participant
         self.trust = trust
@@ -37,8 +48,11 @@ class EncryptionKeys:
         self._certificates: dict[ParticipantId, tuple[float, bytes, xmlsec.Key]] = {}
         self._lock = threading.Lock()
 
-    def own_key(self) -> xmlsec.Key:
-        """This participant's RSA decryption key; ``Client.DecryptionFailed`` when it has none."""
+    def own_key(self) -> xmlsec.Key | Unwrap:
+        """This participant's RSA decryption key (or its token's unwrapping); ``Client.DecryptionFailed``
+        when it has none."""
+        if self.token is not None:
+            return self._unwrap_on_token
         with self._lock:
             if self._own is None:
                 path = self.home.participant_encryption_key(self.participant)
@@ -52,6 +66,13 @@ class EncryptionKeys:
                     ) from None
                 self._own = xmlsec.Key.from_memory(plain, xmlsec.constants.KeyDataFormatPem)
             return self._own
+
+    def _unwrap_on_token(self, wrapped: bytes) -> bytes:
+        assert self.token is not None
+        try:
+            return self.token.unwrap(self.participant, wrapped)
+        except (PkiError, pkcs11.PKCS11Error) as error:
+            raise ValueError(f"the token cannot unwrap it: {type(error).__name__}") from None
 
     def recipient(self, participant: ParticipantId, *, at: datetime | None = None) -> Recipient:
         """``participant``'s encryption key, its certificate checked now; else ``Client.NoEncryptionCertificate``
