@@ -216,12 +216,13 @@ def list_(home: BusHome, as_json: bool) -> None:
         click.echo("no participant certificates issued yet")
         return
     width = max(len(e.participant) for e in entries)
-    click.echo(f"{'PARTICIPANT':<{width}}  {'SERIAL':<16}  ALG  {'NOT AFTER':<20}  STATUS")
+    click.echo(f"{'PARTICIPANT':<{width}}  {'SERIAL':<16}  ALG  USE  {'NOT AFTER':<20}  STATUS")
     for entry in entries:
         status = _status(entry.revoked_at, entry.not_after, now)
         serial = f"{entry.serial:x}"[:16]
         click.echo(
-            f"{entry.participant:<{width}}  {serial:<16}  {entry.algorithm:<3}  {entry.not_after[:19]:<20}  {status}"
+            f"{entry.participant:<{width}}  {serial:<16}  {entry.algorithm:<3}  {entry.usage[:3]:<3}  "
+            f"{entry.not_after[:19]:<20}  {status}"
         )
 
 
