@@ -37,6 +37,8 @@ import copy
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -119,17 +121,56 @@ def seal(payload: etree._Element, recipients: Sequence[Recipient]) -> etree._Ele
         raise ValueError("recipients must be distinct participants")
     plaintext = etree.tostring(payload, method="c14n", exclusive=True)
     content_key = secrets.token_bytes(CONTENT_KEY_BYTES)
-    manager = xmlsec.KeysManager()
-    for recipient in recipients:
-        key = copy.copy(recipient.key)
-        key.name = recipient.participant
-        manager.add_key(key)
-    context = xmlsec.EncryptionContext(manager)
-    context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, content_key)
-    data = context.encrypt_binary(_template(recipients), plaintext)
+    with _manager_of(recipients) as manager:
+        context = xmlsec.EncryptionContext(manager)
+        context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, content_key)
+        data = context.encrypt_binary(_template(recipients), plaintext)
     prop = etree.SubElement(etree.SubElement(data, _PROPERTIES), _PROPERTY)
     etree.SubElement(prop, _COMMITMENT, nsmap={"c": COMMITMENT_NS}).text = commitment(content_key, plaintext)
     return data
+
+
+class _Managers:
+    """libxmlsec keys managers by recipient set: making one costs ~17 ms (it sets up an X.509 store),
+    so each set of recipients' keys gets one, used by one encryption at a time."""
+
+    SIZE = 128
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._managers: OrderedDict[tuple[tuple[str, int], ...], _Entry] = OrderedDict()
+
+    def __call__(self, recipients: Sequence[Recipient]) -> _Entry:
+        name = tuple((r.participant, id(r.key)) for r in recipients)
+        with self._lock:
+            entry = self._managers.get(name)
+            if entry is None or entry.keys != tuple(r.key for r in recipients):
+                entry = self._managers[name] = _Entry(recipients)
+                if len(self._managers) > self.SIZE:
+                    self._managers.popitem(last=False)
+            self._managers.move_to_end(name)
+            return entry
+
+
+class _Entry:
+    def __init__(self, recipients: Sequence[Recipient]) -> None:
+        self.keys = tuple(r.key for r in recipients)  # kept alive, so their ids stay theirs
+        self.manager = xmlsec.KeysManager()
+        self.lock = threading.Lock()
+        for recipient in recipients:
+            key = copy.copy(recipient.key)
+            key.name = recipient.participant
+            self.manager.add_key(key)
+
+    def __enter__(self) -> xmlsec.KeysManager:
+        self.lock.acquire()
+        return self.manager
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+_manager_of = _Managers()
 
 
 def recipients_of(data: etree._Element) -> list[str]:
