@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from bus.envelope.encryption import recipients_of
+from bus.faults import FaultCode
 from bus.ids import ParticipantId
 from bus.pki.keyfile import PASSPHRASE_ENV
 from bus.pki.request import make_request
 from bus.xml import parse_untrusted
+from sdk.errors import CallFailed
 from tests.sdk.echo import CLIENT, ECHO, FUNDS, NOTE, NOTIFIER, PROVIDER, EchoService, Ping, Pong, fund
 
 CIN = "AB123456"
@@ -62,3 +66,19 @@ def test_a_caller_whose_keys_it_made_itself_and_encrypted_at_rest_calls_a_confid
     with bus.client(CLIENT) as client:
         answer = client.call(PROVIDER, ECHO, Ping(text="own keys"), purpose="test", timeout=15)
     assert answer.text == "own keys"
+
+
+def test_nothing_is_sealed_for_a_subscriber_whose_encryption_certificate_was_revoked(bus):
+    bus.authority.revoke(ParticipantId.parse(FUNDS[0]))
+    notifier = bus.client(NOTIFIER)
+    with pytest.raises(CallFailed) as refused:
+        notifier.notify(NOTE, Ping(text=f"deceased {CIN}"), timeout=2)
+    assert refused.value.code is FaultCode.REVOKED_CERTIFICATE
+    assert not [r for r in _logged(bus, NOTIFIER) if b"<kind>notification</kind>" in r]
+
+
+def test_a_subscriber_without_an_encryption_certificate_stops_a_notification_before_it_is_signed(bus):
+    bus.home.participant_encryption_cert(ParticipantId.parse(FUNDS[1])).unlink()
+    with pytest.raises(CallFailed) as refused:
+        bus.client(NOTIFIER).notify_many(NOTE, [Ping(text=f"deceased {CIN}")])
+    assert refused.value.code is FaultCode.NO_ENCRYPTION_CERTIFICATE
