@@ -74,6 +74,9 @@ def open_node(
                 opened.callback(transport.close)
             refresh_configuration(transport, bus_home, pid.instance)
         token = Pkcs11Token.from_environment()
+        if token is not None and not token.holds(pid):  # another participant's token: keys on disk
+            token.close()
+            token = None
         if token is not None:  # the keys stay on the token named by $GOVBUS_PKCS11_*
             opened.callback(token.close)
             identity = SigningIdentity.from_token(token, pid, bus_home.participant_cert(pid).read_bytes())

@@ -93,6 +93,11 @@ class Pkcs11Token:
                 private_template=_PRIVATE,
             )
 
+    def holds(self, participant: ParticipantId) -> bool:
+        """Whether the token holds ``participant``'s signing key."""
+        with self._lock:
+            return self._find(participant, "signing", ObjectClass.PRIVATE_KEY, missing_ok=True) is not None
+
     def public_key_der(self, participant: ParticipantId, usage: str) -> bytes:
         """The SubjectPublicKeyInfo (DER) of ``participant``'s ``signing`` or ``encryption`` key."""
         with self._lock:

@@ -117,12 +117,14 @@ def test_a_participant_whose_keys_are_on_a_token_calls_a_confidential_service(
         monkeypatch.setenv(MODULE_ENV, MODULE)
         monkeypatch.setenv(TOKEN_ENV, token_label)
         monkeypatch.setenv(PIN_ENV, PIN)
+        assert bus.node(PROVIDER).identity.token_key is None  # not on this token: its key files
         with Client(
             node=open_node(pid, home=bus.home, broker=bus.transport, checkpoint_interval=0.2)
         ) as client:
             assert client.call(PROVIDER, ECHO, Ping(text="from the token"), purpose="t", timeout=15).text == (
                 "from the token"
             )
+            assert client.node.identity.token_key is not None
             client.node.close()
 
 
