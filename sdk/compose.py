@@ -17,7 +17,7 @@ from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
 from bus.pki.keyring import EncryptionKeys
 from bus.pki.token import Pkcs11Token
-from bus.registry.distribution import refresh_configuration
+from bus.registry.distribution import ConfigurationRefresher, refresh_configuration
 from bus.registry.store import CatalogueView
 from bus.transport import connect
 from bus.transport.base import Transport
@@ -36,6 +36,9 @@ from sdk.resources import Resources
 from sdk.sealing import Sealing
 from sdk.storage import Storage, resolve_storage_url
 
+DEFAULT_REFRESH_SECONDS = 900.0
+"""How often a node that fetched the global configuration at start fetches it again."""
+
 
 def open_node(
     participant: ParticipantId | str,
@@ -49,6 +52,7 @@ def open_node(
     synchronous: str | None = None,
     storage: str | None = None,
     fetch_configuration: bool = False,
+    configuration_interval: float = DEFAULT_REFRESH_SECONDS,
 ) -> Node:
     """A started node of ``participant`` (close it, or use it as a context manager).
 
@@ -59,7 +63,8 @@ def open_node(
     ``GOVBUS_STORAGE``): see ``sdk.storage``. With ``fetch_configuration`` the node first fetches the
     authority's signed global configuration over the broker and installs it (CRL, catalogue, encryption
     certificates), or starts with the one it has if that one has not expired; else it does not start
-    (``Server.ConfigurationExpired``, ...): see ``bus.registry.distribution``.
+    (``Server.ConfigurationExpired``, ...), and fetches it again every ``configuration_interval``
+    seconds while it runs: see ``bus.registry.distribution``.
     """
     pid = participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
     bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
@@ -73,6 +78,11 @@ def open_node(
                 transport = connect(str(broker), prefix=prefix)
                 opened.callback(transport.close)
             refresh_configuration(transport, bus_home, pid.instance)
+            refresher = ConfigurationRefresher(
+                transport, bus_home, pid.instance, interval=configuration_interval
+            )
+            refresher.start()
+            opened.callback(refresher.close)
         token = Pkcs11Token.from_environment()
         if token is not None and not token.holds(pid):  # another participant's token: keys on disk
             token.close()

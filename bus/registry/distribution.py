@@ -10,6 +10,7 @@ arrives, the participant keeps the one it has, as long as that one has not expir
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import structlog
@@ -104,3 +105,36 @@ def refresh_configuration(
         "configuration.installed", version=configuration.version, expires=configuration.expires.isoformat()
     )
     return configuration
+
+
+class ConfigurationRefresher:
+    """Fetches the configuration again every ``interval`` seconds while a participant runs.
+
+    Each newer valid version is installed as at start; the trust store and the catalogue view pick up the
+    files they read (CRL, catalogue) by themselves. A refusal is logged and the installed one kept.
+    """
+
+    def __init__(self, transport: Transport, home: BusHome, instance: str, *, interval: float) -> None:
+        self.transport = transport
+        self.home = home
+        self.instance = instance
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="govbus-configuration", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                configuration = fetch_configuration(self.transport, self.home, self.instance)
+            except Fault as fault:
+                log.error("configuration.refused", fault=str(fault.code), reason=fault.reason)
+                continue
+            log.info("configuration.installed", version=configuration.version)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=15)

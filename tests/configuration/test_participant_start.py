@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from bus.envelope import Header, MessageKind
 from bus.faults import Fault, FaultCode
 from bus.pki import BusHome
 from bus.pki.keyfile import PASSPHRASE_ENV
 from bus.pki.request import make_request
-from bus.registry.configuration import publish_configuration
+from bus.registry.configuration import configuration_path, publish_configuration
 from bus.registry.distribution import ConfigurationServer
 from sdk.client import Client
 from sdk.compose import open_node
 from sdk.testing import TestBus
+from tests.attacks.conftest import wait_until
+from tests.helpers.envelopes import payload
 from tests.sdk.echo import CLIENT, ECHO, PROVIDER, EchoService, Ping
 
 
@@ -56,3 +59,51 @@ def test_a_participant_with_its_own_keys_fetches_the_configuration_and_calls_a_c
         secrets = (files.key.read_bytes(), files.encryption_key.read_bytes())
         assert not any(p.read_bytes() in secrets for p in bus.home.root.rglob("*.pem"))
         assert home.crl.exists() and (home.ca_dir / "catalogue.xml").exists()
+
+
+def test_a_running_participant_installs_a_newer_configuration_and_stops_trusting_a_revoked_signer(
+    tmp_path: Path,
+):
+    with TestBus(tmp_path / "authority") as bus:
+        bus.publish(ECHO, provider=PROVIDER, clients=[CLIENT])
+        bus.sign_catalogue()
+        home = BusHome.at(tmp_path / "provider")
+        home.ca_dir.mkdir(parents=True)
+        shutil.copy(bus.home.ca_cert, home.ca_cert)
+        provider = bus.participant(PROVIDER)
+        for name in ("key.pem", "cert.pem"):
+            (home.participant_dir(provider)).mkdir(parents=True, exist_ok=True)
+            shutil.copy(bus.home.participant_dir(provider) / name, home.participant_dir(provider) / name)
+        publish_configuration(bus.home)
+        server = ConfigurationServer(bus.home, bus.transport, "MA")
+        server.start()
+        try:
+            node = open_node(
+                provider,
+                home=home,
+                broker=bus.transport,
+                fetch_configuration=True,
+                configuration_interval=0.2,
+            )
+            try:
+                client = bus.participant(CLIENT)
+                signed = bus.node(CLIENT).sign(
+                    Header.new(MessageKind.REQUEST, client, ECHO.service_of(PROVIDER)), payload()
+                )
+                assert node.verifier.verify(signed).header.client == client
+                bus.authority.revoke(client)
+                publish_configuration(bus.home)
+                wait_until(lambda: b'version="2"' in configuration_path(home).read_bytes(), 30, "version 2")
+                wait_until(lambda: _refused(node, signed), 30, "the revocation to take effect")
+            finally:
+                node.close()
+        finally:
+            server.stop()
+
+
+def _refused(node, signed: bytes) -> bool:
+    try:
+        node.verifier.verify(signed)
+    except Fault as fault:
+        return fault.code is FaultCode.REVOKED_CERTIFICATE
+    return False
