@@ -44,6 +44,12 @@ class FaultCode(StrEnum):
     INVALID_REPLY_ADDRESS = "Client.InvalidReplyAddress"
     CONTRACT_MISMATCH = "Client.ContractMismatch"
     PERSONAL_DATA_UNDECLARED = "Client.PersonalDataUndeclared"
+    # Confidential services (encrypted payloads).
+    ENCRYPTION_REQUIRED = "Client.EncryptionRequired"
+    DECRYPTION_FAILED = "Client.DecryptionFailed"
+    NO_ENCRYPTION_CERTIFICATE = "Client.NoEncryptionCertificate"
+    # The bus authority.
+    CERTIFICATE_REQUEST_REFUSED = "Client.CertificateRequestRefused"
     # Faults of the answering side or of the bus.
     RESPONSE_MISMATCH = "Server.ResponseMismatch"
     HANDLER_ERROR = "Server.HandlerError"
@@ -52,6 +58,9 @@ class FaultCode(StrEnum):
     BROKER_UNAVAILABLE = "Server.BrokerUnavailable"
     PUBLISH_REJECTED = "Server.PublishRejected"
     CATALOGUE_INVALID = "Server.CatalogueInvalid"
+    CONFIGURATION_INVALID = "Server.ConfigurationInvalid"
+    CONFIGURATION_EXPIRED = "Server.ConfigurationExpired"
+    CONFIGURATION_ROLLBACK = "Server.ConfigurationRollback"
     REVOCATION_LIST_EXPIRED = "Server.RevocationListExpired"
 
 

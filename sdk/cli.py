@@ -94,6 +94,11 @@ def load_app(target: str) -> object:
     show_default=True,
     help="where the participant's stores live: sqlite: or postgresql://USER@HOST:PORT/DATABASE",
 )
+@click.option(
+    "--fetch-config",
+    is_flag=True,
+    help="fetch the authority's signed global configuration over the broker before starting",
+)
 def run(
     target: str,
     home: BusHome,
@@ -105,6 +110,7 @@ def run(
     metrics_port: int | None,
     storage: str,
     log_level: str,
+    fetch_config: bool = False,
 ) -> None:
     """Run the provider or subscriber MODULE:APP (e.g. teleservices.cnss_attestation:app) until SIGTERM.
 
@@ -132,6 +138,7 @@ def run(
         service_modes=config.log_service_modes,
         synchronous=config.log_synchronous,
         storage=storage,
+        fetch_configuration=fetch_config,
     )
     worker.serve(app, node, concurrency=threads, prefetch=prefetch)
 

@@ -185,7 +185,10 @@ class Client:
         header = Header.new(
             MessageKind.NOTIFICATION, self.participant, service, ttl=ttl, purpose=purpose, user_id=user_id
         )
-        raw = self.node.sign(header, payload)
+        try:
+            raw = self.node.sign(header, payload)
+        except Fault as fault:  # a subscriber of a confidential service without encryption certificate
+            raise CallFailed(fault.code, fault.reason) from None
         inbox = self.node.inbox()
         inbox.register(contract)
         waiter = inbox.expect(header.id, hashlib.sha256(raw).hexdigest(), service, expected)
@@ -226,6 +229,7 @@ class Client:
         service = contract.service_of(self.participant)
         expected = self._subscribers(service)
         self._check_contract(contract, service)
+        self._check_recipients(service, expected)
         self._declare_subscriptions(service, expected)
         inbox = self.node.inbox()
         inbox.register(contract)
@@ -275,6 +279,16 @@ class Client:
         if not expected:
             raise CallFailed(FaultCode.UNROUTABLE, f"no participant is granted a subscription to {service}")
         return expected
+
+    def _check_recipients(self, service: ServiceId, subscribers: list[ParticipantId]) -> None:
+        """Refuse, before anything is signed, a confidential service a subscriber cannot be sealed for."""
+        if not self.node.catalogue.service(service).confidential:
+            return
+        try:
+            for party in [*subscribers, self.participant]:
+                self.node.keys.recipient(party)
+        except Fault as fault:
+            raise CallFailed(fault.code, fault.reason) from None
 
     def _check_contract(self, contract: Contract, service: ServiceId) -> None:
         """Refuse to send with a contract whose XSD is not the one the catalogue publishes for ``service``."""

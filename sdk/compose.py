@@ -16,6 +16,9 @@ from bus.envelope import EnvelopeVerifier
 from bus.envelope.replay import MemoryReplayCache
 from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
+from bus.pki.keyring import EncryptionKeys
+from bus.pki.token import Pkcs11Token
+from bus.registry.distribution import ConfigurationRefresher, refresh_configuration
 from bus.registry.store import CatalogueView
 from bus.transport import connect
 from bus.transport.base import Transport
@@ -31,7 +34,11 @@ from sdk.node import Node
 from sdk.postgres import PostgresDatabase
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
+from sdk.sealing import Sealing
 from sdk.storage import Storage, resolve_storage_url
+
+DEFAULT_REFRESH_SECONDS = 900.0
+"""How often a node that fetched the global configuration at start fetches it again."""
 
 
 def open_node(
@@ -45,6 +52,8 @@ def open_node(
     service_modes: Mapping[str, str] | None = None,
     synchronous: str | None = None,
     storage: str | None = None,
+    fetch_configuration: bool = False,
+    configuration_interval: float = DEFAULT_REFRESH_SECONDS,
 ) -> Node:
     """A started node of ``participant`` (close it, or use it as a context manager).
 
@@ -52,7 +61,11 @@ def open_node(
     ``checkpoint_interval``, ``service_modes`` and ``synchronous`` set the message log (see
     ``sdk.messagelog``); ``recorder`` replaces the message log (then nothing is anchored).
     ``storage`` is the storage URL (``sqlite:``, the default, or ``postgresql://...``; else
-    ``GOVBUS_STORAGE``): see ``sdk.storage``.
+    ``GOVBUS_STORAGE``): see ``sdk.storage``. With ``fetch_configuration`` the node first fetches the
+    authority's signed global configuration over the broker and installs it (CRL, catalogue, encryption
+    certificates), or starts with the one it has if that one has not expired; else it does not start
+    (``Server.ConfigurationExpired``, ...), and fetches it again every ``configuration_interval``
+    seconds while it runs: see ``bus.registry.distribution``.
     """
     pid = participant if isinstance(participant, ParticipantId) else ParticipantId.parse(participant)
     bus_home = home if isinstance(home, BusHome) else BusHome.at(home)
@@ -60,7 +73,26 @@ def open_node(
         checkpoint_interval=checkpoint_interval, service_modes=service_modes, synchronous=synchronous
     )
     with ExitStack() as opened:
-        identity = SigningIdentity.from_home(bus_home, pid)
+        transport: Transport | None = None if isinstance(broker, str) else broker
+        if fetch_configuration:
+            if transport is None:
+                transport = connect(str(broker), prefix=prefix, **broker_options(str(broker), bus_home, pid))
+                opened.callback(transport.close)
+            refresh_configuration(transport, bus_home, pid.instance)
+            refresher = ConfigurationRefresher(
+                transport, bus_home, pid.instance, interval=configuration_interval
+            )
+            refresher.start()
+            opened.callback(refresher.close)
+        token = Pkcs11Token.from_environment()
+        if token is not None and not token.holds(pid):  # another participant's token: keys on disk
+            token.close()
+            token = None
+        if token is not None:  # the keys stay on the token named by $GOVBUS_PKCS11_*
+            opened.callback(token.close)
+            identity = SigningIdentity.from_token(token, pid, bus_home.participant_cert(pid).read_bytes())
+        else:
+            identity = SigningIdentity.from_home(bus_home, pid)
         trust = TrustStore.from_home(bus_home)
         catalogue_view = CatalogueView(bus_home)
         data_dir = bus_home.participant_dir(pid)
@@ -76,18 +108,18 @@ def open_node(
             recorder = log
         handled = open_idempotency(where)
         opened.callback(handled.close)
-        if isinstance(broker, str):
-            transport = connect(broker, prefix=prefix, **broker_options(broker, bus_home, pid))
+        if transport is None:
+            transport = connect(str(broker), prefix=prefix, **broker_options(str(broker), bus_home, pid))
             opened.callback(transport.close)
-        else:
-            transport = broker
         journal = Journal(pid, recorder)
         scope = Scope(pid, data_dir, catalogue_view, Resources(), where)
+        sealing = Sealing(pid, catalogue_view, EncryptionKeys(bus_home, pid, trust, token=token))
         inbox = ReceiptInbox(
             scope=scope,
             transport=transport,
             verifier=EnvelopeVerifier(trust, replay_cache=MemoryReplayCache()),
             journal=journal,
+            sealing=sealing,
         )
         opened.callback(inbox.close)
         if anchor is not None:
@@ -105,6 +137,7 @@ def open_node(
             scope=scope,
             anchor_sender=anchor,
             closers=[closers.close],
+            sealing=sealing,
         )
     if anchor is not None:
         latest = getattr(recorder, "latest_checkpoint", lambda: None)()

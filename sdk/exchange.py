@@ -86,7 +86,10 @@ def exchange(
         user_id=user_id,
         data_subject=subject,
     )
-    raw = node.sign(header, payload)
+    try:
+        raw = node.sign(header, payload)
+    except Fault as fault:  # a confidential service whose recipient cannot be sealed for: nothing sent
+        raise CallFailed(fault.code, fault.reason) from None
     started = time.perf_counter()
     node.record("out", raw, header=header, outcome="sent")
     verified, reply = _request(node, service, header, raw, timeout=timeout, retries=retries, started=started)
@@ -95,6 +98,11 @@ def exchange(
         failed = fault_from_payload(verified.payload)
         node.record("in", reply, header=answer, outcome="fault", fault=failed, started=started)
         raise failed
+    try:
+        verified = node.open(verified)
+    except Fault as fault:
+        node.record("in", reply, header=answer, outcome="rejected", fault=fault, started=started)
+        raise CallFailed(fault.code, fault.reason) from None
     node.record("in", reply, header=answer, outcome="accepted", started=started)
     return verified
 

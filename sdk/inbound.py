@@ -118,6 +118,7 @@ class Inbound:
         header, raw = verified.header, delivery.body
         try:
             self._admit(header)
+            verified = self._open(verified)
             begin = self.node.handled.begin(
                 _claim(header),
                 verified.digest,
@@ -182,6 +183,16 @@ class Inbound:
                     FaultCode.PERSONAL_DATA_UNDECLARED,
                     f"{header.service} handles personal data: declare purpose and dataSubject",
                 )
+
+    def _open(self, verified: VerifiedEnvelope) -> VerifiedEnvelope:
+        """Decrypt a confidential message before anything acts on it; a request is refused before its
+        handler runs when its caller has no encryption certificate to seal the response for."""
+        if not self.node.confidential(verified.header):
+            return verified
+        opened = self.node.open(verified)
+        if not self.notification:
+            self.node.keys.recipient(verified.header.client)
+        return opened
 
     def _run(self, verified: VerifiedEnvelope, redelivered: bool) -> tuple[Header, bytes, Fault | None]:
         header = verified.header

@@ -17,6 +17,7 @@ from bus.envelope import EnvelopeVerifier, Header, MessageKind, VerifiedEnvelope
 from bus.faults import Fault
 from bus.ids import ParticipantId
 from bus.pki import BusHome, SigningIdentity, TrustStore
+from bus.pki.keyring import EncryptionKeys
 from bus.registry.catalogue import Catalogue
 from bus.registry.store import CatalogueView
 from bus.transport.base import Transport
@@ -26,6 +27,7 @@ from sdk.idempotency import IdempotencyStore
 from sdk.journal import Journal, LogEntry, MessageRecorder
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
+from sdk.sealing import Sealing
 
 ANSWER_TTL = timedelta(minutes=5)
 
@@ -47,6 +49,7 @@ class Node:
         scope: Scope,
         anchor_sender: AnchorSender | None = None,
         closers: Sequence[Callable[[], object]] = (),
+        sealing: Sealing | None = None,
     ) -> None:
         """``closers`` run in order by ``close`` (what the composition root opened for this node)."""
         self.participant: ParticipantId = identity.participant
@@ -62,6 +65,10 @@ class Node:
         self.transport = transport
         self.scope = scope
         self.anchor_sender = anchor_sender
+        self.sealing = sealing or Sealing(
+            identity.participant, catalogue_view, EncryptionKeys(home, identity.participant, trust)
+        )
+        self.keys = self.sealing.keys
         self._inbox = inbox
         self._closers = list(closers)
         self._closed = False
@@ -83,8 +90,21 @@ class Node:
     def recorder(self, recorder: MessageRecorder | None) -> None:
         self.journal.recorder = recorder
 
-    def sign(self, header: Header, payload: etree._Element) -> bytes:
-        return sign_envelope(header, payload, self.identity)
+    def sign(self, header: Header, payload: etree._Element, *, to: ParticipantId | None = None) -> bytes:
+        """Sign an envelope; a confidential service's payload is first sealed for its recipients.
+
+        Encrypt, then sign (``sdk.sealing``); ``to`` is the recipient of a response or receipt. Raises
+        ``Fault`` (``Client.NoEncryptionCertificate``, ...) when a recipient cannot be sealed for.
+        """
+        return sign_envelope(header, self.sealing.seal(header, payload, to), self.identity)
+
+    def confidential(self, header: Header) -> bool:
+        """Whether ``header``'s payload is sealed (``sdk.sealing``)."""
+        return self.sealing.confidential(header)
+
+    def open(self, verified: VerifiedEnvelope) -> VerifiedEnvelope:
+        """``verified`` with a confidential payload decrypted (``Sealing.open``)."""
+        return self.sealing.open(verified)
 
     def answer(
         self,
@@ -104,7 +124,7 @@ class Node:
             purpose=request.header.purpose,
             data_subject=request.header.data_subject,
         )
-        return header, self.sign(header, payload)
+        return header, self.sign(header, payload, to=request.header.client)
 
     def record(
         self,

@@ -20,6 +20,7 @@ from sdk.context import Context, Scope
 from sdk.contract import Notification, Payload, decode
 from sdk.fault_message import fault_from_payload
 from sdk.journal import Journal, LogEntry
+from sdk.sealing import Sealing
 from sdk.store import Store
 
 log = structlog.get_logger(__name__)
@@ -119,7 +120,10 @@ class ReceiptInbox:
         verifier: EnvelopeVerifier,
         journal: Journal,
         concurrency: int = 2,
+        sealing: Sealing | None = None,
     ) -> None:
+        """``sealing`` opens the receipts of confidential services (sealed for this participant)."""
+        self.sealing = sealing
         self.scope = scope
         self.transport = transport
         self.verifier = verifier
@@ -184,6 +188,8 @@ class ReceiptInbox:
                 raise Fault(
                     FaultCode.ACCESS_DENIED, f"{header.client} is not a subscriber of {header.service}"
                 )
+            if self.sealing is not None:
+                verified = self.sealing.open(verified)
         except Fault as fault:
             self.journal.record(LogEntry("in", raw, None, "rejected", fault, started, "inbox"))
             delivery.reject()

@@ -80,12 +80,22 @@ class TestBus:
         clients: list[str] | list[ParticipantId] = (),  # type: ignore[assignment]
         description: str = "",
         personal: bool = False,
+        confidential: bool = False,
     ) -> None:
-        """Add ``provider``'s service of ``contract`` to the catalogue, granted to ``clients``."""
+        """Add ``provider``'s service of ``contract`` to the catalogue, granted to ``clients``.
+
+        A ``confidential`` service also gets every party an encryption certificate (once).
+        """
         service = contract.service_of(self.participant(provider))
         self.catalogue = self.catalogue.with_service(
-            ServiceEntry(service, contract.style, contract.schema, description, contract.digest, personal)
+            ServiceEntry(
+                service, contract.style, contract.schema, description, contract.digest, personal, confidential
+            )
         )
+        if confidential:
+            for party in [service.provider, *(self.participant(c) for c in clients)]:
+                if not self.home.participant_encryption_cert(party).exists():
+                    self.authority.issue_encryption(party)
         right = Right.SUBSCRIBE if isinstance(contract, Notification) else Right.CALL
         for client in clients:
             self.catalogue = self.catalogue.with_grant(Grant(self.participant(client), service, right))

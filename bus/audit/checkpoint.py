@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from bus.envelope.model import format_timestamp, parse_timestamp
@@ -77,7 +77,7 @@ class CheckpointSigner:
 
     def __init__(self, identity: SigningIdentity) -> None:
         self.identity = identity
-        key = serialization.load_pem_private_key(identity.key_pem, password=None)
+        key = identity.private_key()  # on a PKCS#11 token, it signs there
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise ValueError(f"{identity.participant}: checkpoints are signed with an EC or RSA key")
         self._key = key

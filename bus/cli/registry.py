@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from bus.cli.errors import group
-from bus.cli.options import home_option
+from bus.cli.options import broker_prefix_options, home_option
 from bus.ids import ParticipantId, ServiceId
 from bus.pki.home import BusHome
 from bus.registry.catalogue import Catalogue, Grant, Right, ServiceEntry, ServiceStyle
+from bus.registry.configuration import DEFAULT_VALIDITY, publish_configuration
 from bus.registry.declaration import declared_catalogue, read_declaration
 from bus.registry.diff import catalogue_diff
+from bus.registry.distribution import ConfigurationServer, configuration_service, fetch_configuration
 from bus.registry.schema import checked_digest, read_schema
 from bus.registry.store import load_draft, load_published, publish, published_path, save_draft
+from bus.transport import connect
 
 
 @group()
@@ -36,7 +41,12 @@ def registry() -> None:
     help="the contract's XSD: a name shipped in schemas/, package:resource, or a path",
 )
 @click.option("--description", default="", help="what the service does, for discovery")
-def add_service(home: BusHome, service: str, style: str, schema: str, description: str) -> None:
+@click.option(
+    "--confidential", is_flag=True, help="encrypt its payloads for their recipients (docs/architecture.md)"
+)
+def add_service(
+    home: BusHome, service: str, style: str, schema: str, description: str, confidential: bool
+) -> None:
     """Add (or update) SERVICE_ID, e.g. MA/GOV/CNSS/attestations/cnss.attestation/v1.
 
     The schema must exist and compile as an XSD; its SHA-256 digest goes into the catalogue.
@@ -44,7 +54,9 @@ def add_service(home: BusHome, service: str, style: str, schema: str, descriptio
     service_id = ServiceId.parse(service)
     digest = checked_digest(schema, read_schema(schema))
     catalogue = load_draft(home, instance=service_id.provider.instance)
-    entry = ServiceEntry(service_id, ServiceStyle(style), schema, description, digest)
+    entry = ServiceEntry(
+        service_id, ServiceStyle(style), schema, description, digest, confidential=confidential
+    )
     catalogue = catalogue.with_service(entry)
     click.echo(f"draft: {save_draft(home, catalogue)}")
 
@@ -190,3 +202,55 @@ def _as_json(catalogue: Catalogue) -> dict[str, object]:
             for g in sorted(catalogue.grants)
         ],
     }
+
+
+@registry.command("publish-config")
+@home_option
+@click.option(
+    "--valid-days",
+    type=click.IntRange(min=1),
+    default=DEFAULT_VALIDITY.days,
+    show_default=True,
+    help="participants refuse the configuration after this",
+)
+@click.option(
+    "--broker-url", "brokers", multiple=True, metavar="URL", help="a broker endpoint to publish (repeat)"
+)
+def publish_config(home: BusHome, valid_days: int, brokers: tuple[str, ...]) -> None:
+    """Sign the next version of the global configuration: CA certificate, CRL, catalogue, brokers and
+    participants' encryption certificates (serve it with 'serve-config')."""
+    path, version = publish_configuration(home, brokers=brokers, validity=timedelta(days=valid_days))
+    click.echo(f"configuration: {path} (version {version}, valid {valid_days} days)")
+
+
+@registry.command("serve-config")
+@home_option
+@broker_prefix_options
+def serve_config(home: BusHome, broker: str, prefix: str) -> None:
+    """Answer participants' configuration requests over the broker until interrupted (the authority)."""
+    instance = load_published(home).instance
+    with connect(broker, prefix=prefix) as transport:
+        server = ConfigurationServer(home, transport, instance)
+        server.start()
+        click.echo(f"serving {configuration_service(instance)} from {home.ca_dir / 'configuration.xml'}")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+
+
+@registry.command("fetch-config")
+@home_option
+@broker_prefix_options
+@click.option("--instance", required=True, help="the bus instance (e.g. MA)")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+def fetch_config(home: BusHome, broker: str, prefix: str, instance: str, timeout: float) -> None:
+    """Fetch and install the authority's signed global configuration (a participant)."""
+    with connect(broker, prefix=prefix) as transport:
+        configuration = fetch_configuration(transport, home, instance, timeout=timeout)
+    click.echo(
+        f"configuration: version {configuration.version}, expires {configuration.expires.isoformat()}, "
+        f"{len(configuration.encryption_certificates)} encryption certificates"
+    )

@@ -9,10 +9,15 @@ checks it against the bus CA and the signature against its key).
 from __future__ import annotations
 
 import base64
+import copy
+import hashlib
 from functools import lru_cache
 
 import lxml.etree as etree
 import xmlsec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from bus.envelope.algorithms import DSIG_NS, ENVELOPED, EXC_C14N
 from bus.envelope.codec import envelope_tree
@@ -50,6 +55,34 @@ def _sign(signature: etree._Element, key: xmlsec.Key) -> None:
     context.sign(signature)
 
 
+def _sign_on_token(root: etree._Element, key: ec.EllipticCurvePrivateKey) -> None:
+    """Fill the template of the Signature (``root``'s last child) with a key that signs elsewhere
+    (a PKCS#11 token): the Reference digest is SHA-256 of the document's exclusive canonical form without
+    the Signature (the enveloped-signature transform), the value ECDSA over SignedInfo's exclusive
+    canonical form, written as r || s. libxmlsec verifies it like any other."""
+    signature = root[-1]
+    unsigned = copy.deepcopy(root)
+    unsigned.remove(unsigned[-1])
+    document = etree.tostring(unsigned, method="c14n", exclusive=True, with_comments=False)
+    digest_value = signature.find(f"{{{DSIG_NS}}}SignedInfo/{{{DSIG_NS}}}Reference/{{{DSIG_NS}}}DigestValue")
+    signature_value = signature.find(f"{{{DSIG_NS}}}SignatureValue")
+    signed_info = signature.find(f"{{{DSIG_NS}}}SignedInfo")
+    assert digest_value is not None and signature_value is not None and signed_info is not None
+    digest_value.text = base64.b64encode(hashlib.sha256(document).digest()).decode("ascii")
+    canonical = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
+    r, s = decode_dss_signature(key.sign(canonical, ec.ECDSA(hashes.SHA256())))
+    size = (key.curve.key_size + 7) // 8
+    signature_value.text = base64.b64encode(r.to_bytes(size, "big") + s.to_bytes(size, "big")).decode("ascii")
+
+
+def _sign_as(root: etree._Element, identity: SigningIdentity) -> None:
+    if identity.token_key is not None:
+        _sign_on_token(root, identity.token_key)
+    else:
+        assert identity.xmlsec_key is not None
+        _sign(root[-1], identity.xmlsec_key)
+
+
 def append_signature(
     root: etree._Element, key: xmlsec.Key, certificate_der: bytes, *, is_rsa: bool
 ) -> etree._Element:
@@ -62,7 +95,9 @@ def append_signature(
 
 def sign_tree(root: etree._Element, identity: SigningIdentity) -> etree._Element:
     """Append a Signature to an unsigned envelope tree, signed by ``identity``; return the tree."""
-    return append_signature(root, identity.xmlsec_key, identity.certificate_der, is_rsa=identity.is_rsa)
+    root.append(etree.fromstring(_signature_template(identity.certificate_der, identity.is_rsa)))
+    _sign_as(root, identity)
+    return root
 
 
 def sign_envelope(header: Header, payload: etree._Element, identity: SigningIdentity) -> bytes:
@@ -75,5 +110,5 @@ def sign_envelope(header: Header, payload: etree._Element, identity: SigningIden
         raise ValueError(f"{identity.participant} cannot sign a message whose client is {header.client}")
     check_header(header)
     root = envelope_tree(header, payload, _signature_template(identity.certificate_der, identity.is_rsa))
-    _sign(root[-1], identity.xmlsec_key)
+    _sign_as(root, identity)
     return etree.tostring(root, encoding="UTF-8")

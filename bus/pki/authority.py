@@ -1,4 +1,8 @@
-"""The bus authority's side of the PKI: create the CA, issue, revoke and list participant certificates."""
+"""The bus authority's side of the PKI: create the CA, issue, revoke and list participant certificates.
+
+Each participant holds two certificates: a signing one (the CA's key type, digitalSignature) and an
+RSA encryption one (keyEncipherment only) that senders of confidential services wrap content keys for.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
 from bus.pki.home import BusHome, write_private, write_public
 
 CA_VALIDITY = timedelta(days=3650)
 CRL_VALIDITY = timedelta(days=30)
 DEFAULT_CERT_DAYS = 365
+ENCRYPTION_KEY_BITS = 3072
+"""RSA size of participants' encryption keys (RSA-OAEP key transport; the bus's libxmlsec has no ECDH-ES)."""
 ORGANISATION = "govbus"
 
 
@@ -32,6 +39,7 @@ class KeyAlgorithm(StrEnum):
 
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 
 class PkiError(Exception):
@@ -48,6 +56,7 @@ class IssuedCertificate:
     not_after: str
     algorithm: str
     revoked_at: str | None = None
+    usage: str = "signing"  # or "encryption"; registries written before encryption certificates: signing
 
 
 def generate_key(algorithm: KeyAlgorithm) -> PrivateKey:
@@ -66,6 +75,60 @@ def _pem_key(key: PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+_SIGNING_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+_ENCRYPTION_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+def _checked_csr(
+    participant: ParticipantId, csr_pem: bytes, encryption: bool
+) -> x509.CertificateSigningRequest:
+    """The CSR if it may be issued for ``participant``, else ``Client.CertificateRequestRefused``."""
+
+    def refuse(reason: str) -> Fault:
+        return Fault(FaultCode.CERTIFICATE_REQUEST_REFUSED, reason)
+
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem)
+        signed = csr.is_signature_valid
+        names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        public = csr.public_key()
+    except (ValueError, TypeError, x509.UnsupportedGeneralNameType) as error:
+        raise refuse(f"not a certificate signing request: {error}") from None
+    if not signed:
+        raise refuse("the CSR's signature does not verify: it does not prove possession of its key")
+    asked = str(names[0].value) if len(names) == 1 else None
+    if asked != str(participant):
+        raise refuse(f"the CSR asks for {asked!r}, not for {participant}: a participant asks only for itself")
+    if isinstance(public, rsa.RSAPublicKey):
+        if public.key_size < 2048:
+            raise refuse(f"an RSA key of {public.key_size} bits is too small (2048 at least)")
+    elif encryption:
+        raise refuse("an encryption certificate needs an RSA key (RSA-OAEP key transport)")
+    elif not (isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1)):
+        raise refuse("a signing key must be ECDSA P-256 or RSA")
+    return csr
 
 
 def _now() -> datetime:
@@ -147,7 +210,9 @@ class CertificateAuthority:
             raise PkiError("--days must be at least 1")
         registry = self._registry()
         current = [
-            entry for entry in registry if entry.participant == str(participant) and entry.revoked_at is None
+            entry
+            for entry in registry
+            if entry.participant == str(participant) and entry.revoked_at is None and entry.usage == "signing"
         ]
         now = _now()
         if not force and any(datetime.fromisoformat(e.not_after) > now for e in current):
@@ -155,7 +220,7 @@ class CertificateAuthority:
                 f"{participant} already has a valid certificate; revoke it first or use --force to re-issue"
             )
         key = generate_key(algorithm or key_algorithm(self.certificate))
-        cert = self._sign_participant(participant, key, now, days)
+        cert = self._sign_participant(participant, key.public_key(), now, days)
         key_path = self.home.participant_key(participant)
         cert_path = self.home.participant_cert(participant)
         write_private(key_path, _pem_key(key))
@@ -218,8 +283,104 @@ class CertificateAuthority:
         write_public(self.home.broker_cert, cert.public_bytes(serialization.Encoding.PEM))
         return self.home.broker_key, self.home.broker_cert
 
+    def issue_encryption(
+        self, participant: ParticipantId, *, days: int = DEFAULT_CERT_DAYS
+    ) -> tuple[Path, Path]:
+        """Issue an RSA encryption key and certificate (keyEncipherment only); return (key, cert) paths.
+
+        Replaces the participant's previous encryption pair in its directory; the old certificate stays
+        valid until revoked, so messages already sealed for it can still be opened with an archived key.
+        """
+        if days < 1:
+            raise PkiError("--days must be at least 1")
+        if not self.home.participant_cert(participant).exists():
+            raise PkiError(f"{participant} has no signing certificate: issue it first")
+        key = rsa.generate_private_key(public_exponent=65537, key_size=ENCRYPTION_KEY_BITS)
+        cert = self._sign_participant(participant, key.public_key(), _now(), days, usage=_ENCRYPTION_USAGE)
+        key_path = self.home.participant_encryption_key(participant)
+        cert_path = self.home.participant_encryption_cert(participant)
+        write_private(key_path, _pem_key(key))
+        write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        registry = self._registry()
+        registry.append(
+            IssuedCertificate(
+                serial=cert.serial_number,
+                participant=str(participant),
+                not_before=cert.not_valid_before_utc.isoformat(),
+                not_after=cert.not_valid_after_utc.isoformat(),
+                algorithm=str(KeyAlgorithm.RSA),
+                usage="encryption",
+            )
+        )
+        self._save_registry(registry)
+        return key_path, cert_path
+
+    def issue_from_csr(
+        self,
+        participant: ParticipantId,
+        csr_pem: bytes,
+        *,
+        encryption: bool = False,
+        days: int = DEFAULT_CERT_DAYS,
+        force: bool = False,
+    ) -> x509.Certificate:
+        """Issue ``participant``'s signing (or ``encryption``) certificate for the key of a CSR it made.
+
+        The authority never sees the private key: the CSR's signature proves the requester holds it.
+        Refused (``Client.CertificateRequestRefused``): a CSR that does not parse or whose signature does
+        not verify, whose subject is not exactly ``participant`` (a participant asking for another's
+        identifier), or whose key is not allowed (signing: ECDSA P-256 or RSA of 2048 bits or more;
+        encryption: RSA of 2048 bits or more). Requested extensions are ignored: the authority sets its
+        own (never a CA, the key usage of the certificate's purpose). A signing certificate replaces a
+        valid one only with ``force``. Writes the certificate into the participant's directory.
+        """
+        if days < 1:
+            raise PkiError("--days must be at least 1")
+        csr = _checked_csr(participant, csr_pem, encryption)
+        public = csr.public_key()
+        registry = self._registry()
+        now = _now()
+        usage = "encryption" if encryption else "signing"
+        current = [
+            e
+            for e in registry
+            if e.participant == str(participant) and e.revoked_at is None and e.usage == usage
+        ]
+        if not encryption and not force and any(datetime.fromisoformat(e.not_after) > now for e in current):
+            raise PkiError(
+                f"{participant} already has a valid certificate; revoke it first or use --force to re-issue"
+            )
+        assert isinstance(public, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey))  # _checked_csr made sure
+        cert = self._sign_participant(
+            participant, public, now, days, usage=_ENCRYPTION_USAGE if encryption else None
+        )
+        path = (
+            self.home.participant_encryption_cert(participant)
+            if encryption
+            else self.home.participant_cert(participant)
+        )
+        write_public(path, cert.public_bytes(serialization.Encoding.PEM))
+        registry.append(
+            IssuedCertificate(
+                serial=cert.serial_number,
+                participant=str(participant),
+                not_before=cert.not_valid_before_utc.isoformat(),
+                not_after=cert.not_valid_after_utc.isoformat(),
+                algorithm=str(key_algorithm(cert)),
+                usage=usage,
+            )
+        )
+        self._save_registry(registry)
+        return cert
+
     def _sign_participant(
-        self, participant: ParticipantId, key: PrivateKey, now: datetime, days: int
+        self,
+        participant: ParticipantId,
+        public_key: PublicKey,
+        now: datetime,
+        days: int,
+        *,
+        usage: x509.KeyUsage | None = None,
     ) -> x509.Certificate:
         subject = x509.Name(
             [
@@ -227,31 +388,23 @@ class CertificateAuthority:
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
             ]
         )
-        return (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(self.certificate.subject)
-            .public_key(key.public_key())
+            .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
+            .add_extension(usage or _SIGNING_USAGE, critical=True)
+        )
+        if usage is None:  # a signing certificate also authenticates its participant (TLS clients)
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
             )
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        return (
+            builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.certificate.public_key()),  # type: ignore[arg-type]
                 critical=False,

@@ -9,6 +9,8 @@
       ca/registry.json          every certificate issued: serial, participant, validity, revocation
       participants/<ID>/key.pem   a participant's signing key, mode 0600 (only on its own machines)
       participants/<ID>/cert.pem  its certificate
+      participants/<ID>/enc-key.pem   its RSA encryption key, mode 0600 (only on its own machines)
+      participants/<ID>/enc-cert.pem  its encryption certificate (senders of confidential services read it)
       participants/<ID>/...       its other state (message log, stores) kept by higher layers
       broker/key.pem, broker/cert.pem   the broker's TLS server key (0600) and certificate (issuer: bus CA)
       broker/passwords/<ID>      a participant's broker password (0600; written by ``broker provision``)
@@ -87,6 +89,12 @@ class BusHome:
 
     def participant_cert(self, participant: ParticipantId) -> Path:
         return self.participant_dir(participant) / "cert.pem"
+
+    def participant_encryption_key(self, participant: ParticipantId) -> Path:
+        return self.participant_dir(participant) / "enc-key.pem"
+
+    def participant_encryption_cert(self, participant: ParticipantId) -> Path:
+        return self.participant_dir(participant) / "enc-cert.pem"
 
 
 def write_private(path: Path, data: bytes) -> None:

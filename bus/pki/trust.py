@@ -11,6 +11,7 @@ from pathlib import Path
 import structlog
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from bus.faults import Fault, FaultCode
@@ -62,6 +63,7 @@ class TrustStore:
         self._crl_next_update: datetime | None = None
         self._crl_last_update: datetime | None = None
         self._signers: dict[bytes, TrustedSigner] = {}
+        self._recipients: dict[bytes, TrustedSigner] = {}
         self._lock = threading.Lock()
         if crl_path is not None:
             self._load_crl()
@@ -97,6 +99,24 @@ class TrustStore:
             signer = self._chain(certificate_der)
             with self._lock:
                 self._signers[certificate_der] = signer
+        return self._current(signer, at)
+
+    def check_encryption(self, certificate_der: bytes, *, at: datetime | None = None) -> TrustedSigner:
+        """Accept a participant's encryption certificate (keyEncipherment, RSA), or raise its fault.
+
+        The same chain, validity and revocation rules as ``check``; a certificate without
+        keyEncipherment or without an RSA key is ``Client.NoEncryptionCertificate``.
+        """
+        at = at or datetime.now(UTC)
+        recipient = self._recipients.get(certificate_der)
+        if recipient is None:
+            recipient = self._chain(certificate_der, encryption=True)
+            with self._lock:
+                self._recipients[certificate_der] = recipient
+        return self._current(recipient, at)
+
+    def _current(self, signer: TrustedSigner, at: datetime) -> TrustedSigner:
+        """``signer`` if its certificate is valid and unrevoked at ``at``, else the refusing fault."""
         if not signer.not_before <= at <= signer.not_after:
             raise Fault(
                 FaultCode.EXPIRED_CERTIFICATE,
@@ -125,18 +145,19 @@ class TrustStore:
         signer = self._signers.get(certificate_der)
         return signer.der if signer is not None else None
 
-    def _chain(self, der: bytes) -> TrustedSigner:
-        """Check that ``der`` is a signing certificate issued by the bus CA; any defect is a ``Fault``.
+    def _chain(self, der: bytes, *, encryption: bool = False) -> TrustedSigner:
+        """Check that ``der`` is a signing (or, with ``encryption``, an encryption) certificate issued by
+        the bus CA; any defect is a ``Fault``.
 
         cryptography parses a certificate's fields lazily, so a malformed version, extension or name
         only fails when it is read: every such error is the sender's untrusted certificate, never a crash.
         """
         try:
-            return self._chain_checked(der)
+            return self._chain_checked(der, encryption)
         except (ValueError, x509.InvalidVersion) as error:
             raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, f"malformed certificate: {error}") from None
 
-    def _chain_checked(self, der: bytes) -> TrustedSigner:
+    def _chain_checked(self, der: bytes, encryption: bool) -> TrustedSigner:
         try:
             cert = x509.load_der_x509_certificate(der)
         except ValueError as error:
@@ -157,10 +178,16 @@ class TrustStore:
             raise Fault(FaultCode.UNTRUSTED_CERTIFICATE, "a CA certificate cannot sign messages")
         try:
             usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-            signs = usage.digital_signature
+            signs, enciphers = usage.digital_signature, usage.key_encipherment
         except x509.ExtensionNotFound:
-            signs = False
-        if not signs:
+            signs = enciphers = False
+        if encryption:
+            if not enciphers or not isinstance(cert.public_key(), rsa.RSAPublicKey):
+                raise Fault(
+                    FaultCode.NO_ENCRYPTION_CERTIFICATE,
+                    "certificate is not an RSA key with keyEncipherment: not for encryption",
+                )
+        elif not signs:
             raise Fault(FaultCode.CERTIFICATE_NOT_FOR_SIGNING, "certificate key usage lacks digitalSignature")
         names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if len(names) != 1:

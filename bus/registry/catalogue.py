@@ -49,6 +49,7 @@ class ServiceEntry:
     description: str = ""
     digest: str = ""
     personal: bool = False  # handles personal data: callers must declare purpose and dataSubject
+    confidential: bool = False  # requests, responses and notifications carry encrypted payloads
 
 
 @dataclass(frozen=True, slots=True, order=True)

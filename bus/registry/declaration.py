@@ -55,6 +55,7 @@ class ServiceBlock(_Strict):
     schema_: str = pydantic.Field(alias="schema")
     description: str = ""
     clients: list[str] = []
+    confidential: bool = False
 
     def all_providers(self) -> list[str]:
         return [*([self.provider] if self.provider else []), *self.providers]
@@ -116,7 +117,12 @@ def _build(declaration: Declaration, base: Path) -> Catalogue:
                 if service in catalogue.services:
                     raise DeclarationError(f"services #{number}: {service} is declared twice")
                 entry = ServiceEntry(
-                    service, block.style, block.schema_, block.description, digests[block.schema_]
+                    service,
+                    block.style,
+                    block.schema_,
+                    block.description,
+                    digests[block.schema_],
+                    confidential=block.confidential,
                 )
                 catalogue = catalogue.with_service(entry)
                 for client in block.clients:

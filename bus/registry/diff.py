@@ -36,6 +36,8 @@ def _changed(old: ServiceEntry, new: ServiceEntry) -> str:
         parts.append(f"schema {old.schema} -> {new.schema}")
     if old.digest != new.digest:
         parts.append(f"schema digest {old.digest[:12] or 'none'} -> {new.digest[:12] or 'none'}")
+    if old.confidential != new.confidential:
+        parts.append(f"confidential {str(old.confidential).lower()} -> {str(new.confidential).lower()}")
     if old.description != new.description:
         parts.append(f"description {old.description!r} -> {new.description!r}")
     return ", ".join(parts)

@@ -50,6 +50,8 @@ def catalogue_to_xml(catalogue: Catalogue) -> etree._Element:
             node.set("schemaDigest", entry.digest)
         if entry.personal:
             node.set("personal", "true")
+        if entry.confidential:
+            node.set("confidential", "true")
         if entry.description:
             node.text = entry.description
     for grant in sorted(catalogue.grants):
@@ -79,6 +81,7 @@ def catalogue_from_xml(root: etree._Element) -> Catalogue:
                     description="".join(str(text) for text in node.itertext()),
                     digest=digest,
                     personal=node.get("personal") == "true",
+                    confidential=node.get("confidential") == "true",
                 )
             )
         for node in root.iterchildren(_NS + "grant"):
