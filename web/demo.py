@@ -25,6 +25,7 @@ from teleservices.mail_office import (
     GIVE_OPINION,
     REDIRECT,
     REGISTER,
+    REGISTER_COUNTER,
     REPLY,
     REQUEST_OPINION,
     SEND,
@@ -53,6 +54,7 @@ DESK_CONTRACTS = (
     CLOSE,
     SEND,
     SHOW,
+    REGISTER_COUNTER,
     REGISTER,
     ALERTS,
 )
@@ -63,6 +65,7 @@ OFFICES = {
             participant=MEF_OFFICE,
             name="Ministère de l'Économie et des Finances",
             code="MEF",
+            counter_channel=DEFAULT_PORTAL_ID,
             services=("bureau-ordre", "rh", "marches", "fiscalite"),
             mail_types={
                 "request": MailType(20, service="rh"),
@@ -85,6 +88,7 @@ OFFICES = {
             participant=CNSS_OFFICE,
             name="Caisse Nationale de Sécurité Sociale",
             code="CNSS",
+            counter_channel=DEFAULT_PORTAL_ID,
             number_format="{office}-{register}-{year}-{counter:05d}",
         ),
         OfficeContact(

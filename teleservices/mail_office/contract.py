@@ -18,6 +18,7 @@ from teleservices.mail_office.models import (
     Alerts,
     Assign,
     Close,
+    CounterLetter,
     Deposit,
     GiveOpinion,
     MailRecord,
@@ -37,6 +38,9 @@ VERSION = 1
 
 DEPOSIT = RequestReply("mail.deposit", VERSION, SCHEMA, request=Deposit, response=Acknowledgement)
 STATUS = RequestReply("mail.status", VERSION, SCHEMA, request=StatusChange, response=StatusReceipt)
+REGISTER_COUNTER = RequestReply(
+    "mail.register-counter", VERSION, SCHEMA, request=CounterLetter, response=Acknowledgement
+)
 
 ASSIGN = RequestReply("mail.assign", VERSION, SCHEMA, request=Assign, response=MailRecord)
 REDIRECT = RequestReply("mail.redirect", VERSION, SCHEMA, request=Redirect, response=MailRecord)
@@ -66,13 +70,19 @@ DESK: tuple[RequestReply[Any, MailRecord], ...] = (
 )
 """The desk operations, each answered with a ``MailRecord``: for the administration's own systems."""
 
+COUNTER: tuple[RequestReply[Any, Any], ...] = (REGISTER_COUNTER,)
+"""Registering a paper letter at the counter (the clerk is the envelope's userId): for desk systems."""
+
 QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS)
 """Read-only views of the registers and deadlines: for the administration's own systems."""
 
 CORRESPONDENCE: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
 """What depositing systems and other offices call: deposit a letter, report a letter's status."""
 
-OFFICE: tuple[RequestReply[Any, Any], ...] = (*CORRESPONDENCE, *DESK, *QUERIES)
+DESK_SYSTEM: tuple[RequestReply[Any, Any], ...] = (*DESK, *COUNTER, *QUERIES)
+"""Everything an administration's own desk system is granted."""
+
+OFFICE: tuple[RequestReply[Any, Any], ...] = (*CORRESPONDENCE, *DESK, *COUNTER, *QUERIES)
 """Every contract an office provides."""
 
 _BY_REQUEST: dict[type, RequestReply[Any, Any]] = {contract.request: contract for contract in OFFICE}
@@ -91,13 +101,16 @@ __all__ = [
     "ASSIGN",
     "CLOSE",
     "CORRESPONDENCE",
+    "COUNTER",
     "DEPOSIT",
     "DESK",
+    "DESK_SYSTEM",
     "GIVE_OPINION",
     "OFFICE",
     "QUERIES",
     "REDIRECT",
     "REGISTER",
+    "REGISTER_COUNTER",
     "REPLY",
     "REQUEST_OPINION",
     "SEND",

@@ -5,6 +5,7 @@ teleservices.mail_office.contract``; ``XsdType`` names its lexical types), and
 tests/mail_office/test_contract.py proves the two agree. Root elements:
 
 - ``Deposit`` -> ``Acknowledgement``: a letter deposited with an administration and its receipt.
+- ``CounterLetter`` -> ``Acknowledgement``: a paper letter handed in at the counter, registered by a clerk.
 - ``StatusChange`` -> ``StatusReceipt``: sent to the depositor's system each time its letter changes
   hands or status.
 - Desk operations, each answered with a ``MailRecord``: ``Assign``, ``Redirect``, ``RequestOpinion``,
@@ -188,6 +189,7 @@ class PartyKind(StrEnum):
     CITIZEN = "citizen"  # identifier: CIN (carte nationale d'identité électronique)
     COMPANY = "company"  # identifier: ICE (identifiant commun de l'entreprise)
     ADMINISTRATION = "administration"  # identifier: bus participant id
+    VISITOR = "visitor"  # a person at the counter who gave no CIN: identifier assigned by the office
 
 
 class MailPayload(Payload, ns="m", nsmap={"m": NAMESPACE}, skip_empty=True):
@@ -360,6 +362,25 @@ class Send(MailPayload, tag="Send"):
     )
 
 
+class CounterLetter(MailPayload, tag="CounterLetter"):
+    """A paper letter handed in at the office's counter, registered by the clerk who received it.
+
+    The clerk is the envelope's ``userId`` (never a field). ``visitor_kind`` and ``visitor_id`` are both
+    given (a citizen's CIN, a company's ICE) or both absent (the office then names the visitor with a
+    reference of its own, and the answer goes by post). Answered with the letter's ``Acknowledgement``.
+    """
+
+    subject: Subject = element()
+    visitor_name: Name = element(tag="visitorName")
+    visitor_kind: PartyKind | None = element(tag="visitorKind", default=None)
+    visitor_id: Identifier | None = element(tag="visitorId", default=None)
+    mail_type: Code = element(tag="mailType")
+    body: Body | None = element(default=None)
+    attachments: list[Attachment] = element(
+        tag="attachment", default_factory=list, max_length=MAX_ATTACHMENTS
+    )
+
+
 class Show(MailPayload, tag="Show"):
     """Ask for a letter's record."""
 
@@ -512,6 +533,7 @@ DeskOperation = Assign | Redirect | RequestOpinion | GiveOpinion | Validate | Re
 PAYLOADS: tuple[type[MailPayload], ...] = (
     Deposit,
     Acknowledgement,
+    CounterLetter,
     StatusChange,
     StatusReceipt,
     Assign,

@@ -29,6 +29,7 @@ from pathlib import Path
 from teleservices.mail_office.attachments import AttachmentStore
 from teleservices.mail_office.clock import Clock, system_clock
 from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
+from teleservices.mail_office.counter import Counter
 from teleservices.mail_office.desk import MailDesk
 from teleservices.mail_office.errors import ConfigurationError
 from teleservices.mail_office.handover import Handover
@@ -58,12 +59,14 @@ class MailOffice:
         self.attachments = AttachmentStore(self.directory / ATTACHMENTS_DIR)
         self.ledger = Ledger(store, self.config, self.attachments, clock)
         self.intake = Intake(self.ledger)
+        self.counter = Counter(self.ledger, self.intake)
         self.outgoing = Outgoing(self.ledger)
         self.desk = MailDesk(self.ledger, self.outgoing)
         self.handover = Handover(self.ledger, self.outgoing)
         self.registers = Registers(self.ledger)
         # The public operations, each the part's own method.
         self.deposit = self.intake.deposit
+        self.register_counter = self.counter.register_counter
         self.assign = self.desk.assign
         self.redirect = self.desk.redirect
         self.request_opinion = self.desk.request_opinion

@@ -9,7 +9,7 @@ from typing import Any
 
 from sdk import App, Client, Node, Provider
 from sdk.testing import TestBus
-from teleservices.mail_office.contract import CORRESPONDENCE, DEPOSIT, DESK, QUERIES, STATUS, contract_for
+from teleservices.mail_office.contract import CORRESPONDENCE, DEPOSIT, DESK_SYSTEM, STATUS, contract_for
 from teleservices.mail_office.depositor import DepositorStore, DepositorSystem
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.service import MailOfficeService, office_directory
@@ -35,7 +35,7 @@ def grant_office(
     granted to ``office`` too.
     """
     desks, depositors, offices = list(desks), list(depositors), list(offices)
-    for contract in (*DESK, *QUERIES):
+    for contract in DESK_SYSTEM:
         bus.publish(contract, provider=office, clients=desks)
     bus.publish(DEPOSIT, provider=office, clients=[*depositors, *offices])
     bus.publish(STATUS, provider=office, clients=offices)

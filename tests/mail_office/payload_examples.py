@@ -14,6 +14,7 @@ from teleservices.mail_office.models import (
     Attachment,
     AttachmentInfo,
     Close,
+    CounterLetter,
     Deposit,
     GiveOpinion,
     HistoryEntry,
@@ -129,6 +130,15 @@ def full() -> list[MailPayload]:
             body="Objet : demande d'avis",
             attachments=[PDF],
         ),
+        CounterLetter(
+            subject="Demande de mutation",
+            visitor_name="Amina El Idrissi",
+            visitor_kind=PartyKind.CITIZEN,
+            visitor_id="AB123456",
+            mail_type="request",
+            body="Lettre remise au guichet",
+            attachments=[PDF],
+        ),
         Show(registration_number=NUMBER),
         MailRecord(
             registration_number=NUMBER,
@@ -230,6 +240,7 @@ def minimal() -> list[MailPayload]:
         Reply(registration_number=NUMBER, subject="Réponse"),
         Close(registration_number=NUMBER),
         Send(subject="s", recipient=CITIZEN, mail_type="letter"),
+        CounterLetter(subject="s", visitor_name="v", mail_type="letter"),
         Show(registration_number="1"),
         MailRecord(
             registration_number=NUMBER,
