@@ -43,6 +43,7 @@ class Workspace:
 
 def mount(app: Starlette, workspace: Workspace) -> Starlette:
     """Serve the workspace under ``/workspace`` in the portal's application."""
+    from web.workspace.alerts import routes as alert_routes
     from web.workspace.counter import routes as counter_routes
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
@@ -52,5 +53,5 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
 
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
-    app.router.routes.insert(0, Mount("/workspace", routes=[*counter_routes, *routes]))
+    app.router.routes.insert(0, Mount("/workspace", routes=[*counter_routes, *alert_routes, *routes]))
     return app

@@ -53,6 +53,7 @@ MAIL_TYPES = {
     "request": "Demande",
     "complaint": "Réclamation",
     "information": "Demande d'information",
+    "urgent": "Courrier urgent",
 }
 MAX_BODY = 100_000
 

@@ -44,6 +44,7 @@ from teleservices.mail_office.models import MailRecord, Register, RegisterQuery
 from teleservices.mail_office.workflow import Direction
 from web.security import checked_form
 from web.workspace.agents import Agent, Role
+from web.workspace.alerts import alert_levels, alerts_of
 from web.workspace.pages import AgentVisit
 
 log = structlog.get_logger("govbus.web.workspace")
@@ -154,7 +155,8 @@ async def home(request: Request) -> Response:
     page = AgentVisit.of(request)
     agent = page.require()
     office = page.workspace.offices.get(agent.administration or "", agent.administration)
-    return page.render("home.html", office=office)
+    found = await alerts_of(page, agent)
+    return page.render("home.html", office=office, alert_count=len(found.alerts) if found else None)
 
 
 def _register(desk: Client, office: str, agent: Agent, query: RegisterQuery) -> Register:
@@ -175,7 +177,15 @@ async def queue(request: Request) -> Response:
     query = RegisterQuery(direction=direction, service=service)
     register = await run_in_threadpool(_register, desk, office, agent, query)
     entries = [e for e in register.entries if e.status not in ("closed", "delivered")]
-    return page.render("queue.html", direction=direction, register=register, entries=entries)
+    levels = alert_levels(await alerts_of(page, agent))
+    return page.render(
+        "queue.html",
+        direction=direction,
+        register=register,
+        entries=entries,
+        levels=levels,
+        alert_count=len(levels),
+    )
 
 
 async def _show(page: AgentVisit, agent: Agent, number: str) -> MailRecord:

@@ -5,12 +5,16 @@ route (role, CSRF, another administration's receipt, tampered addresses)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ..conftest import PDF, new_cin, register
 from .conftest import csrf, sign_in
 
 RECEIPT = re.compile(r"^/workspace/counter/([A-Za-z0-9_-]+)$")
 NUMBER = re.compile(r'class="number"><bdi>([^<]+)</bdi>')
+DEADLINE = re.compile(r"<dt>Délai de traitement</dt><dd>([0-9/]+)</dd>")
+ALERT_DAYS = 3  # the demo offices' alertDays
 
 
 def hand_in(client, **fields: str):  # type: ignore[no-untyped-def]
@@ -124,3 +128,37 @@ def test_only_clerks_use_the_counter_with_the_csrf_token_and_only_their_offices_
     citizen = new_client()
     register(citizen)
     assert citizen.get(receipt_path).headers["location"] == "/workspace/login"
+
+
+def test_soon_due_letters_are_highlighted_and_listed_in_the_alerts(new_client):
+    clerk = new_client()
+    sign_in(clerk, "mef.clerc")
+    subject = "Courrier urgent " + new_cin()
+    handed = hand_in(clerk, mail_type="urgent", subject=subject, visitor_id=new_cin())
+    assert handed.status_code == 303, handed.text[-3000:]
+    receipt = clerk.get(handed.headers["location"])
+    number = NUMBER.search(receipt.text).group(1)  # type: ignore[union-attr]
+    deadline = datetime.strptime(DEADLINE.search(receipt.text).group(1), "%d/%m/%Y").date()  # type: ignore[union-attr]
+    if (deadline - datetime.now(ZoneInfo("Africa/Casablanca")).date()).days > ALERT_DAYS:
+        # the next working day is further than the alert window (a long weekend): no alert yet
+        assert subject not in clerk.get("/workspace/alerts").text
+        return
+    alerts = clerk.get("/workspace/alerts")
+    assert alerts.status_code == 200
+    row = next(line for line in alerts.text.split("<tr") if subject in line)
+    assert number in row and ("Échéance proche" in row or "Échéance aujourd&#39;hui" in row)
+    assert 'class="badge"' in alerts.text
+    queue = clerk.get("/workspace/mail")
+    row = next(line for line in queue.text.split("<tr") if subject in line)
+    assert 'class="soon"' in row
+    for login in ("mef.agent", "mef.chef"):  # the rh service's people see it; fiscalite's agent does not
+        other = new_client()
+        sign_in(other, login)
+        assert subject in other.get("/workspace/alerts").text, login
+    other = new_client()
+    sign_in(other, "mef.fiscalite")
+    assert subject not in other.get("/workspace/alerts").text
+    for login in ("mef.auditeur", "mef.signataire", "bus.admin"):
+        other = new_client()
+        sign_in(other, login)
+        assert other.get("/workspace/alerts").status_code == 403, login
