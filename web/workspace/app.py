@@ -47,11 +47,14 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     from web.workspace.counter import routes as counter_routes
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
+    from web.workspace.send import routes as send_routes
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/workspace/login", status_code=303)
 
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
-    app.router.routes.insert(0, Mount("/workspace", routes=[*counter_routes, *alert_routes, *routes]))
+    app.router.routes.insert(
+        0, Mount("/workspace", routes=[*counter_routes, *alert_routes, *send_routes, *routes])
+    )
     return app
