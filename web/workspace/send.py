@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sdk import CallFailed, Client
-from teleservices.mail_office import SEND, MailRecord, Party, PartyKind, Send
+from teleservices.mail_office import SEND, Attachment, MailRecord, Party, PartyKind, Send
 from web.accounts import FormError
 from web.i18n import language
 from web.security import checked_form
@@ -39,7 +39,7 @@ def recipients(page: AgentVisit, office: str) -> dict[str, str]:
     return {o: name for o, name in page.workspace.offices.items() if o != office}
 
 
-def _letter(values: dict[str, str], offices: dict[str, str], attachments: list[object]) -> Send:
+def _letter(values: dict[str, str], offices: dict[str, str], attachments: list[Attachment]) -> Send:
     if values["recipient"] not in offices:
         raise FormError("Choisissez l'administration destinataire.", "recipient")
     subject = " ".join(values["subject"].split())
@@ -99,7 +99,7 @@ async def send(request: Request) -> Response:
     uploads = [f for f in posted.getlist("attachments") if isinstance(f, UploadFile)]
     try:
         files = [(u.filename or "", await u.read(LIMITS.max_file_bytes + 1)) for u in uploads]
-        letter = _letter(values, offices, list(attachments_of(files, LIMITS)))
+        letter = _letter(values, offices, attachments_of(files, LIMITS))
     except FormError as error:
         return form(values, error, 400)
     try:
