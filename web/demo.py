@@ -19,10 +19,13 @@ from teleservices.access_tracker import QUERY_ACCESSES
 from teleservices.demo.world import World as PilotWorld
 from teleservices.mail_office import (
     ALERTS,
+    ANSWER_CONSULTATION,
     ASSIGN,
     CLOSE,
+    CONSULT,
     DEPOSIT,
     GIVE_OPINION,
+    OPINION,
     REDIRECT,
     REGISTER,
     REGISTER_COUNTER,
@@ -55,6 +58,7 @@ DESK_CONTRACTS = (
     CLOSE,
     SEND,
     SHOW,
+    ANSWER_CONSULTATION,
     REGISTER_COUNTER,
     REGISTER,
     ALERTS,
@@ -135,6 +139,9 @@ def grant_mail_office(
         bus.publish(contract, provider=office, clients=[desk])
     bus.publish(DEPOSIT, provider=office, clients=[*depositors, *offices], description="mail office: deposit")
     bus.publish(STATUS, provider=office, clients=offices)
+    consultation: tuple[RequestReply[Any, Any], ...] = (CONSULT, OPINION)
+    for contract in consultation:
+        bus.publish(contract, provider=office, clients=offices)
     correspondence: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
     for correspondent in (*depositors, *offices):
         for contract in correspondence:

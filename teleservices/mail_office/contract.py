@@ -16,12 +16,16 @@ from teleservices.mail_office.models import (
     Acknowledgement,
     AlertQuery,
     Alerts,
+    AnswerConsultation,
     Assign,
     Close,
+    Consultation,
+    ConsultationOpinion,
     CounterLetter,
     Deposit,
     GiveOpinion,
     MailRecord,
+    OpinionReceipt,
     Redirect,
     Register,
     RegisterQuery,
@@ -53,6 +57,12 @@ REPLY = RequestReply("mail.reply", VERSION, SCHEMA, request=Reply, response=Mail
 CLOSE = RequestReply("mail.close", VERSION, SCHEMA, request=Close, response=MailRecord)
 SEND = RequestReply("mail.send", VERSION, SCHEMA, request=Send, response=MailRecord)
 SHOW = RequestReply("mail.show", VERSION, SCHEMA, request=Show, response=MailRecord)
+ANSWER_CONSULTATION = RequestReply(
+    "mail.answer-consultation", VERSION, SCHEMA, request=AnswerConsultation, response=MailRecord
+)
+
+CONSULT = RequestReply("mail.consult", VERSION, SCHEMA, request=Consultation, response=Acknowledgement)
+OPINION = RequestReply("mail.opinion", VERSION, SCHEMA, request=ConsultationOpinion, response=OpinionReceipt)
 
 REGISTER = RequestReply("mail.register", VERSION, SCHEMA, request=RegisterQuery, response=Register)
 ALERTS = RequestReply("mail.alerts", VERSION, SCHEMA, request=AlertQuery, response=Alerts)
@@ -67,6 +77,7 @@ DESK: tuple[RequestReply[Any, MailRecord], ...] = (
     CLOSE,
     SEND,
     SHOW,
+    ANSWER_CONSULTATION,
 )
 """The desk operations, each answered with a ``MailRecord``: for the administration's own systems."""
 
@@ -79,10 +90,13 @@ QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS)
 CORRESPONDENCE: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
 """What depositing systems and other offices call: deposit a letter, report a letter's status."""
 
+CONSULTATION: tuple[RequestReply[Any, Any], ...] = (CONSULT, OPINION)
+"""Office to office: one asks another administration's office for an opinion, the opinion comes back."""
+
 DESK_SYSTEM: tuple[RequestReply[Any, Any], ...] = (*DESK, *COUNTER, *QUERIES)
 """Everything an administration's own desk system is granted."""
 
-OFFICE: tuple[RequestReply[Any, Any], ...] = (*CORRESPONDENCE, *DESK, *COUNTER, *QUERIES)
+OFFICE: tuple[RequestReply[Any, Any], ...] = (*CORRESPONDENCE, *CONSULTATION, *DESK, *COUNTER, *QUERIES)
 """Every contract an office provides."""
 
 _BY_REQUEST: dict[type, RequestReply[Any, Any]] = {contract.request: contract for contract in OFFICE}
@@ -98,8 +112,11 @@ def contract_for(request: object) -> RequestReply[Any, Any]:
 
 __all__ = [
     "ALERTS",
+    "ANSWER_CONSULTATION",
     "ASSIGN",
     "CLOSE",
+    "CONSULT",
+    "CONSULTATION",
     "CORRESPONDENCE",
     "COUNTER",
     "DEPOSIT",
@@ -107,6 +124,7 @@ __all__ = [
     "DESK_SYSTEM",
     "GIVE_OPINION",
     "OFFICE",
+    "OPINION",
     "QUERIES",
     "REDIRECT",
     "REGISTER",

@@ -3,7 +3,8 @@
 ``BusSink`` delivers a letter as a ``mail.deposit`` call to the recipient's office (its signed
 ``Acknowledgement`` comes back, and the handover links the two registrations) and a status change as a
 ``mail.status`` call to the system that deposited the letter (its ``StatusReceipt`` must name the same
-step). ``outbox_pump`` runs ``sdk.outbox.OutboxPump`` over the office's outbox (``OfficeOutbox``): on its
+step); a consultation as a ``mail.consult`` call to the consulted office, and its opinion as a
+``mail.opinion`` call back to the asking office (the handover checks both answers). ``outbox_pump`` runs ``sdk.outbox.OutboxPump`` over the office's outbox (``OfficeOutbox``): on its
 own thread, woken after every change and every ``interval`` seconds, backing off from a destination that
 keeps failing while the others go on.
 """
@@ -14,13 +15,21 @@ from collections.abc import Collection
 
 from sdk import Client
 from sdk.outbox import OutboxPump
-from teleservices.mail_office.contract import DEPOSIT, STATUS
-from teleservices.mail_office.models import Acknowledgement, Deposit, StatusChange
+from teleservices.mail_office.contract import CONSULT, DEPOSIT, OPINION, STATUS
+from teleservices.mail_office.models import (
+    Acknowledgement,
+    Consultation,
+    ConsultationOpinion,
+    Deposit,
+    OpinionReceipt,
+    StatusChange,
+)
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.outbox import OutboxKind, OutboxMessage, Sink
 
 DELIVERY_PURPOSE = "delivery of official correspondence to its recipient"
 STATUS_PURPOSE = "processing status of a letter, for the system that deposited it"
+CONSULTATION_PURPOSE = "opinion of another administration on a letter in processing"
 PUMP_NAME = "mail_office.outbox"
 
 
@@ -35,8 +44,26 @@ class BusSink:
         self.client = client
         self.timeout = timeout
 
-    def __call__(self, message: OutboxMessage) -> Acknowledgement | None:
+    def __call__(self, message: OutboxMessage) -> Acknowledgement | OpinionReceipt | None:
         payload = message.payload
+        if message.kind is OutboxKind.CONSULTATION and isinstance(payload, Consultation):
+            return self.client.call(
+                message.destination,
+                CONSULT,
+                payload,
+                purpose=CONSULTATION_PURPOSE,
+                timeout=self.timeout,
+                retries=1,
+            )
+        if message.kind is OutboxKind.OPINION and isinstance(payload, ConsultationOpinion):
+            return self.client.call(
+                message.destination,
+                OPINION,
+                payload,
+                purpose=CONSULTATION_PURPOSE,
+                timeout=self.timeout,
+                retries=1,
+            )
         if message.kind is OutboxKind.LETTER and isinstance(payload, Deposit):
             return self.client.call(
                 message.destination,

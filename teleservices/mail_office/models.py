@@ -11,6 +11,9 @@ tests/mail_office/test_contract.py proves the two agree. Root elements:
 - Desk operations, each answered with a ``MailRecord``: ``Assign``, ``Redirect``, ``RequestOpinion``,
   ``GiveOpinion``, ``Validate``, ``Reply`` (answers with the reply, an outgoing letter), ``Close``,
   ``Send`` (a new outgoing letter), ``Show``.
+- ``Consultation`` -> ``Acknowledgement`` and ``ConsultationOpinion`` -> ``OpinionReceipt``: one office asks
+  another administration's office for an opinion on a letter, and the opinion comes back to that letter;
+  ``AnswerConsultation`` (a desk operation) gives it.
 - ``RegisterQuery`` -> ``Register``: a page of a register with counts per status.
 - ``AlertQuery`` -> ``Alerts``: open incoming letters near, at or past their processing deadline.
 """
@@ -381,6 +384,44 @@ class CounterLetter(MailPayload, tag="CounterLetter"):
     )
 
 
+class Consultation(MailPayload, tag="Consultation"):
+    """An office asks another administration's office for its opinion on one of its letters (``mail.consult``).
+
+    ``registration_number`` is the asking office's letter; the consulted office registers the consultation
+    as an incoming letter linked to it and answers with its ``Acknowledgement``.
+    """
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    subject: Subject = element()
+    question: Comment = element()
+    requested_by: Actor = element(tag="requestedBy")
+    requested_at: UtcMillis = element(tag="requestedAt")
+
+
+class ConsultationOpinion(MailPayload, tag="ConsultationOpinion"):
+    """The consulted office's opinion, sent back to the asking office's letter (``mail.opinion``)."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    opinion: Comment = element()
+    given_by: Actor = element(tag="givenBy")
+    given_at: UtcMillis = element(tag="givenAt")
+    consultation_number: RegistrationNumber = element(tag="consultationNumber")
+
+
+class OpinionReceipt(MailPayload, tag="OpinionReceipt"):
+    """The asking office's answer to a ``ConsultationOpinion``: ``applied`` is false for one it had."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    applied: bool = element()
+
+
+class AnswerConsultation(MailPayload, tag="AnswerConsultation"):
+    """Answer a consultation received from another administration: the opinion goes back to its letter."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    opinion: Comment = element()
+
+
 class Show(MailPayload, tag="Show"):
     """Ask for a letter's record."""
 
@@ -528,7 +569,18 @@ class Alerts(MailPayload, tag="Alerts"):
     alerts: list[AlertEntry] = element(tag="alert", default_factory=list)
 
 
-DeskOperation = Assign | Redirect | RequestOpinion | GiveOpinion | Validate | Reply | Close | Send | Show
+DeskOperation = (
+    Assign
+    | Redirect
+    | RequestOpinion
+    | GiveOpinion
+    | Validate
+    | Reply
+    | Close
+    | Send
+    | Show
+    | AnswerConsultation
+)
 
 PAYLOADS: tuple[type[MailPayload], ...] = (
     Deposit,
@@ -545,6 +597,10 @@ PAYLOADS: tuple[type[MailPayload], ...] = (
     Close,
     Send,
     Show,
+    Consultation,
+    ConsultationOpinion,
+    OpinionReceipt,
+    AnswerConsultation,
     MailRecord,
     RegisterQuery,
     Register,
