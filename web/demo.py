@@ -94,6 +94,7 @@ OFFICES = {
             participant=CNSS_OFFICE,
             name="Caisse Nationale de Sécurité Sociale",
             code="CNSS",
+            services=("bureau-ordre", "prestations", "recouvrement"),
             counter_channel=DEFAULT_PORTAL_ID,
             number_format="{office}-{register}-{year}-{counter:05d}",
         ),
