@@ -12,8 +12,9 @@ keeps failing while the others go on.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any, cast
 
-from sdk import Client
+from sdk import Client, RequestReply
 from sdk.outbox import OutboxPump
 from teleservices.mail_office.contract import CONSULT, DEPOSIT, OPINION, STATUS
 from teleservices.mail_office.models import (
@@ -37,6 +38,15 @@ class StatusNotAcknowledged(Exception):
     """The depositing system answered a status change with a receipt for another step."""
 
 
+_CALLS: dict[OutboxKind, tuple[type, RequestReply[Any, Any], str]] = {
+    OutboxKind.LETTER: (Deposit, DEPOSIT, DELIVERY_PURPOSE),
+    OutboxKind.STATUS_CHANGE: (StatusChange, STATUS, STATUS_PURPOSE),
+    OutboxKind.CONSULTATION: (Consultation, CONSULT, CONSULTATION_PURPOSE),
+    OutboxKind.OPINION: (ConsultationOpinion, OPINION, CONSULTATION_PURPOSE),
+}
+"""Each kind of outbox message: the payload it carries, the contract it is sent with, the stated purpose."""
+
+
 class BusSink:
     """A ``Sink`` that sends outbox messages with ``client``; returns once the recipient answered."""
 
@@ -46,53 +56,25 @@ class BusSink:
 
     def __call__(self, message: OutboxMessage) -> Acknowledgement | OpinionReceipt | None:
         payload = message.payload
-        if message.kind is OutboxKind.CONSULTATION and isinstance(payload, Consultation):
-            return self.client.call(
-                message.destination,
-                CONSULT,
-                payload,
-                purpose=CONSULTATION_PURPOSE,
-                timeout=self.timeout,
-                retries=1,
-            )
-        if message.kind is OutboxKind.OPINION and isinstance(payload, ConsultationOpinion):
-            return self.client.call(
-                message.destination,
-                OPINION,
-                payload,
-                purpose=CONSULTATION_PURPOSE,
-                timeout=self.timeout,
-                retries=1,
-            )
-        if message.kind is OutboxKind.LETTER and isinstance(payload, Deposit):
-            return self.client.call(
-                message.destination,
-                DEPOSIT,
-                payload,
-                purpose=DELIVERY_PURPOSE,
-                timeout=self.timeout,
-                retries=1,
-            )
-        if message.kind is OutboxKind.STATUS_CHANGE and isinstance(payload, StatusChange):
-            receipt = self.client.call(
-                message.destination,
-                STATUS,
-                payload,
-                purpose=STATUS_PURPOSE,
-                timeout=self.timeout,
-                retries=1,
-            )
-            if (receipt.registration_number, receipt.sequence) != (
+        call = _CALLS.get(message.kind)
+        if call is None or not isinstance(payload, call[0]):
+            raise TypeError(f"outbox message {message.id}: {message.kind} with a {type(payload).__name__}")
+        _, contract, purpose = call
+        answer = self.client.call(
+            message.destination, contract, payload, purpose=purpose, timeout=self.timeout, retries=1
+        )
+        if isinstance(payload, StatusChange):
+            if (answer.registration_number, answer.sequence) != (
                 payload.registration_number,
                 payload.sequence,
             ):
                 raise StatusNotAcknowledged(
-                    f"{message.destination} acknowledged step {receipt.sequence} of "
-                    f"{receipt.registration_number}, not step {payload.sequence} of "
+                    f"{message.destination} acknowledged step {answer.sequence} of "
+                    f"{answer.registration_number}, not step {payload.sequence} of "
                     f"{payload.registration_number}"
                 )
             return None
-        raise TypeError(f"outbox message {message.id}: {message.kind} with a {type(payload).__name__}")
+        return cast(Acknowledgement | OpinionReceipt, answer)
 
 
 class OfficeOutbox:

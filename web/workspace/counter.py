@@ -14,12 +14,9 @@ registered it; any other address is a 404.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import pydantic
 import structlog
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,22 +27,21 @@ from sdk.contract import decode, encode
 from teleservices.mail_office import (
     REGISTER_COUNTER,
     Acknowledgement,
+    Attachment,
     CounterLetter,
     Deposit,
     Party,
     PartyKind,
 )
 from web.accounts import FormError
-from web.i18n import language
 from web.letters import Letters, StoredLetter
-from web.security import checked_form
-from web.uploads import UploadLimits, attachments_of
 from web.workspace.agents import Agent, Role
+from web.workspace.forms import LIMITS, contract_checked, one_line, pieces, posted, refusal, shown, text
 from web.workspace.pages import AgentVisit
 from web.workspace.routes import desk_of
 
 log = structlog.get_logger("govbus.web.workspace")
-LIMITS = UploadLimits()
+
 FIELDS = ("visitor_name", "visitor_kind", "visitor_id", "mail_type", "subject", "body")
 KINDS = {"": "Non communiqué", "citizen": "Citoyen (CIN)", "company": "Entreprise (ICE)"}
 MAIL_TYPES = {
@@ -55,13 +51,11 @@ MAIL_TYPES = {
     "information": "Demande d'information",
     "urgent": "Courrier urgent",
 }
-MAX_BODY = 100_000
 
 
-def _letter(values: dict[str, str], attachments: list[Any]) -> CounterLetter:
+def _letter(values: dict[str, str], attachments: list[Attachment]) -> CounterLetter:
     """The contract payload of the form, or ``FormError`` naming the field to correct."""
-    name = " ".join(values["visitor_name"].split())
-    subject = " ".join(values["subject"].split())
+    name, subject = one_line(values["visitor_name"]), one_line(values["subject"])
     if not name:
         raise FormError("Indiquez le nom du déposant.", "visitor_name")
     if not subject:
@@ -74,24 +68,16 @@ def _letter(values: dict[str, str], attachments: list[Any]) -> CounterLetter:
         raise FormError("Choisissez la pièce d'identité.", "visitor_kind")
     if bool(kind) != bool(identifier):
         raise FormError("Donnez le numéro de CIN ou d'ICE avec son type, ou aucun des deux.", "visitor_id")
-    body = values["body"].replace("\r\n", "\n").strip()
-    if len(body) > MAX_BODY:
-        raise FormError("Le texte est trop long.", "body")
-    try:
+    with contract_checked():
         return CounterLetter(
             subject=subject,
             visitor_name=name,
             visitor_kind=PartyKind(kind) if kind else None,
             visitor_id=identifier,
             mail_type=values["mail_type"],
-            body=body or None,
+            body=text(values["body"]),
             attachments=attachments,
         )
-    except pydantic.ValidationError as error:
-        where = error.errors()[0]["loc"]
-        raise FormError(
-            "Ce champ est trop long ou contient des caractères refusés.", str(where[0]) if where else None
-        ) from None
 
 
 def _register(
@@ -127,17 +113,8 @@ def _deposit(
 def _form(
     page: AgentVisit, values: dict[str, str], error: FormError | None = None, status: int = 200
 ) -> Response:
-    # The upload checks are the portal's, whose messages are English message ids: shown in French.
-    message = language("fr").gettext(error.message, **error.values) if error is not None else None
-    return page.render(
-        "counter.html",
-        status,
-        values=values,
-        kinds=KINDS,
-        mail_types=MAIL_TYPES,
-        error=message,
-        field=error.field if error is not None else None,
-        limits=LIMITS,
+    return shown(
+        page, "counter.html", error, status, values=values, kinds=KINDS, mail_types=MAIL_TYPES, limits=LIMITS
     )
 
 
@@ -148,28 +125,17 @@ async def counter(request: Request) -> Response:
     office, desk = desk_of(page, agent)
     if request.method == "GET":
         return _form(page, dict.fromkeys(FIELDS, "") | {"mail_type": "letter"})
-    form = await checked_form(
-        request, page.session, max_files=LIMITS.max_files * 4, max_part_size=LIMITS.max_file_bytes + 1024
-    )
+    form = await posted(request, page)
     values = {name: str(form.get(name, "")) for name in FIELDS}
-    uploads = [f for f in form.getlist("scans") if isinstance(f, UploadFile)]
     try:
-        files = [(upload.filename or "", await upload.read(LIMITS.max_file_bytes + 1)) for upload in uploads]
-        letter = _letter(values, attachments_of(files, LIMITS))
+        letter = _letter(values, await pieces(form, "scans"))
     except FormError as error:
         return _form(page, values, error, 400)
     try:
         acknowledgement, envelope = await run_in_threadpool(_register, desk, office, agent, letter)
     except (CallFailed, ValueError) as failure:
-        code = getattr(failure, "service_code", None) or getattr(failure, "code", None) or "Refus"
-        log.warning("web.counter_refused", agent=agent.login, code=str(code), reason=str(failure))
-        refusal = FormError(
-            "Le bureau d'ordre n'a pas enregistré le courrier (%(code)s : %(reason)s).",
-            None,
-            code=str(code),
-            reason=getattr(failure, "reason", str(failure)),
-        )
-        return _form(page, values, refusal, 502)
+        log.warning("web.counter_refused", agent=agent.login, reason=str(failure))
+        return _form(page, values, refusal(failure), 502)
     name = page.workspace.offices.get(office, office)
     stored = Letters(page.workspace.db).add_counter(
         _deposit(letter, acknowledgement, office, name), acknowledgement, envelope

@@ -10,10 +10,8 @@ typed address of any other participant is refused before anything is sent.
 
 from __future__ import annotations
 
-import pydantic
 import structlog
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,15 +19,13 @@ from starlette.routing import Route
 from sdk import CallFailed, Client
 from teleservices.mail_office import SEND, Attachment, MailRecord, Party, PartyKind, Send
 from web.accounts import FormError
-from web.i18n import language
-from web.security import checked_form
-from web.uploads import UploadLimits, attachments_of
 from web.workspace.agents import Agent, Role
+from web.workspace.forms import contract_checked, one_line, pieces, posted, refusal, shown, text
 from web.workspace.pages import AgentVisit
 from web.workspace.routes import desk_of
 
 log = structlog.get_logger("govbus.web.workspace")
-LIMITS = UploadLimits()
+
 FIELDS = ("recipient", "mail_type", "subject", "body")
 MAIL_TYPES = {"letter": "Lettre", "request": "Demande", "information": "Demande d'information"}
 
@@ -42,29 +38,22 @@ def recipients(page: AgentVisit, office: str) -> dict[str, str]:
 def _letter(values: dict[str, str], offices: dict[str, str], attachments: list[Attachment]) -> Send:
     if values["recipient"] not in offices:
         raise FormError("Choisissez l'administration destinataire.", "recipient")
-    subject = " ".join(values["subject"].split())
+    subject = one_line(values["subject"])
     if not subject:
         raise FormError("Indiquez l'objet du courrier.", "subject")
     if values["mail_type"] not in MAIL_TYPES:
         raise FormError("Choisissez le type de courrier.", "mail_type")
-    body = values["body"].replace("\r\n", "\n").strip()
-    try:
+    recipient = values["recipient"]
+    with contract_checked():
         return Send(
             subject=subject,
             recipient=Party(
-                kind=PartyKind.ADMINISTRATION,
-                identifier=values["recipient"],
-                name=offices[values["recipient"]][:300],
+                kind=PartyKind.ADMINISTRATION, identifier=recipient, name=offices[recipient][:300]
             ),
             mail_type=values["mail_type"],
-            body=body or None,
+            body=text(values["body"]),
             attachments=attachments,
         )
-    except pydantic.ValidationError as error:
-        where = error.errors()[0]["loc"]
-        raise FormError(
-            "Ce champ est trop long ou contient des caractères refusés.", str(where[0]) if where else None
-        ) from None
 
 
 def _send(desk: Client, office: str, agent: Agent, letter: Send) -> MailRecord:
@@ -79,41 +68,21 @@ async def send(request: Request) -> Response:
     offices = recipients(page, office)
 
     def form(values: dict[str, str], error: FormError | None = None, status: int = 200) -> Response:
-        message = language("fr").gettext(error.message, **error.values) if error is not None else None
-        return page.render(
-            "send.html",
-            status,
-            values=values,
-            offices=offices,
-            mail_types=MAIL_TYPES,
-            error=message,
-            field=error.field if error is not None else None,
-        )
+        return shown(page, "send.html", error, status, values=values, offices=offices, mail_types=MAIL_TYPES)
 
     if request.method == "GET":
         return form(dict.fromkeys(FIELDS, "") | {"mail_type": "letter"})
-    posted = await checked_form(
-        request, page.session, max_files=LIMITS.max_files * 4, max_part_size=LIMITS.max_file_bytes + 1024
-    )
-    values = {name: str(posted.get(name, "")) for name in FIELDS}
-    uploads = [f for f in posted.getlist("attachments") if isinstance(f, UploadFile)]
+    submitted = await posted(request, page)
+    values = {name: str(submitted.get(name, "")) for name in FIELDS}
     try:
-        files = [(u.filename or "", await u.read(LIMITS.max_file_bytes + 1)) for u in uploads]
-        letter = _letter(values, offices, attachments_of(files, LIMITS))
+        letter = _letter(values, offices, await pieces(submitted, "attachments"))
     except FormError as error:
         return form(values, error, 400)
     try:
         record = await run_in_threadpool(_send, desk, office, agent, letter)
     except CallFailed as failure:
         log.warning("web.send_refused", agent=agent.login, code=str(failure.code), reason=failure.reason)
-        code = str(failure.service_code or failure.code)
-        refusal = FormError(
-            "Le bureau d'ordre n'a pas enregistré le courrier (%(code)s : %(reason)s).",
-            None,
-            code=code,
-            reason=failure.reason,
-        )
-        return form(values, refusal, 502)
+        return form(values, refusal(failure), 502)
     log.info("web.letter_sent", agent=agent.login, number=record.registration_number, to=letter.recipient)
     return page.redirect(f"/workspace/mail/{record.registration_number}")
 
