@@ -36,7 +36,17 @@ from teleservices.mail_office import (
 from web.accounts import FormError
 from web.letters import Letters, StoredLetter
 from web.workspace.agents import Agent, Role
-from web.workspace.forms import LIMITS, contract_checked, one_line, pieces, posted, refusal, shown, text
+from web.workspace.forms import (
+    LIMITS,
+    FieldError,
+    contract_checked,
+    one_line,
+    pieces,
+    posted,
+    refusal,
+    shown,
+    text,
+)
 from web.workspace.pages import AgentVisit
 from web.workspace.routes import desk_of
 
@@ -57,17 +67,17 @@ def _letter(values: dict[str, str], attachments: list[Attachment]) -> CounterLet
     """The contract payload of the form, or ``FormError`` naming the field to correct."""
     name, subject = one_line(values["visitor_name"]), one_line(values["subject"])
     if not name:
-        raise FormError("Indiquez le nom du déposant.", "visitor_name")
+        raise FieldError("Indiquez le nom du déposant.", "visitor_name")
     if not subject:
-        raise FormError("Indiquez l'objet du courrier.", "subject")
+        raise FieldError("Indiquez l'objet du courrier.", "subject")
     if values["mail_type"] not in MAIL_TYPES:
-        raise FormError("Choisissez le type de courrier.", "mail_type")
+        raise FieldError("Choisissez le type de courrier.", "mail_type")
     kind = values["visitor_kind"]
     identifier = values["visitor_id"].strip().upper() or None
     if kind not in KINDS:
-        raise FormError("Choisissez la pièce d'identité.", "visitor_kind")
+        raise FieldError("Choisissez la pièce d'identité.", "visitor_kind")
     if bool(kind) != bool(identifier):
-        raise FormError("Donnez le numéro de CIN ou d'ICE avec son type, ou aucun des deux.", "visitor_id")
+        raise FieldError("Donnez le numéro de CIN ou d'ICE avec son type, ou aucun des deux.", "visitor_id")
     with contract_checked():
         return CounterLetter(
             subject=subject,

@@ -26,6 +26,13 @@ from web.uploads import UploadLimits, attachments_of
 from web.workspace.pages import AgentVisit
 
 LIMITS = UploadLimits()
+
+
+class FieldError(FormError):
+    """A workspace form's own refusal, written in French (the workspace is not translated yet; the
+    portal's ``FormError`` messages are English message ids of its catalogues)."""
+
+
 REFUSED = "Le bureau d'ordre n'a pas enregistré le courrier (%(code)s : %(reason)s)."
 
 
@@ -60,7 +67,7 @@ def contract_checked() -> Iterator[None]:
         yield
     except pydantic.ValidationError as error:
         where = error.errors()[0]["loc"]
-        raise FormError(
+        raise FieldError(
             "Ce champ est trop long ou contient des caractères refusés.", str(where[0]) if where else None
         ) from None
 
@@ -68,7 +75,7 @@ def contract_checked() -> Iterator[None]:
 def refusal(failure: CallFailed | ValueError) -> FormError:
     """The office's (or the bus's) refusal, for the form's error line."""
     code = getattr(failure, "service_code", None) or getattr(failure, "code", None) or "Refus"
-    return FormError(REFUSED, None, code=str(code), reason=getattr(failure, "reason", str(failure)))
+    return FieldError(REFUSED, None, code=str(code), reason=getattr(failure, "reason", str(failure)))
 
 
 def shown(page: AgentVisit, template: str, error: FormError | None, status: int, **context: Any) -> Response:

@@ -20,7 +20,7 @@ from sdk import CallFailed, Client
 from teleservices.mail_office import SEND, Attachment, MailRecord, Party, PartyKind, Send
 from web.accounts import FormError
 from web.workspace.agents import Agent, Role
-from web.workspace.forms import contract_checked, one_line, pieces, posted, refusal, shown, text
+from web.workspace.forms import FieldError, contract_checked, one_line, pieces, posted, refusal, shown, text
 from web.workspace.pages import AgentVisit
 from web.workspace.routes import desk_of
 
@@ -37,12 +37,12 @@ def recipients(page: AgentVisit, office: str) -> dict[str, str]:
 
 def _letter(values: dict[str, str], offices: dict[str, str], attachments: list[Attachment]) -> Send:
     if values["recipient"] not in offices:
-        raise FormError("Choisissez l'administration destinataire.", "recipient")
+        raise FieldError("Choisissez l'administration destinataire.", "recipient")
     subject = one_line(values["subject"])
     if not subject:
-        raise FormError("Indiquez l'objet du courrier.", "subject")
+        raise FieldError("Indiquez l'objet du courrier.", "subject")
     if values["mail_type"] not in MAIL_TYPES:
-        raise FormError("Choisissez le type de courrier.", "mail_type")
+        raise FieldError("Choisissez le type de courrier.", "mail_type")
     recipient = values["recipient"]
     with contract_checked():
         return Send(
