@@ -48,6 +48,8 @@ def grant_office(
     bus.publish(STATUS, provider=office, clients=offices)
     for contract in CONSULTATION:
         bus.publish(contract, provider=office, clients=offices)
+        for correspondent in offices:
+            bus.publish(contract, provider=correspondent, clients=[office])
     for correspondent in (*depositors, *offices):
         for contract in CORRESPONDENCE:
             bus.publish(contract, provider=correspondent, clients=[office])
