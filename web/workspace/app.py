@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from bus.registry.catalogue import Catalogue
 from sdk import Client
 from web.db import Database
+from web.letters import Letters
 from web.sessions import LoginThrottle, Sessions
 from web.workspace.agents import Agents
 
@@ -39,6 +40,8 @@ class Workspace:
         self.agents = Agents(self.db)
         self.sessions = Sessions(self.db, table="agent_sessions")
         self.throttle = LoginThrottle(self.db, limit=5)
+        self.letters = Letters(self.db)
+        """The portal's letters, where counter letters are kept with their signed acknowledgement."""
 
 
 def mount(app: Starlette, workspace: Workspace) -> Starlette:

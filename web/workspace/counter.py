@@ -34,7 +34,7 @@ from teleservices.mail_office import (
     PartyKind,
 )
 from web.accounts import FormError
-from web.letters import Letters, StoredLetter
+from web.letters import StoredLetter
 from web.workspace.agents import Agent, Role
 from web.workspace.forms import (
     LIMITS,
@@ -147,7 +147,7 @@ async def counter(request: Request) -> Response:
         log.warning("web.counter_refused", agent=agent.login, reason=str(failure))
         return _form(page, values, refusal(failure), 502)
     name = page.workspace.offices.get(office, office)
-    stored = Letters(page.workspace.db).add_counter(
+    stored = page.workspace.letters.add_counter(
         _deposit(letter, acknowledgement, office, name), acknowledgement, envelope
     )
     log.info("web.counter_registered", agent=agent.login, number=acknowledgement.registration_number)
@@ -156,7 +156,7 @@ async def counter(request: Request) -> Response:
 
 def _receipt_letter(page: AgentVisit, agent: Agent, public_id: str) -> StoredLetter:
     office, _ = desk_of(page, agent)
-    letter = Letters(page.workspace.db).counter_letter(office, public_id)
+    letter: StoredLetter | None = page.workspace.letters.counter_letter(office, public_id)
     if letter is None:
         raise HTTPException(404)
     return letter
