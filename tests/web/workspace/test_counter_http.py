@@ -64,9 +64,16 @@ def test_a_clerk_registers_a_counter_letter_and_the_visitor_follows_it_in_the_po
     register(visitor, cin)
     mine = visitor.get("/letters")
     assert "Demande de copie de dossier " + cin in mine.text
+    public_id = re.search(r'href="/letters/([A-Za-z0-9_-]{16})"', mine.text)
+    assert public_id
+    page = visitor.get(f"/letters/{public_id.group(1)}")
+    assert page.status_code == 200 and number.group(1) in page.text
+    ack = visitor.get(f"/letters/{public_id.group(1)}/acknowledgement.xml")
+    assert ack.status_code == 200 and ack.content == signed.content
     other = new_client()
     register(other)
     assert ("Demande de copie de dossier " + cin) not in other.get("/letters").text
+    assert other.get(f"/letters/{public_id.group(1)}").status_code == 404  # another account's letter
 
 
 def test_a_visitor_without_cin_gets_a_receipt_and_no_portal_account_sees_it(new_client):
