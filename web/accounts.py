@@ -6,7 +6,6 @@ representative's (whose name it records). Identifiers are unique: one account pe
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 import sqlite3
@@ -17,8 +16,8 @@ from enum import StrEnum
 
 import pyotp
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
+from web.credentials import MAX_PASSWORD, MIN_PASSWORD, Passwords, matching_step, use_totp_code
 from web.db import Database
 
 CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,7}")
@@ -26,8 +25,6 @@ CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,7}")
 ICE = re.compile(r"[0-9]{15}")
 """Identifiant commun de l'entreprise: fifteen digits."""
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
-MIN_PASSWORD = 10
-MAX_PASSWORD = 200
 MAX_NAME = 200
 TOTP_ISSUER = "govbus portal"
 
@@ -90,8 +87,7 @@ class Accounts:
 
     def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
         self.db = db
-        self.hasher = hasher or PasswordHasher()
-        self._dummy = self.hasher.hash("not a password of anyone")
+        self.passwords = Passwords(hasher)
 
     def register(
         self,
@@ -125,7 +121,7 @@ class Accounts:
             raise FormError("A password has at least 10 characters.", "password")
         if password != confirm:
             raise FormError("The two passwords differ.", "confirm")
-        hashed = self.hasher.hash(password)
+        hashed = self.passwords.hash(password)
         try:
             with self.db.transaction() as conn:
                 cursor = conn.execute(
@@ -166,7 +162,7 @@ class Accounts:
                     identifier,
                     " ".join(name.split())[:MAX_NAME] or identifier,
                     email[:320],
-                    self.hasher.hash(secrets.token_urlsafe(32)),
+                    self.passwords.hash(secrets.token_urlsafe(32)),
                     datetime.now(UTC).isoformat(),
                 ),
             )
@@ -180,16 +176,12 @@ class Accounts:
             row = conn.execute(
                 "SELECT * FROM users WHERE identifier = ?", (normalise_identifier(identifier),)
             ).fetchone()
-        try:
-            self.hasher.verify(row["password"] if row else self._dummy, password[:MAX_PASSWORD])
-        except (VerificationError, InvalidHashError):
+        if not self.passwords.matches(row["password"] if row else None, password) or row is None:
             return None
-        if row is None:
-            return None
-        if self.hasher.check_needs_rehash(row["password"]):
+        if self.passwords.needs_rehash(row["password"]):
             with self.db.transaction() as conn:
                 conn.execute(
-                    "UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), row["id"])
+                    "UPDATE users SET password = ? WHERE id = ?", (self.passwords.hash(password), row["id"])
                 )
         return _user(row)
 
@@ -213,19 +205,6 @@ def totp_uri(secret: str, user: User) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.identifier, issuer_name=TOTP_ISSUER)
 
 
-def _matching_step(secret: str, code: str, now: float) -> int | None:
-    """The 30-second step whose code is ``code`` (this one, the one before or after), or None."""
-    code = "".join(code.split())
-    if not code.isdigit() or len(code) != 6:
-        return None
-    totp = pyotp.TOTP(secret)
-    current = totp.timecode(datetime.fromtimestamp(now, UTC))
-    for step in (current, current - 1, current + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
-
-
 class SecondFactor:
     """TOTP (RFC 6238) for accounts that turn it on; each code is accepted once."""
 
@@ -234,7 +213,7 @@ class SecondFactor:
 
     def enable(self, user_id: int, secret: str, code: str) -> bool:
         """Turn TOTP on when ``code`` proves the authenticator holds ``secret``."""
-        step = _matching_step(secret, code, time.time())
+        step = matching_step(secret, code, time.time())
         if step is None:
             return False
         with self.db.transaction() as conn:
@@ -246,16 +225,7 @@ class SecondFactor:
     def check(self, user_id: int, code: str) -> bool:
         """Whether ``code`` is the account's current code, not used before (then it is used up)."""
         with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT totp_secret, totp_last_step FROM users WHERE id = ?", (user_id,)
-            ).fetchone()
-            if row is None or row["totp_secret"] is None:
-                return False
-            step = _matching_step(row["totp_secret"], code, time.time())
-            if step is None or step <= row["totp_last_step"]:
-                return False
-            conn.execute("UPDATE users SET totp_last_step = ? WHERE id = ?", (step, user_id))
-        return True
+            return use_totp_code(conn, "users", user_id, code)
 
     def disable(self, user_id: int, code: str) -> bool:
         if not self.check(user_id, code):

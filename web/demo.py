@@ -19,18 +19,23 @@ from teleservices.access_tracker import QUERY_ACCESSES
 from teleservices.demo.world import World as PilotWorld
 from teleservices.mail_office import (
     ALERTS,
+    ANSWER_CONSULTATION,
     ASSIGN,
     CLOSE,
+    CONSULT,
     DEPOSIT,
     GIVE_OPINION,
+    OPINION,
     REDIRECT,
     REGISTER,
+    REGISTER_COUNTER,
     REPLY,
     REQUEST_OPINION,
     SEND,
     SHOW,
     STATUS,
     VALIDATE,
+    DayCount,
     MailOffice,
     MailOfficeService,
     MailType,
@@ -53,6 +58,8 @@ DESK_CONTRACTS = (
     CLOSE,
     SEND,
     SHOW,
+    ANSWER_CONSULTATION,
+    REGISTER_COUNTER,
     REGISTER,
     ALERTS,
 )
@@ -63,12 +70,14 @@ OFFICES = {
             participant=MEF_OFFICE,
             name="Ministère de l'Économie et des Finances",
             code="MEF",
+            counter_channel=DEFAULT_PORTAL_ID,
             services=("bureau-ordre", "rh", "marches", "fiscalite"),
             mail_types={
                 "request": MailType(20, service="rh"),
                 "complaint": MailType(30, service="fiscalite"),
                 "letter": MailType(30),
                 "information": MailType(10),
+                "urgent": MailType(1, DayCount.BUSINESS, service="rh"),
                 "reply": MailType(30),
             },
         ),
@@ -85,6 +94,8 @@ OFFICES = {
             participant=CNSS_OFFICE,
             name="Caisse Nationale de Sécurité Sociale",
             code="CNSS",
+            services=("bureau-ordre", "prestations", "recouvrement"),
+            counter_channel=DEFAULT_PORTAL_ID,
             number_format="{office}-{register}-{year}-{counter:05d}",
         ),
         OfficeContact(
@@ -129,6 +140,9 @@ def grant_mail_office(
         bus.publish(contract, provider=office, clients=[desk])
     bus.publish(DEPOSIT, provider=office, clients=[*depositors, *offices], description="mail office: deposit")
     bus.publish(STATUS, provider=office, clients=offices)
+    consultation: tuple[RequestReply[Any, Any], ...] = (CONSULT, OPINION)
+    for contract in consultation:
+        bus.publish(contract, provider=office, clients=offices)
     correspondence: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
     for correspondent in (*depositors, *offices):
         for contract in correspondence:

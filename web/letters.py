@@ -2,6 +2,10 @@
 
 A letter is addressed in URLs by a random ``public_id`` and is only ever read together with its
 owner's account id: a letter of another account is simply not found.
+
+Letters handed in on paper at an office's counter (``counter_letters``, written by the agents'
+workspace) belong to the visitor's CIN or ICE instead: an account sees those whose identifier is its own,
+beside the letters it deposited, exactly as it sees the replies addressed to that identifier.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from teleservices.mail_office import Acknowledgement, Deposit
+from teleservices.mail_office import Acknowledgement, Deposit, PartyKind
 from web.db import Database
 from web.verification import payload_bytes
 
@@ -29,11 +33,28 @@ class StoredLetter:
     acknowledgement: Acknowledgement
 
 
+COUNTER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counter_letters (
+    public_id TEXT PRIMARY KEY,
+    office TEXT NOT NULL,
+    registration_number TEXT NOT NULL,
+    visitor_kind TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    deposit BLOB NOT NULL,
+    acknowledgement BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (office, registration_number)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS counter_letters_visitor ON counter_letters (visitor_id, created_at);
+"""
+
+
 def _letter(row: sqlite3.Row, acknowledgement: Acknowledgement | None = None) -> StoredLetter:
     raw = bytes(row["acknowledgement"])
     return StoredLetter(
         row["public_id"],
-        row["owner_id"],
+        row["owner_id"] if "owner_id" in row.keys() else 0,  # noqa: SIM118 (`in row` looks at values)
         row["office"],
         row["registration_number"],
         row["subject"],
@@ -51,6 +72,8 @@ def _acknowledgement_of(envelope: bytes) -> Acknowledgement:
 class Letters:
     def __init__(self, db: Database) -> None:
         self.db = db
+        with db.read() as conn:
+            conn.executescript(COUNTER_SCHEMA)
 
     def add(
         self, owner_id: int, deposit: Deposit, acknowledgement: Acknowledgement, envelope: bytes
@@ -78,19 +101,71 @@ class Letters:
             ).fetchone()
         return _letter(row)
 
-    def of_owner(self, owner_id: int) -> list[StoredLetter]:
-        """An account's letters, newest first."""
+    def of_owner(self, owner_id: int, identifier: str | None = None) -> list[StoredLetter]:
+        """An account's letters, newest first, then those handed in at a counter under ``identifier``."""
         with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM letters WHERE owner_id = ? ORDER BY id DESC", (owner_id,)
             ).fetchall()
-        return [_letter(row) for row in rows]
+            counter = (
+                conn.execute(
+                    "SELECT * FROM counter_letters WHERE visitor_id = ? ORDER BY created_at DESC",
+                    (identifier,),
+                ).fetchall()
+                if identifier
+                else []
+            )
+        return [_letter(row) for row in rows] + [_letter(row) for row in counter]
 
-    def get(self, owner_id: int, public_id: str) -> StoredLetter | None:
-        """The letter when it belongs to ``owner_id``; None otherwise (whether or not it exists)."""
+    def get(self, owner_id: int, public_id: str, identifier: str | None = None) -> StoredLetter | None:
+        """The letter when it belongs to ``owner_id`` (or was handed in under ``identifier``); None otherwise
+        (whether or not it exists)."""
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT * FROM letters WHERE public_id = ? AND owner_id = ?", (public_id, owner_id)
+            ).fetchone()
+            if row is None and identifier:
+                row = conn.execute(
+                    "SELECT * FROM counter_letters WHERE public_id = ? AND visitor_id = ?",
+                    (public_id, identifier),
+                ).fetchone()
+        return _letter(row) if row else None
+
+    def add_counter(
+        self, deposit: Deposit, acknowledgement: Acknowledgement, envelope: bytes
+    ) -> StoredLetter:
+        """Keep a letter an office registered at its counter, with the signed envelope of its acknowledgement.
+
+        The visitor is ``deposit.sender``; one without CIN or ICE is kept too (for the printed receipt)
+        but belongs to no account, since their identifier is the office's counter reference.
+        """
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO counter_letters (public_id, office, registration_number, visitor_kind, "
+                "visitor_id, subject, deposit, acknowledgement, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    secrets.token_urlsafe(12),
+                    acknowledgement.office,
+                    acknowledgement.registration_number,
+                    deposit.sender.kind.value,
+                    deposit.sender.identifier if deposit.sender.kind is not PartyKind.VISITOR else "",
+                    deposit.subject,
+                    deposit.to_xml(),
+                    envelope,
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+            row = conn.execute(
+                "SELECT * FROM counter_letters WHERE office = ? AND registration_number = ?",
+                (acknowledgement.office, acknowledgement.registration_number),
+            ).fetchone()
+        return _letter(row)
+
+    def counter_letter(self, office: str, public_id: str) -> StoredLetter | None:
+        """A counter letter of ``office`` (for its clerks' printable receipt); None for another office's."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM counter_letters WHERE public_id = ? AND office = ?", (public_id, office)
             ).fetchone()
         return _letter(row) if row else None
 

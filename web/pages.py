@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -20,7 +20,8 @@ from starlette.templating import Jinja2Templates
 
 from web.accounts import User
 from web.i18n import LANGUAGES, N_, Language, choose
-from web.sessions import Session
+from web.sessions import Session, Sessions
+from web.visits import SessionCookie, SessionVisit
 
 if TYPE_CHECKING:
     from web.app import Portal
@@ -61,8 +62,10 @@ ACTION_LABELS = {
 
 
 @dataclass
-class Visit:
+class Visit(SessionVisit):
     """One request as the portal sees it."""
+
+    cookie: ClassVar[SessionCookie] = SessionCookie(SESSION_COOKIE, "/", "lax")
 
     request: Request
     portal: Portal
@@ -78,44 +81,21 @@ class Visit:
     def secure(self) -> bool:
         return self.portal.secure_cookies or self.request.url.scheme == "https"
 
-    def ensure_session(self) -> Session:
-        """The session (an anonymous one is created for forms before sign-in)."""
-        if self.session is None:
-            self.session = self.portal.sessions.create()
-            self.cookies.append(self.session)
-        return self.session
+    @property
+    def sessions(self) -> Sessions:
+        return self.portal.sessions
 
     def sign_in(self, user: User) -> None:
         """A new session for ``user``: the old one (and its CSRF token) ends."""
-        self.session = self.portal.sessions.renew(self.session, user.id)
+        self._signed_in(user.id)
         self.user = user
-        self.cookies.append(self.session)
 
     def await_second_factor(self, user: User) -> None:
-        self.session = self.portal.sessions.await_second_factor(self.session, user.id)
-        self.cookies.append(self.session)
+        self._awaiting_second_factor(user.id)
 
     def sign_out(self) -> None:
-        self.portal.sessions.end(self.session)
-        self.session, self.user = None, None
-
-    def finish(self, response: Response) -> Response:
-        """Set or clear the session cookie on ``response``."""
-        for session in self.cookies[-1:]:
-            response.set_cookie(
-                SESSION_COOKIE,
-                session.token,
-                max_age=int(self.portal.sessions.lifetime),
-                path="/",
-                secure=self.secure,
-                httponly=True,
-                samesite="lax",
-            )
-        if self.session is None and self.request.cookies.get(SESSION_COOKIE):
-            response.delete_cookie(
-                SESSION_COOKIE, path="/", secure=self.secure, httponly=True, samesite="lax"
-            )
-        return response
+        self._signed_out()
+        self.user = None
 
     # Formatting for templates, in the page's language and the administration's time zone.
 

@@ -3,8 +3,9 @@
 An acknowledgement stays valid long after its envelope's five-minute lifetime, so the time rules
 (message window, certificate validity and revocation) are judged at the moment the envelope says it
 was issued, as ``govbus envelope verify --at issued`` does; every other rule of the bus verifier
-applies unchanged. On top of them: the envelope must be an office's response to ``mail.deposit``
-carrying an ``Acknowledgement`` in which the office names itself.
+applies unchanged. On top of them: the envelope must be an office's response to ``mail.deposit`` (or to
+``mail.register-counter``, for a letter handed in at its counter) carrying an ``Acknowledgement`` in which
+the office names itself.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bus.envelope.model import parse_timestamp
 from bus.xml import parse_untrusted, whole_text
 from sdk import Fault, FaultCode
 from sdk.contract import decode
-from teleservices.mail_office import DEPOSIT, SCHEMA, Acknowledgement
+from teleservices.mail_office import DEPOSIT, REGISTER_COUNTER, SCHEMA, Acknowledgement
 from web.i18n import N_
 
 MAX_ACKNOWLEDGEMENT_BYTES = 1024 * 1024
@@ -86,7 +87,10 @@ def verify_acknowledgement(verifier: EnvelopeVerifier, data: bytes) -> Verdict:
     except Fault as fault:
         return Verdict(False, str(fault.code), fault.reason)
     header = verified.header
-    if header.kind is not MessageKind.RESPONSE or header.service.code != DEPOSIT.code:
+    if header.kind is not MessageKind.RESPONSE or header.service.code not in (
+        DEPOSIT.code,
+        REGISTER_COUNTER.code,
+    ):
         return Verdict(
             False, NOT_AN_ACKNOWLEDGEMENT, f"a {header.kind} of {header.service}, not an answer to a deposit"
         )

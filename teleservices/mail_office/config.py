@@ -17,7 +17,8 @@ Stored as ``mail-office.json`` in the office directory::
       "publicHolidays": "MA",               (country whose public holidays count; null: none)
       "recurringHolidays": ["12-31", ...],  (the office's own days off, every year)
       "holidays": ["2026-03-20", ...],      (and once: an announced Eid, an exceptional closure)
-      "alertDays": 3
+      "alertDays": 3,
+      "counterChannel": "MA/GOV/PORTAIL/guichet"  (follows counter letters of identified visitors)
     }
 """
 
@@ -101,10 +102,15 @@ class OfficeConfig:
     recurring_holidays: frozenset[tuple[int, int]] = frozenset()
     holidays: frozenset[date] = frozenset()
     alert_days: int = 3
+    counter_channel: str | None = None
+    """The depositing system (a citizen portal) that follows letters handed in at the counter by a visitor
+    who gave their CIN or ICE: it receives their status steps and replies. None: the answer goes by post."""
 
     def __post_init__(self) -> None:
         try:
             pydantic.TypeAdapter(ParticipantId).validate_python(self.participant)
+            if self.counter_channel is not None:
+                pydantic.TypeAdapter(ParticipantId).validate_python(self.counter_channel)
             pydantic.TypeAdapter(Name).validate_python(self.name)
         except pydantic.ValidationError as error:
             raise ConfigurationError(f"office identity: {error.errors()[0]['msg']}") from None
@@ -193,14 +199,14 @@ class OfficeConfig:
             "recurringHolidays": [f"{m:02d}-{d:02d}" for m, d in sorted(self.recurring_holidays)],
             "holidays": [d.isoformat() for d in sorted(self.holidays)],
             "alertDays": self.alert_days,
-        }
+        } | ({"counterChannel": self.counter_channel} if self.counter_channel else {})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OfficeConfig:
         known = {
             "participant", "name", "code", "numberFormat", "timezone", "defaultService", "services",
             "mailTypes", "defaultMailType", "weekend", "publicHolidays", "recurringHolidays", "holidays",
-            "alertDays",
+            "alertDays", "counterChannel",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -238,6 +244,8 @@ class OfficeConfig:
                 options["holidays"] = frozenset(date.fromisoformat(d) for d in data["holidays"])
             if "alertDays" in data:
                 options["alert_days"] = int(data["alertDays"])
+            if data.get("counterChannel") is not None:
+                options["counter_channel"] = str(data["counterChannel"])
         except KeyError as error:
             raise ConfigurationError(f"missing configuration key {error}") from None
         except (TypeError, ValueError, AttributeError) as error:

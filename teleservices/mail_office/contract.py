@@ -16,11 +16,16 @@ from teleservices.mail_office.models import (
     Acknowledgement,
     AlertQuery,
     Alerts,
+    AnswerConsultation,
     Assign,
     Close,
+    Consultation,
+    ConsultationOpinion,
+    CounterLetter,
     Deposit,
     GiveOpinion,
     MailRecord,
+    OpinionReceipt,
     Redirect,
     Register,
     RegisterQuery,
@@ -37,6 +42,9 @@ VERSION = 1
 
 DEPOSIT = RequestReply("mail.deposit", VERSION, SCHEMA, request=Deposit, response=Acknowledgement)
 STATUS = RequestReply("mail.status", VERSION, SCHEMA, request=StatusChange, response=StatusReceipt)
+REGISTER_COUNTER = RequestReply(
+    "mail.register-counter", VERSION, SCHEMA, request=CounterLetter, response=Acknowledgement
+)
 
 ASSIGN = RequestReply("mail.assign", VERSION, SCHEMA, request=Assign, response=MailRecord)
 REDIRECT = RequestReply("mail.redirect", VERSION, SCHEMA, request=Redirect, response=MailRecord)
@@ -49,6 +57,12 @@ REPLY = RequestReply("mail.reply", VERSION, SCHEMA, request=Reply, response=Mail
 CLOSE = RequestReply("mail.close", VERSION, SCHEMA, request=Close, response=MailRecord)
 SEND = RequestReply("mail.send", VERSION, SCHEMA, request=Send, response=MailRecord)
 SHOW = RequestReply("mail.show", VERSION, SCHEMA, request=Show, response=MailRecord)
+ANSWER_CONSULTATION = RequestReply(
+    "mail.answer-consultation", VERSION, SCHEMA, request=AnswerConsultation, response=MailRecord
+)
+
+CONSULT = RequestReply("mail.consult", VERSION, SCHEMA, request=Consultation, response=Acknowledgement)
+OPINION = RequestReply("mail.opinion", VERSION, SCHEMA, request=ConsultationOpinion, response=OpinionReceipt)
 
 REGISTER = RequestReply("mail.register", VERSION, SCHEMA, request=RegisterQuery, response=Register)
 ALERTS = RequestReply("mail.alerts", VERSION, SCHEMA, request=AlertQuery, response=Alerts)
@@ -63,8 +77,12 @@ DESK: tuple[RequestReply[Any, MailRecord], ...] = (
     CLOSE,
     SEND,
     SHOW,
+    ANSWER_CONSULTATION,
 )
 """The desk operations, each answered with a ``MailRecord``: for the administration's own systems."""
+
+COUNTER: tuple[RequestReply[Any, Any], ...] = (REGISTER_COUNTER,)
+"""Registering a paper letter at the counter (the clerk is the envelope's userId): for desk systems."""
 
 QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS)
 """Read-only views of the registers and deadlines: for the administration's own systems."""
@@ -72,7 +90,13 @@ QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS)
 CORRESPONDENCE: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
 """What depositing systems and other offices call: deposit a letter, report a letter's status."""
 
-OFFICE: tuple[RequestReply[Any, Any], ...] = (*CORRESPONDENCE, *DESK, *QUERIES)
+CONSULTATION: tuple[RequestReply[Any, Any], ...] = (CONSULT, OPINION)
+"""Office to office: one asks another administration's office for an opinion, the opinion comes back."""
+
+DESK_SYSTEM: tuple[RequestReply[Any, Any], ...] = (*DESK, *COUNTER, *QUERIES)
+"""Everything an administration's own desk system is granted."""
+
+OFFICE: tuple[RequestReply[Any, Any], ...] = (*CORRESPONDENCE, *CONSULTATION, *DESK, *COUNTER, *QUERIES)
 """Every contract an office provides."""
 
 _BY_REQUEST: dict[type, RequestReply[Any, Any]] = {contract.request: contract for contract in OFFICE}
@@ -88,16 +112,23 @@ def contract_for(request: object) -> RequestReply[Any, Any]:
 
 __all__ = [
     "ALERTS",
+    "ANSWER_CONSULTATION",
     "ASSIGN",
     "CLOSE",
+    "CONSULT",
+    "CONSULTATION",
     "CORRESPONDENCE",
+    "COUNTER",
     "DEPOSIT",
     "DESK",
+    "DESK_SYSTEM",
     "GIVE_OPINION",
     "OFFICE",
+    "OPINION",
     "QUERIES",
     "REDIRECT",
     "REGISTER",
+    "REGISTER_COUNTER",
     "REPLY",
     "REQUEST_OPINION",
     "SEND",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from teleservices.mail_office import consultation
 from teleservices.mail_office.checks import ACTOR, check, checked
 from teleservices.mail_office.errors import UnknownAttachment
 from teleservices.mail_office.ledger import Ledger
@@ -67,7 +68,10 @@ class MailDesk:
             return tx.mails.record(row.id)
 
     def request_opinion(self, number: str, *, consulted: str, question: str, actor: str) -> MailRecord:
-        """Ask ``consulted`` (a service, an official or an administration) for an opinion."""
+        """Ask ``consulted`` (a service, an official or an administration) for an opinion.
+
+        Another administration's office is consulted over the bus (``consultation``): the question is
+        queued for it in the same transaction and its opinion comes back to this letter."""
         checked(RequestOpinion, registration_number=number, consulted=consulted, question=question)
         check(ACTOR, actor, "actor")
         with self._ledger.store.write() as tx:
@@ -75,6 +79,8 @@ class MailDesk:
             at = self._ledger.now()
             self._ledger.move(tx, row, Action.REQUEST_OPINION, actor=actor, at=at)
             tx.mails.ask_opinion(row.id, consulted=consulted, question=question, actor=actor, at=at)
+            if consultation.external(consulted, self._ledger.participant):
+                consultation.ask(tx, row, consulted=consulted, question=question, actor=actor, at=at)
             return tx.mails.record(row.id)
 
     def give_opinion(self, number: str, *, opinion: str, actor: str) -> MailRecord:

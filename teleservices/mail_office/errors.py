@@ -135,3 +135,15 @@ class AttachmentMissing(AttachmentError):
     """A stored attachment's file is gone."""
 
     code = "MailOffice.AttachmentMissing"
+
+
+class NotAConsultation(MailOfficeError):
+    """An answer to a consultation given on a letter that is not another administration's consultation."""
+
+    code = "MailOffice.NotAConsultation"
+
+
+class NotConsulted(MailOfficeError):
+    """An opinion sent by an office that was not asked for one on this letter."""
+
+    code = "MailOffice.NotConsulted"

@@ -16,9 +16,10 @@ from dataclasses import replace
 
 from teleservices.mail_office.errors import NotDeliverable
 from teleservices.mail_office.ledger import Ledger
-from teleservices.mail_office.models import Acknowledgement
+from teleservices.mail_office.models import Acknowledgement, ConsultationOpinion, OpinionReceipt
 from teleservices.mail_office.outbox import DrainReport, OutboxKind, OutboxMessage, Sink
 from teleservices.mail_office.outgoing import Outgoing
+from teleservices.mail_office.parties import same_administration
 
 
 class Handover:
@@ -47,6 +48,19 @@ class Handover:
                 if not isinstance(result, Acknowledgement):
                     raise NotDeliverable(f"{message.registration_number}: no acknowledgement came back")
                 self._outgoing.delivered(tx, tx.mails.get(message.registration_number), result)
+            elif message.kind is OutboxKind.CONSULTATION and not (
+                isinstance(result, Acknowledgement)
+                and same_administration(result.office, message.destination)
+            ):
+                raise NotDeliverable(
+                    f"{message.registration_number}: {message.destination} did not acknowledge"
+                )
+            elif message.kind is OutboxKind.OPINION and not (
+                isinstance(result, OpinionReceipt)
+                and isinstance(message.payload, ConsultationOpinion)
+                and result.registration_number == message.payload.registration_number
+            ):
+                raise NotDeliverable(f"{message.registration_number}: the opinion was not received")
             tx.outbox.mark_sent(message.id, self._ledger.now())
 
     def failed(self, message: OutboxMessage, error: Exception) -> str:

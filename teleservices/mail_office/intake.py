@@ -31,8 +31,15 @@ class Intake:
         are sent to it. The same letter deposited again by the same sender (same deposit digest) is not
         registered twice: the original acknowledgement is returned, byte for byte.
         """
-        ledger = self._ledger
         self._check_sender(deposit.sender, channel)
+        return self.record(deposit, channel=channel, actor=channel or deposit.sender.identifier)
+
+    def record(self, deposit: Deposit, *, channel: str | None, actor: str) -> Acknowledgement:
+        """Register a letter whose sender was checked; ``actor`` is the registering entry's actor.
+
+        The same letter from the same sender (same deposit digest) returns the original acknowledgement.
+        """
+        ledger = self._ledger
         digest = deposit_digest(deposit)
         with ledger.store.read() as tx:
             original = tx.mails.acknowledgement(deposit.sender, digest)
@@ -83,7 +90,7 @@ class Intake:
                 acknowledgement=acknowledgement,
                 attachments=deposit.attachments,
             )
-            ledger.register(tx, mail, actor=channel or deposit.sender.identifier)
+            ledger.register(tx, mail, actor=actor)
         return acknowledgement
 
     def _check_sender(self, sender: Party, channel: str | None) -> None:
@@ -91,6 +98,8 @@ class Intake:
         if channel is not None:
             check(PARTICIPANT, channel, "channel")
         check_party(sender, "sender")
+        if sender.kind is PartyKind.VISITOR:
+            raise InvalidSender("a visitor without CIN or ICE hands a letter in at the counter only")
         if (
             sender.kind is PartyKind.ADMINISTRATION
             and channel is not None

@@ -5,11 +5,15 @@ teleservices.mail_office.contract``; ``XsdType`` names its lexical types), and
 tests/mail_office/test_contract.py proves the two agree. Root elements:
 
 - ``Deposit`` -> ``Acknowledgement``: a letter deposited with an administration and its receipt.
+- ``CounterLetter`` -> ``Acknowledgement``: a paper letter handed in at the counter, registered by a clerk.
 - ``StatusChange`` -> ``StatusReceipt``: sent to the depositor's system each time its letter changes
   hands or status.
 - Desk operations, each answered with a ``MailRecord``: ``Assign``, ``Redirect``, ``RequestOpinion``,
   ``GiveOpinion``, ``Validate``, ``Reply`` (answers with the reply, an outgoing letter), ``Close``,
   ``Send`` (a new outgoing letter), ``Show``.
+- ``Consultation`` -> ``Acknowledgement`` and ``ConsultationOpinion`` -> ``OpinionReceipt``: one office asks
+  another administration's office for an opinion on a letter, and the opinion comes back to that letter;
+  ``AnswerConsultation`` (a desk operation) gives it.
 - ``RegisterQuery`` -> ``Register``: a page of a register with counts per status.
 - ``AlertQuery`` -> ``Alerts``: open incoming letters near, at or past their processing deadline.
 """
@@ -188,6 +192,7 @@ class PartyKind(StrEnum):
     CITIZEN = "citizen"  # identifier: CIN (carte nationale d'identité électronique)
     COMPANY = "company"  # identifier: ICE (identifiant commun de l'entreprise)
     ADMINISTRATION = "administration"  # identifier: bus participant id
+    VISITOR = "visitor"  # a person at the counter who gave no CIN: identifier assigned by the office
 
 
 class MailPayload(Payload, ns="m", nsmap={"m": NAMESPACE}, skip_empty=True):
@@ -360,6 +365,63 @@ class Send(MailPayload, tag="Send"):
     )
 
 
+class CounterLetter(MailPayload, tag="CounterLetter"):
+    """A paper letter handed in at the office's counter, registered by the clerk who received it.
+
+    The clerk is the envelope's ``userId`` (never a field). ``visitor_kind`` and ``visitor_id`` are both
+    given (a citizen's CIN, a company's ICE) or both absent (the office then names the visitor with a
+    reference of its own, and the answer goes by post). Answered with the letter's ``Acknowledgement``.
+    """
+
+    subject: Subject = element()
+    visitor_name: Name = element(tag="visitorName")
+    visitor_kind: PartyKind | None = element(tag="visitorKind", default=None)
+    visitor_id: Identifier | None = element(tag="visitorId", default=None)
+    mail_type: Code = element(tag="mailType")
+    body: Body | None = element(default=None)
+    attachments: list[Attachment] = element(
+        tag="attachment", default_factory=list, max_length=MAX_ATTACHMENTS
+    )
+
+
+class Consultation(MailPayload, tag="Consultation"):
+    """An office asks another administration's office for its opinion on one of its letters (``mail.consult``).
+
+    ``registration_number`` is the asking office's letter; the consulted office registers the consultation
+    as an incoming letter linked to it and answers with its ``Acknowledgement``.
+    """
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    subject: Subject = element()
+    question: Comment = element()
+    requested_by: Actor = element(tag="requestedBy")
+    requested_at: UtcMillis = element(tag="requestedAt")
+
+
+class ConsultationOpinion(MailPayload, tag="ConsultationOpinion"):
+    """The consulted office's opinion, sent back to the asking office's letter (``mail.opinion``)."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    opinion: Comment = element()
+    given_by: Actor = element(tag="givenBy")
+    given_at: UtcMillis = element(tag="givenAt")
+    consultation_number: RegistrationNumber = element(tag="consultationNumber")
+
+
+class OpinionReceipt(MailPayload, tag="OpinionReceipt"):
+    """The asking office's answer to a ``ConsultationOpinion``: ``applied`` is false for one it had."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    applied: bool = element()
+
+
+class AnswerConsultation(MailPayload, tag="AnswerConsultation"):
+    """Answer a consultation received from another administration: the opinion goes back to its letter."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    opinion: Comment = element()
+
+
 class Show(MailPayload, tag="Show"):
     """Ask for a letter's record."""
 
@@ -507,11 +569,23 @@ class Alerts(MailPayload, tag="Alerts"):
     alerts: list[AlertEntry] = element(tag="alert", default_factory=list)
 
 
-DeskOperation = Assign | Redirect | RequestOpinion | GiveOpinion | Validate | Reply | Close | Send | Show
+DeskOperation = (
+    Assign
+    | Redirect
+    | RequestOpinion
+    | GiveOpinion
+    | Validate
+    | Reply
+    | Close
+    | Send
+    | Show
+    | AnswerConsultation
+)
 
 PAYLOADS: tuple[type[MailPayload], ...] = (
     Deposit,
     Acknowledgement,
+    CounterLetter,
     StatusChange,
     StatusReceipt,
     Assign,
@@ -523,6 +597,10 @@ PAYLOADS: tuple[type[MailPayload], ...] = (
     Close,
     Send,
     Show,
+    Consultation,
+    ConsultationOpinion,
+    OpinionReceipt,
+    AnswerConsultation,
     MailRecord,
     RegisterQuery,
     Register,

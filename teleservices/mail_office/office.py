@@ -29,11 +29,14 @@ from pathlib import Path
 from teleservices.mail_office.attachments import AttachmentStore
 from teleservices.mail_office.clock import Clock, system_clock
 from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
+from teleservices.mail_office.consultation import Consultations
+from teleservices.mail_office.counter import Counter
 from teleservices.mail_office.desk import MailDesk
 from teleservices.mail_office.errors import ConfigurationError
 from teleservices.mail_office.handover import Handover
 from teleservices.mail_office.intake import Intake
 from teleservices.mail_office.ledger import Ledger
+from teleservices.mail_office.models import AnswerConsultation, DeskOperation, MailRecord
 from teleservices.mail_office.outgoing import Outgoing
 from teleservices.mail_office.registers import Registers
 from teleservices.mail_office.store import OfficeStore
@@ -58,12 +61,18 @@ class MailOffice:
         self.attachments = AttachmentStore(self.directory / ATTACHMENTS_DIR)
         self.ledger = Ledger(store, self.config, self.attachments, clock)
         self.intake = Intake(self.ledger)
+        self.counter = Counter(self.ledger, self.intake)
+        self.consultations = Consultations(self.ledger, self.intake)
         self.outgoing = Outgoing(self.ledger)
         self.desk = MailDesk(self.ledger, self.outgoing)
         self.handover = Handover(self.ledger, self.outgoing)
         self.registers = Registers(self.ledger)
         # The public operations, each the part's own method.
         self.deposit = self.intake.deposit
+        self.register_counter = self.counter.register_counter
+        self.receive_consultation = self.consultations.receive
+        self.answer_consultation = self.consultations.answer
+        self.record_opinion = self.consultations.record_opinion
         self.assign = self.desk.assign
         self.redirect = self.desk.redirect
         self.request_opinion = self.desk.request_opinion
@@ -72,7 +81,6 @@ class MailOffice:
         self.reply = self.desk.reply
         self.close = self.desk.close
         self.show = self.desk.show
-        self.perform = self.desk.perform
         self.attachment = self.desk.attachment
         self.send = self.outgoing.send
         self.letter = self.outgoing.letter
@@ -85,6 +93,14 @@ class MailOffice:
         self.late = self.registers.late
         self.alerts = self.registers.alerts
         self.alert_list = self.registers.alert_list
+
+    def perform(self, operation: DeskOperation, *, actor: str) -> MailRecord:
+        """Run a desk operation received as a contract payload (what the bus handlers call)."""
+        if isinstance(operation, AnswerConsultation):
+            return self.consultations.answer(
+                operation.registration_number, opinion=operation.opinion, actor=actor
+            )
+        return self.desk.perform(operation, actor=actor)
 
     @classmethod
     def create(

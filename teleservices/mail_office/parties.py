@@ -2,7 +2,8 @@
 
 - citizen: CIN, one or two capital letters then digits (``AB123456``);
 - company: ICE, fifteen digits (``001525369000088``);
-- administration: a bus participant id, ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]`` (``MA/GOV/MEF/bo``).
+- administration: a bus participant id, ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]`` (``MA/GOV/MEF/bo``);
+- visitor: a person at the counter who gave no CIN, named by the office (``guichet-`` and 16 hex digits).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from teleservices.mail_office.errors import InvalidSender
 from teleservices.mail_office.models import Party, PartyKind
 
 CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,7}")
+VISITOR = re.compile(r"guichet-[0-9a-f]{16}")
 ICE = re.compile(r"[0-9]{15}")
 
 
@@ -31,6 +33,7 @@ _FORMS: dict[PartyKind, tuple[Callable[[str], object], str]] = {
     PartyKind.CITIZEN: (CIN.fullmatch, "a CIN (one or two capital letters, then digits)"),
     PartyKind.COMPANY: (ICE.fullmatch, "an ICE (15 digits)"),
     PartyKind.ADMINISTRATION: (is_participant, "a participant id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]"),
+    PartyKind.VISITOR: (VISITOR.fullmatch, "a counter reference guichet-<16 hex digits>"),
 }
 
 

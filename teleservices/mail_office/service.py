@@ -6,6 +6,9 @@ One ``Provider`` with a handler per contract of ``contract.py``, each one call i
   changes of the letter go back to it;
 - the desk (``mail.assign`` ... ``mail.show``): the actor is the official the calling system declares
   (the envelope's ``userId``), else the calling system itself;
+- ``mail.register-counter``: a paper letter handed in at the counter, the clerk (``userId``) its actor;
+- ``mail.consult``, ``mail.opinion``: another administration's office asks this one for an opinion (the
+  verified caller is the asking office), or sends back the opinion this one asked it for;
 - ``mail.status``: another office reports the status of a letter this office delivered to it;
 - ``mail.register``, ``mail.alerts``: the registers and the deadline alerts.
 
@@ -34,16 +37,29 @@ from sdk import Context, Environment, Node, ParticipantId, Provider
 from sdk.outbox import OutboxPump
 from teleservices.mail_office.clock import Clock, system_clock
 from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
-from teleservices.mail_office.contract import ALERTS, DEPOSIT, DESK, REGISTER, STATUS
+from teleservices.mail_office.contract import (
+    ALERTS,
+    CONSULT,
+    DEPOSIT,
+    DESK,
+    OPINION,
+    REGISTER,
+    REGISTER_COUNTER,
+    STATUS,
+)
 from teleservices.mail_office.dispatch import BusSink, outbox_pump
 from teleservices.mail_office.errors import ConfigurationError, MailOfficeError
 from teleservices.mail_office.models import (
     Acknowledgement,
     AlertQuery,
     Alerts,
+    Consultation,
+    ConsultationOpinion,
+    CounterLetter,
     Deposit,
     DeskOperation,
     MailRecord,
+    OpinionReceipt,
     Register,
     RegisterQuery,
     Show,
@@ -113,6 +129,9 @@ class MailOfficeService:
         self.app.refuse(MailOfficeError)
         self.app.implement(DEPOSIT)(self.deposit)
         self.app.implement(STATUS)(self.status)
+        self.app.implement(REGISTER_COUNTER)(self.register_counter)
+        self.app.implement(CONSULT)(self.consult)
+        self.app.implement(OPINION)(self.opinion)
         for contract in DESK:
             self.app.implement(contract)(self.desk)
         self.app.implement(REGISTER)(self.register)
@@ -168,6 +187,18 @@ class MailOfficeService:
     def deposit(self, request: Deposit, ctx: Context) -> Acknowledgement:
         with self._change(ctx) as office:
             return office.deposit(request, channel=str(ctx.client))
+
+    def register_counter(self, request: CounterLetter, ctx: Context) -> Acknowledgement:
+        with self._change(ctx) as office:
+            return office.register_counter(request, actor=_actor(ctx))
+
+    def consult(self, request: Consultation, ctx: Context) -> Acknowledgement:
+        with self._change(ctx) as office:
+            return office.receive_consultation(request, sender=str(ctx.client))
+
+    def opinion(self, request: ConsultationOpinion, ctx: Context) -> OpinionReceipt:
+        with self._change(ctx) as office:
+            return office.record_opinion(request, sender=str(ctx.client))
 
     def desk(self, request: DeskOperation, ctx: Context) -> MailRecord:
         if isinstance(request, Show):

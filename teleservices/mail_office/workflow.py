@@ -6,6 +6,7 @@ Incoming letters (register ``A``) go through the desk::
                            assigned --assign|redirect--> assigned
                            assigned --request-opinion--> awaiting-opinion --give-opinion--> assigned
                                                          validated --close--> closed
+    assigned | validated --answer-consultation--> replied     (another administration's consultation)
 
 Outgoing letters (register ``D``) are registered, then delivered once the recipient acknowledges them::
 
@@ -59,6 +60,8 @@ class Action(StrEnum):
     REPLY = "reply"
     CLOSE = "close"
     DELIVER = "deliver"
+    ANSWER_CONSULTATION = "answer-consultation"
+    """The opinion another administration asked for (``consultation``), sent back to it."""
 
 
 Transitions = Mapping[Status, Mapping[Action, Status]]
@@ -76,9 +79,14 @@ INCOMING_TRANSITIONS: Transitions = _freeze(
             Action.REDIRECT: Status.ASSIGNED,
             Action.REQUEST_OPINION: Status.AWAITING_OPINION,
             Action.VALIDATE: Status.VALIDATED,
+            Action.ANSWER_CONSULTATION: Status.REPLIED,
         },
         Status.AWAITING_OPINION: {Action.GIVE_OPINION: Status.ASSIGNED},
-        Status.VALIDATED: {Action.REPLY: Status.REPLIED, Action.CLOSE: Status.CLOSED},
+        Status.VALIDATED: {
+            Action.REPLY: Status.REPLIED,
+            Action.CLOSE: Status.CLOSED,
+            Action.ANSWER_CONSULTATION: Status.REPLIED,
+        },
         Status.REPLIED: {Action.CLOSE: Status.CLOSED},
         Status.CLOSED: {},
     }

@@ -9,7 +9,14 @@ from typing import Any
 
 from sdk import App, Client, Node, Provider
 from sdk.testing import TestBus
-from teleservices.mail_office.contract import CORRESPONDENCE, DEPOSIT, DESK, QUERIES, STATUS, contract_for
+from teleservices.mail_office.contract import (
+    CONSULTATION,
+    CORRESPONDENCE,
+    DEPOSIT,
+    DESK_SYSTEM,
+    STATUS,
+    contract_for,
+)
 from teleservices.mail_office.depositor import DepositorStore, DepositorSystem
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.service import MailOfficeService, office_directory
@@ -32,13 +39,17 @@ def grant_office(
     """The catalogue an office needs: its desks run it, depositors and other offices write to it.
 
     Every depositor's and every other office's ``mail.status`` (and ``mail.deposit``, for replies) is
-    granted to ``office`` too.
+    granted to ``office`` too; the other offices consult ``office`` and send it their opinions.
     """
     desks, depositors, offices = list(desks), list(depositors), list(offices)
-    for contract in (*DESK, *QUERIES):
+    for contract in DESK_SYSTEM:
         bus.publish(contract, provider=office, clients=desks)
     bus.publish(DEPOSIT, provider=office, clients=[*depositors, *offices])
     bus.publish(STATUS, provider=office, clients=offices)
+    for contract in CONSULTATION:
+        bus.publish(contract, provider=office, clients=offices)
+        for correspondent in offices:
+            bus.publish(contract, provider=correspondent, clients=[office])
     for correspondent in (*depositors, *offices):
         for contract in CORRESPONDENCE:
             bus.publish(contract, provider=correspondent, clients=[office])

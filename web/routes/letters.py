@@ -53,7 +53,8 @@ def signed_in(page: Visit) -> User:
 
 
 def own_letter(page: Visit, public_id: str) -> StoredLetter:
-    letter = page.portal.letters.get(signed_in(page).id, public_id)
+    user = signed_in(page)
+    letter = page.portal.letters.get(user.id, public_id, user.identifier)
     if letter is None:
         raise HTTPException(404)
     return letter
@@ -69,7 +70,7 @@ async def my_letters(request: Request) -> Response:
     portal = page.portal
     rows = [
         (letter, current_status(portal.participant.steps(letter.office, letter.registration_number)))
-        for letter in portal.letters.of_owner(user.id)
+        for letter in portal.letters.of_owner(user.id, user.identifier)
     ]
     return page.render("letters.html", rows=rows, replies=portal.participant.replies(user.identifier))
 

@@ -8,15 +8,13 @@ name every desk action is recorded under) is derived from the account, never typ
 from __future__ import annotations
 
 import sqlite3
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-from web.accounts import MIN_PASSWORD, _matching_step
+from web.credentials import MAX_PASSWORD, MIN_PASSWORD, Passwords, use_totp_code
 from web.db import Database
 
 SCHEMA = """
@@ -98,8 +96,7 @@ class Agents:
         self.db = db
         with db.read() as conn:
             conn.executescript(SCHEMA)
-        self.hasher = hasher or PasswordHasher()
-        self._dummy = self.hasher.hash("not a password of anyone")
+        self.passwords = Passwords(hasher)
 
     def create(
         self,
@@ -114,7 +111,7 @@ class Agents:
         login = login.strip().lower()
         if not login or len(login) > 64 or not login.replace("-", "").replace(".", "").isalnum():
             raise AgentError("a login is letters, digits, '.' and '-'")
-        if not MIN_PASSWORD <= len(password) <= 200:
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
             raise AgentError("a password has at least 10 characters")
         if not roles:
             raise AgentError("an agent has at least one role")
@@ -131,7 +128,7 @@ class Agents:
                         administration,
                         service,
                         ",".join(sorted(roles)),
-                        self.hasher.hash(password),
+                        self.passwords.hash(password),
                         datetime.now(UTC).isoformat(),
                     ),
                 )
@@ -145,11 +142,14 @@ class Agents:
         """The agent when the password is right; None otherwise (same work whether or not it exists)."""
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM agents WHERE login = ?", (login.strip().lower(),)).fetchone()
-        try:
-            self.hasher.verify(row["password"] if row else self._dummy, password[:200])
-        except (VerificationError, InvalidHashError):
+        if not self.passwords.matches(row["password"] if row else None, password) or row is None:
             return None
-        return _agent(row) if row is not None else None
+        if self.passwords.needs_rehash(row["password"]):
+            with self.db.transaction() as conn:
+                conn.execute(
+                    "UPDATE agents SET password = ? WHERE id = ?", (self.passwords.hash(password), row["id"])
+                )
+        return _agent(row)
 
     def get(self, agent_id: int) -> Agent | None:
         with self.db.read() as conn:
@@ -170,13 +170,4 @@ class Agents:
     def check_totp(self, agent_id: int, code: str) -> bool:
         """Whether ``code`` is the agent's current TOTP code, not used before (then it is used up)."""
         with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT totp_secret, totp_last_step FROM agents WHERE id = ?", (agent_id,)
-            ).fetchone()
-            if row is None or row["totp_secret"] is None:
-                return False
-            step = _matching_step(row["totp_secret"], code, time.time())
-            if step is None or step <= row["totp_last_step"]:
-                return False
-            conn.execute("UPDATE agents SET totp_last_step = ? WHERE id = ?", (step, agent_id))
-        return True
+            return use_totp_code(conn, "agents", agent_id, code)

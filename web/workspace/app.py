@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from bus.registry.catalogue import Catalogue
 from sdk import Client
 from web.db import Database
+from web.letters import Letters
 from web.sessions import LoginThrottle, Sessions
 from web.workspace.agents import Agents
 from web.workspace.authority.settings import BusAccess
@@ -42,22 +43,29 @@ class Workspace:
         self.agents = Agents(self.db)
         self.sessions = Sessions(self.db, table="agent_sessions")
         self.throttle = LoginThrottle(self.db, limit=5)
+        self.letters = Letters(self.db)
+        """The portal's letters, where counter letters are kept with their signed acknowledgement."""
 
 
 def mount(app: Starlette, workspace: Workspace) -> Starlette:
     """Serve the workspace under ``/workspace`` in the portal's application."""
+    from web.workspace.alerts import routes as alert_routes
     from web.workspace.audit.routes import routes as audit_routes
     from web.workspace.authority.routes import overview as authority_overview
     from web.workspace.authority.routes import routes as authority_routes
+    from web.workspace.counter import routes as counter_routes
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
+    from web.workspace.send import routes as send_routes
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/workspace/login", status_code=303)
 
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
-    app.router.routes.insert(0, Mount("/workspace", routes=routes))
+    app.router.routes.insert(
+        0, Mount("/workspace", routes=[*counter_routes, *alert_routes, *send_routes, *routes])
+    )
     app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
     app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
     app.router.routes.insert(0, Route("/workspace/authority", authority_overview))

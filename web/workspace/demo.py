@@ -1,6 +1,6 @@
-"""The demo world's agents: for each of its two administrations a clerk, a service agent and head of
-service (service ``rh``), a signer and an auditor; and one bus administrator. Password for all:
-``DEMO_PASSWORD``."""
+"""The demo world's agents: at the MEF a clerk, service agents and a head of service (service ``rh``), a
+signer and an auditor; at the CNSS a clerk, a service agent (``prestations``) and a signer; and one bus
+administrator. Password for all: ``DEMO_PASSWORD``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ DEMO_AGENTS: tuple[tuple[str, str, str | None, str | None, frozenset[Role]], ...
     ("mef.signataire", "Hassan Alami", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.SIGNER})),
     ("mef.auditeur", "Samira Fassi", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.AUDITOR})),
     ("cnss.clerc", "Rachid Naciri", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.CLERK})),
+    ("cnss.agent", "Meryem Idrissi", "MA/GOV/CNSS/bureau-ordre", "prestations", frozenset({Role.AGENT})),
     ("cnss.signataire", "Khadija Bennis", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.SIGNER})),
     ("bus.admin", "Autorité du bus", None, None, frozenset({Role.BUS_ADMIN})),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jinja2
 from starlette.exceptions import HTTPException
@@ -19,7 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from web.pages import TIMEZONE
-from web.sessions import Session
+from web.sessions import Session, Sessions
+from web.visits import SessionCookie, SessionVisit
 from web.workspace.agents import Agent, Role
 
 COOKIE = "govbus_agent"
@@ -57,11 +58,12 @@ class SignInFirst(HTTPException):
 
 
 @dataclass
-class AgentVisit:
+class AgentVisit(SessionVisit):
     request: Request
     session: Session | None
     agent: Agent | None
     cookies: list[Session] = field(default_factory=list)
+    cookie: ClassVar[SessionCookie] = SessionCookie(COOKIE, "/workspace", "strict")
 
     @classmethod
     def of(cls, request: Request) -> AgentVisit:
@@ -82,40 +84,22 @@ class AgentVisit:
             raise HTTPException(403, "role")
         return self.agent
 
-    def ensure_session(self) -> Session:
-        if self.session is None:
-            self.session = self.workspace.sessions.create()
-            self.cookies.append(self.session)
-        return self.session
+    @property
+    def sessions(self) -> Sessions:
+        sessions: Sessions = self.workspace.sessions
+        return sessions
 
     def sign_in(self, agent: Agent) -> None:
-        self.session = self.workspace.sessions.renew(self.session, agent.id)
+        """A new session for ``agent``: the old one (and its CSRF token) ends."""
+        self._signed_in(agent.id)
         self.agent = agent
-        self.cookies.append(self.session)
 
     def await_second_factor(self, agent: Agent) -> None:
-        self.session = self.workspace.sessions.await_second_factor(self.session, agent.id)
-        self.cookies.append(self.session)
+        self._awaiting_second_factor(agent.id)
 
     def sign_out(self) -> None:
-        self.workspace.sessions.end(self.session)
-        self.session, self.agent = None, None
-
-    def finish(self, response: Response) -> Response:
-        secure = self.request.url.scheme == "https"
-        for session in self.cookies[-1:]:
-            response.set_cookie(
-                COOKIE,
-                session.token,
-                max_age=int(self.workspace.sessions.lifetime),
-                path="/workspace",
-                secure=secure,
-                httponly=True,
-                samesite="strict",
-            )
-        if self.session is None and self.request.cookies.get(COOKIE):
-            response.delete_cookie(COOKIE, path="/workspace", secure=secure, httponly=True, samesite="strict")
-        return response
+        self._signed_out()
+        self.agent = None
 
     def redirect(self, url: str) -> Response:
         return self.finish(RedirectResponse(url, status_code=303))

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from sdk import CallFailed, Client
 from teleservices.mail_office import (
+    ANSWER_CONSULTATION,
     ASSIGN,
     CLOSE,
     GIVE_OPINION,
@@ -31,6 +32,7 @@ from teleservices.mail_office import (
     REQUEST_OPINION,
     SHOW,
     VALIDATE,
+    AnswerConsultation,
     Assign,
     Close,
     GiveOpinion,
@@ -44,6 +46,7 @@ from teleservices.mail_office.models import MailRecord, Register, RegisterQuery
 from teleservices.mail_office.workflow import Direction
 from web.security import checked_form
 from web.workspace.agents import Agent, Role
+from web.workspace.alerts import alert_levels, alerts_of
 from web.workspace.pages import AgentVisit
 
 log = structlog.get_logger("govbus.web.workspace")
@@ -57,7 +60,10 @@ ACTIONS: dict[str, tuple[Role, ...]] = {
     "validate": (Role.HEAD,),
     "reply": (Role.AGENT, Role.HEAD),
     "close": (Role.HEAD,),
+    "answer-consultation": (Role.AGENT, Role.HEAD),
 }
+CONSULTATION_TYPE = "consultation"
+"""The mail type of another administration's consultation: answered with ``answer-consultation``."""
 
 
 def desk_of(page: AgentVisit, agent: Agent) -> tuple[str, Client]:
@@ -93,6 +99,8 @@ def allowed_actions(agent: Agent, record: MailRecord) -> set[str]:
     allowed = {name for name, roles in ACTIONS.items() if agent.has(*roles)}
     if not consulted(agent, record):
         allowed.discard("give-opinion")
+    if record.mail_type != CONSULTATION_TYPE or record.status not in ("assigned", "validated"):
+        allowed.discard("answer-consultation")
     if not whole_office(agent) and record.service != agent.service:
         allowed &= {"give-opinion"}
     return allowed
@@ -154,7 +162,8 @@ async def home(request: Request) -> Response:
     page = AgentVisit.of(request)
     agent = page.require()
     office = page.workspace.offices.get(agent.administration or "", agent.administration)
-    return page.render("home.html", office=office)
+    found = await alerts_of(page, agent)
+    return page.render("home.html", office=office, alert_count=len(found.alerts) if found else None)
 
 
 def _register(desk: Client, office: str, agent: Agent, query: RegisterQuery) -> Register:
@@ -175,7 +184,15 @@ async def queue(request: Request) -> Response:
     query = RegisterQuery(direction=direction, service=service)
     register = await run_in_threadpool(_register, desk, office, agent, query)
     entries = [e for e in register.entries if e.status not in ("closed", "delivered")]
-    return page.render("queue.html", direction=direction, register=register, entries=entries)
+    levels = alert_levels(await alerts_of(page, agent))
+    return page.render(
+        "queue.html",
+        direction=direction,
+        register=register,
+        entries=entries,
+        levels=levels,
+        alert_count=len(levels),
+    )
 
 
 async def _show(page: AgentVisit, agent: Agent, number: str) -> MailRecord:
@@ -200,7 +217,19 @@ async def letter(request: Request) -> Response:
     agent = page.require(*MAIL_ROLES, Role.AUDITOR)
     record = await _show(page, agent, request.path_params["number"])
     allowed = allowed_actions(agent, record)
-    return page.render("letter.html", record=record, allowed=allowed, error=None, services=_services(page))
+    return page.render(
+        "letter.html",
+        record=record,
+        allowed=allowed,
+        error=None,
+        services=_services(page),
+        offices=_other_offices(page, agent.administration),
+    )
+
+
+def _other_offices(page: AgentVisit, office: str | None) -> dict[str, str]:
+    """The other administrations' offices an opinion may be asked of: participant id -> name."""
+    return {o: name for o, name in page.workspace.offices.items() if o != office}
 
 
 def _services(page: AgentVisit) -> list[str]:
@@ -222,6 +251,8 @@ def _operation(action: str, number: str, form: Any, agent: Agent) -> tuple[Any, 
         return REQUEST_OPINION, RequestOpinion(
             registration_number=number, consulted=text["service"], question=text["question"]
         )
+    if action == "answer-consultation":
+        return ANSWER_CONSULTATION, AnswerConsultation(registration_number=number, opinion=text["opinion"])
     if action == "give-opinion":
         return GIVE_OPINION, GiveOpinion(registration_number=number, opinion=text["opinion"])
     if action == "validate":
@@ -246,6 +277,9 @@ async def act(request: Request) -> Response:
     if action not in allowed_actions(agent, record):
         raise HTTPException(403, "action")
     office, desk = desk_of(page, agent)
+    consultable = {*_services(page), *_other_offices(page, office)}
+    if action == "request-opinion" and str(form.get("service", "")).strip() not in consultable:
+        raise HTTPException(400, "consulted")  # a tampered form: neither a service nor a known office
     try:
         contract, operation = _operation(action, number, form, agent)
         await run_in_threadpool(desk.call, office, contract, operation, user_id=agent.actor)
@@ -259,6 +293,7 @@ async def act(request: Request) -> Response:
             allowed=allowed,
             error=f"{message} : {error}",
             services=_services(page),
+            offices=_other_offices(page, agent.administration),
         )
     log.info("web.desk_action", agent=agent.login, action=action, number=number)
     return page.redirect(f"/workspace/mail/{number}")

@@ -7,7 +7,12 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 
-from teleservices.mail_office.models import StatusChange, format_utc_millis
+from teleservices.mail_office.models import (
+    Consultation,
+    ConsultationOpinion,
+    StatusChange,
+    format_utc_millis,
+)
 from teleservices.mail_office.outbox import OutboxKind, OutboxMessage
 
 MAX_ERROR = 2000
@@ -26,7 +31,7 @@ class OutboxRows:
         destination: str,
         mail_id: int,
         at: datetime,
-        payload: StatusChange | None = None,
+        payload: StatusChange | Consultation | ConsultationOpinion | None = None,
     ) -> int:
         """Add a message (inside the transaction that makes the change it reports)."""
         cursor = self._conn.execute(
@@ -60,6 +65,14 @@ class OutboxRows:
         )
 
 
+_PAYLOADS: dict[OutboxKind, type[StatusChange | Consultation | ConsultationOpinion]] = {
+    OutboxKind.STATUS_CHANGE: StatusChange,
+    OutboxKind.CONSULTATION: Consultation,
+    OutboxKind.OPINION: ConsultationOpinion,
+}
+"""The kinds whose payload is written with the message (a letter's deposit is built when it is sent)."""
+
+
 def _message(row: sqlite3.Row) -> OutboxMessage:
     kind = OutboxKind(row["kind"])
     return OutboxMessage(
@@ -67,7 +80,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         kind=kind,
         destination=row["destination"],
         registration_number=row["number"],
-        payload=StatusChange.from_xml(row["payload"]) if kind is OutboxKind.STATUS_CHANGE else None,
+        payload=_PAYLOADS[kind].from_xml(row["payload"]) if kind in _PAYLOADS else None,
         created_at=row["created_at"],
         attempts=row["attempts"],
         last_error=row["last_error"],
