@@ -1,8 +1,10 @@
 """``govbus audit``: verify, search and show a participant's message log; export and verify evidence
 bundles; archive old records; sign and anchor checkpoints.
 
-LOG is a log file (``messages.sqlite`` or a sealed archive), a participant's directory, or a bus home
-(then ``--as PARTICIPANT``, or the single participant that has a log). Trust comes from ``--home`` /
+LOG is a log file (``messages.sqlite`` or a sealed archive), a participant's directory, a bus home
+(then ``--as PARTICIPANT``, or the single participant that has a log), or a PostgreSQL storage URL with
+``--as PARTICIPANT``: that participant's log is copied, in one snapshot, to a temporary log file that the
+command reads (``govbus audit copy`` keeps such a copy). Trust comes from ``--home`` /
 ``$GOVBUS_HOME`` (its CA certificate and CRL) or ``--ca-cert`` [``--crl``]; a bus home given as LOG
 serves when neither is given.
 
@@ -14,7 +16,9 @@ files are missing. The other commands exit 0 on success, 1 on failure, 2 on usag
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from bus.audit.anchor import AnchorStore, checkpoint_payload
 from bus.audit.archive import archive_log
 from bus.audit.bundle import export_bundle, verify_bundle
 from bus.audit.evidence import Evidence, gather
+from bus.audit.export import export_postgres_log, postgres_location
 from bus.audit.log import MessageLog
 from bus.audit.query import SearchFilter, search
 from bus.audit.record import Direction, Outcome, Record
@@ -73,8 +78,26 @@ def _is_bus_home(path: Path) -> bool:
     return (path / "participants").is_dir() or (path / "ca").is_dir()
 
 
+def is_postgres_url(value: str) -> bool:
+    return value.lower().startswith(("postgresql://", "postgres://"))
+
+
+def _postgres_copy(url: str, participant: str | None) -> Path:
+    """A temporary SQLite copy of ``participant``'s PostgreSQL log, removed when the command ends."""
+    if participant is None:
+        raise click.BadParameter("a PostgreSQL URL needs --as PARTICIPANT", param_hint="LOG")
+    folder = Path(tempfile.mkdtemp(prefix="govbus-audit-"))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+    pid = str(ParticipantId.parse(participant))
+    return export_postgres_log(postgres_location(url, pid), folder / store.LOG_FILENAME)
+
+
 def resolve_log(value: str, participant: str | None) -> Path:
-    """The log file LOG designates (a file, a participant directory, or a bus home)."""
+    """The log file LOG designates (a file, a participant directory, a bus home, or a PostgreSQL URL)."""
+    if is_postgres_url(value):
+        return _postgres_copy(value, participant)
     path = Path(value)
     if path.is_file():
         return path
@@ -600,3 +623,26 @@ def anchor(
             err=True,
         )
         sys.exit(1)
+
+
+@audit.command(name="copy", short_help="Copy a PostgreSQL message log to a log file.")
+@click.argument("url", metavar="URL")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT")
+@as_option
+def copy_command(url: str, out: Path, participant: str | None) -> None:
+    """Copy PARTICIPANT's message log from the PostgreSQL database at URL, in one consistent snapshot,
+    to the new SQLite log file OUT (the offline format every ``govbus audit`` command and an auditor read).
+    """
+    if not is_postgres_url(url):
+        raise click.BadParameter("expected postgresql://USER@HOST:PORT/DATABASE", param_hint="URL")
+    if participant is None:
+        raise click.UsageError("give --as PARTICIPANT: whose log to copy")
+    location = postgres_location(url, str(ParticipantId.parse(participant)))
+    export_postgres_log(location, out)
+    conn = store.connect(out, readonly=True)
+    try:
+        last = store.last_record(conn)
+    finally:
+        conn.close()
+    head = f"record {last.seq}, chain hash {last.hash}" if last is not None else "no records"
+    click.echo(f"copied {location} to {out}: {head}")
