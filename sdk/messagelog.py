@@ -21,7 +21,7 @@ from typing import Literal, cast
 
 from bus.audit import MessageLog
 from bus.audit.checkpoint import Checkpoint
-from bus.audit.log import PostgresLocation
+from bus.audit.connection import PostgresLocation
 from bus.pki import SigningIdentity
 from sdk.storage import Storage, schema_name
 

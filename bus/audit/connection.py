@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,17 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 """What a log's database raises when a statement fails (on either dialect)."""
 
 CONNECT_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresLocation:
+    """A log (or anchor store) kept in PostgreSQL: the database URL and its schema."""
+
+    url: str
+    schema: str
+
+    def __str__(self) -> str:
+        return f"postgresql schema {self.schema}"
 
 
 class LogCursor(Protocol):
@@ -131,4 +143,4 @@ class PostgresLog:
         self.raw.close()
 
 
-__all__ = ["DATABASE_ERRORS", "LogConnection", "LogCursor", "PostgresLog", "SqliteLog"]
+__all__ = ["DATABASE_ERRORS", "LogConnection", "LogCursor", "PostgresLocation", "PostgresLog", "SqliteLog"]

@@ -15,9 +15,8 @@ from pathlib import Path
 import psycopg
 
 from bus.audit import store
-from bus.audit.connection import CONNECT_TIMEOUT_SECONDS, DATABASE_ERRORS
+from bus.audit.connection import CONNECT_TIMEOUT_SECONDS, DATABASE_ERRORS, PostgresLocation
 from bus.audit.errors import AuditError
-from bus.audit.log import PostgresLocation
 from bus.sql import schema_name
 
 LOG_STORE_FILE = store.LOG_FILENAME

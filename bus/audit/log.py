@@ -26,7 +26,7 @@ import structlog
 from bus.audit import store
 from bus.audit.checkpoint import Checkpoint, CheckpointSigner
 from bus.audit.claims import claimed_header
-from bus.audit.connection import DATABASE_ERRORS, PostgresLog, SqliteLog
+from bus.audit.connection import DATABASE_ERRORS, PostgresLocation, PostgresLog, SqliteLog
 from bus.audit.errors import AuditError, LogClosed, LogDamaged
 from bus.audit.record import (
     GENESIS_HASH,
@@ -76,17 +76,6 @@ class RecordEntry:
     fault_code: str | None = None
     fault_reason: str | None = None
     mode: LogMode | str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PostgresLocation:
-    """A message log kept in PostgreSQL: the database URL and the log's schema."""
-
-    url: str
-    schema: str
-
-    def __str__(self) -> str:
-        return f"postgresql schema {self.schema}"
 
 
 @dataclass(slots=True)

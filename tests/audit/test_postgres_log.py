@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from bus.audit import AuditError, MessageLog
+from bus.audit.connection import PostgresLocation
 from bus.audit.export import export_postgres_log, postgres_location
-from bus.audit.log import PostgresLocation
 from bus.audit.verify import verify_log
 from sdk.postgres import drop_schemas
 from sdk.storage import participant_prefix
