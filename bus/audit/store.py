@@ -2,7 +2,8 @@
 
 Tables: ``meta`` (key/value: format, log id, participant, base sequence and hash, seal), ``records``
 (one row per record: the hashed fields, the stored bytes, the chain hash), ``checkpoints`` (signed chain
-heads) and ``archives`` (the sealed archive files split off a live log).
+heads), ``archives`` (the sealed archive files split off a live log) and ``alembic_version`` (the schema
+revision, see ``bus.audit.migrate``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
     "CREATE TABLE IF NOT EXISTS archives (file TEXT NOT NULL, first_seq INTEGER NOT NULL, "
     "last_seq INTEGER NOT NULL, last_hash TEXT NOT NULL, sha256 TEXT NOT NULL, archived_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS records_recorded_at ON records (recorded_at)",
+    "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
 )
+SCHEMA_VERSION = "0002"
+"""The Alembic revision ``SCHEMA`` is at (``bus.audit.migrate``): a new log is stamped with it."""
 CHECKPOINT_COLUMNS = "participant, log_id, seq, head, time, algorithm, signature, certificate"
 # Statements built once from the constant column lists above.
 INSERT_RECORD = (
@@ -105,6 +110,7 @@ def create(conn: LogConnection, meta: dict[str, str]) -> None:
     postgres = getattr(conn, "dialect", "sqlite") == "postgresql"
     for statement in SCHEMA:
         conn.execute(postgres_ddl(statement) if postgres else statement)
+    conn.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (SCHEMA_VERSION,))
     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
 
 
