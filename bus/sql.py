@@ -40,6 +40,23 @@ def to_psycopg(query: str) -> str:
     return _PLACEHOLDER.sub(replace, query)
 
 
+_NAMED = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)|%")
+
+
+@lru_cache(maxsize=1024)
+def named_to_psycopg(query: str) -> str:
+    """SQLite's ``:name`` placeholders as ``%(name)s``, a literal ``%`` as ``%%`` (quoted strings and
+    ``::`` casts are left alone)."""
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return "%%" if text == "%" else text if text == "::" else text.replace("%", "%%")
+
+    return _NAMED.sub(replace, query)
+
+
 _DDL_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
@@ -78,4 +95,12 @@ def schema_name(participant: str, file_name: str) -> str:
     return (participant_prefix(participant) + store)[:MAX_IDENTIFIER]
 
 
-__all__ = ["MAX_IDENTIFIER", "lock_key", "participant_prefix", "postgres_ddl", "schema_name", "to_psycopg"]
+__all__ = [
+    "MAX_IDENTIFIER",
+    "lock_key",
+    "named_to_psycopg",
+    "participant_prefix",
+    "postgres_ddl",
+    "schema_name",
+    "to_psycopg",
+]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from typing import Any
@@ -30,7 +30,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from bus.sql import lock_key, postgres_ddl, to_psycopg
+from bus.sql import lock_key, named_to_psycopg, postgres_ddl, to_psycopg
 
 POOL_SIZE_ENV = "GOVBUS_PG_POOL_SIZE"
 DEFAULT_POOL_SIZE = 10
@@ -75,6 +75,45 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+class Row(tuple[Any, ...]):
+    """A row read by position or by column name, as ``sqlite3.Row`` is (``rows_by_name``)."""
+
+    _names: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], names: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return super().__getitem__(self._names[key])
+        return super().__getitem__(key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _named_rows(cursor: Any) -> Any:
+    names = {column.name: index for index, column in reversed(list(enumerate(cursor.description or ())))}
+    return lambda values: Row(values, names)
+
+
+@contextmanager
+def rows_by_name(conn: Any) -> Iterator[None]:
+    """Within the block, rows of ``conn`` (a transaction's connection) are read by position or by name on
+    PostgreSQL as well, as a store configured with ``sqlite3.Row`` reads them on SQLite."""
+    if not isinstance(conn, PostgresConnection):
+        yield
+        return
+    previous = conn.raw.row_factory
+    conn.raw.row_factory = _named_rows
+    try:
+        yield
+    finally:
+        conn.raw.row_factory = previous
+
+
 class PostgresConnection:
     """One psycopg connection inside a transaction, taking the stores' ``?`` SQL."""
 
@@ -83,8 +122,17 @@ class PostgresConnection:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
 
-    def execute(self, query: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
+    def execute(
+        self, query: str, parameters: Sequence[Any] | Mapping[str, Any] = (), /
+    ) -> psycopg.Cursor[Any]:
+        """``?`` placeholders with a sequence, SQLite's ``:name`` ones with a mapping."""
+        if isinstance(parameters, Mapping):
+            return self.raw.execute(named_to_psycopg(query), {k: _plain(v) for k, v in parameters.items()})
         return self.raw.execute(to_psycopg(query), [_plain(v) for v in parameters])
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def executemany(self, query: str, parameters: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor()
@@ -160,5 +208,6 @@ __all__ = [
     "lock_key",
     "pool_for",
     "postgres_ddl",
+    "rows_by_name",
     "to_psycopg",
 ]
