@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,14 +25,18 @@ import pytest
 
 from bus.envelope import Header, MessageKind
 from bus.transport import OutgoingMessage
+from sdk import Client
 from sdk.contract import encode
 from sdk.postgres import drop_schemas
 from sdk.storage import participant_prefix
 from sdk.testing import TestBus
+from teleservices.mail_office.contract import DEPOSIT
 from tests.conftest import RABBITMQ_URL
 from tests.faults.harness import Traffic, wait_for
 from tests.faults.service import CLIENT, PROVIDER, WORK, Effect, Work, read_effects
 from tests.helpers.storage import POSTGRES_URL
+from tests.mail_office.bus_world import grant_office
+from tests.mail_office.conftest import MEF, PORTAL, letter
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -41,10 +46,23 @@ REQUESTS = 80
 
 
 class Host:
-    """``govbus run tests.faults.service:provider`` in its own directory, with its own bus home copy."""
+    """``govbus run TARGET`` (by default the fault tests' provider) in its own directory, with its own copy of
+    the bus home."""
 
-    def __init__(self, name: str, bus: TestBus, root: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        bus: TestBus,
+        root: Path,
+        *,
+        target: str = "tests.faults.service:provider",
+        participant: str = PROVIDER,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
+        self.target = target
+        self.participant = participant
+        self.extra_env = env or {}
         self.workdir = root / name
         self.home = self.workdir / "home"
         shutil.copytree(bus.root, self.home)
@@ -54,15 +72,15 @@ class Host:
 
     @property
     def data_dir(self) -> Path:
-        return self.home / "participants" / PROVIDER.replace("/", "+")
+        return self.home / "participants" / self.participant.replace("/", "+")
 
     def start(self) -> None:
         command = [
-            *(sys.executable, "-m", "bus.cli", "run", "tests.faults.service:provider"),
+            *(sys.executable, "-m", "bus.cli", "run", self.target),
             *("--home", str(self.home), "--broker", RABBITMQ_URL, "--prefix", self.prefix),
             *("--storage", POSTGRES_URL, "--threads", "4", "--prefetch", "8"),
         ]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "GOVBUS_CHECKPOINT_SECONDS": "1"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "GOVBUS_CHECKPOINT_SECONDS": "1", **self.extra_env}
         with self.log.open("wb") as stderr:
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr
@@ -176,6 +194,69 @@ def test_one_provider_on_two_hosts_survives_losing_one(bus: TestBus, tmp_path: P
         assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-3000:]
         report = json.loads(verify.stdout)
         assert report["records"] >= 2 * (EARLY + REQUESTS)
+    finally:
+        for host in hosts:
+            host.stop()
+
+
+def _received(host: Host) -> bool:
+    return any(line.get("event") == "message" and line.get("direction") == "in" for line in host.lines())
+
+
+@pytest.fixture
+def office_bus(tmp_path: Path) -> Iterator[TestBus]:
+    drop_schemas(POSTGRES_URL, participant_prefix(MEF))
+    with TestBus(tmp_path / "bus", broker=RABBITMQ_URL) as test_bus:
+        grant_office(test_bus, MEF, desks=[], depositors=[PORTAL])
+        test_bus.sign_catalogue()
+        yield test_bus
+    drop_schemas(POSTGRES_URL, participant_prefix(MEF))
+
+
+def test_a_mail_office_on_two_hosts_numbers_every_deposit_once_without_gaps(
+    office_bus: TestBus, tmp_path: Path
+) -> None:
+    """Deposits from four portal threads reach both hosts of one office; host A is killed mid-stream."""
+    office = {
+        "target": "teleservices.mail_office:app",
+        "participant": MEF,
+        "env": {"GOVBUS_MAIL_OFFICE_ID": MEF},
+    }
+    hosts = [Host(name, office_bus, tmp_path, **office) for name in ("office-a", "office-b")]  # type: ignore[arg-type]
+    deposits = 48
+    numbers: dict[str, str] = {}
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    try:
+        for host in hosts:
+            host.start()
+        portal = Client(node=office_bus.node(PORTAL))
+
+        def deposit(indexes: range) -> None:
+            for index in indexes:
+                subject = f"Demande {index}"
+                try:
+                    ack = portal.call(MEF, DEPOSIT, letter(subject), timeout=60)
+                except Exception as error:  # reported below (CallFailed, or a crash)
+                    with lock:
+                        failures.append(error)
+                else:
+                    with lock:
+                        numbers[subject] = ack.registration_number
+
+        threads = [threading.Thread(target=deposit, args=(range(n, deposits, 4),)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: len(numbers) >= deposits // 4, 120, "a quarter of the deposits")
+        wait_for(lambda: _received(hosts[0]), 60, "deposits on host A")
+        hosts[0].kill()
+        for thread in threads:
+            thread.join(240)
+        assert not failures, failures
+        assert len(numbers) == deposits
+        counters = sorted(int(number.rsplit("/", 1)[1]) for number in numbers.values())
+        assert counters == list(range(1, deposits + 1))  # unique and gap-free across both hosts
+        assert _received(hosts[1])
     finally:
         for host in hosts:
             host.stop()
