@@ -99,38 +99,60 @@ class PostgresLog:
     dialect = "postgresql"
 
     def __init__(self, url: str, schema: str) -> None:
+        self.url = url
         self.schema = schema
         self.name = f"postgresql schema {schema}"
         self._lock = lock_key(f"govbus-audit-chain:{schema}")
-        self.raw: psycopg.Connection[Any] = psycopg.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+        self._in_transaction = False
+        self._closed = False
+        self.raw: psycopg.Connection[Any] = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] = psycopg.connect(
+            self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
         )
         try:
-            self.begin()  # one creator at a time: concurrent CREATE ... IF NOT EXISTS may collide
-            self.raw.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-            self.commit()
-            self.raw.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+            with conn.transaction():  # one creator at a time: concurrent CREATE ... IF NOT EXISTS collide
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         except BaseException:
-            self.raw.close()
+            conn.close()
             raise
+        return conn
+
+    def _usable(self) -> psycopg.Connection[Any]:
+        """The connection; a new one when the server dropped it (a restart), unless a transaction was open
+        on it (then the error reaches the writer, whose transaction is lost, and the next one reconnects)."""
+        if self.raw.broken and not self._in_transaction and not self._closed:
+            self.raw.close()
+            self.raw = self._connect()
+        return self.raw
 
     def execute(self, query: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
-        return self.raw.execute(to_psycopg(query), list(parameters))
+        return self._usable().execute(to_psycopg(query), list(parameters))
 
     def executemany(self, query: str, parameters: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
-        cursor = self.raw.cursor()
+        cursor = self._usable().cursor()
         cursor.executemany(to_psycopg(query), [list(row) for row in parameters])
         return cursor
 
     def begin(self) -> None:
-        self.raw.execute("BEGIN")
-        self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))
+        self._in_transaction = False
+        conn = self._usable()
+        conn.execute("BEGIN")
+        self._in_transaction = True
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
+        self._in_transaction = False
 
     def rollback(self) -> None:
-        if self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE and not self.raw.closed:
+        self._in_transaction = False
+        if self.raw.broken or self.raw.closed:
+            return
+        if self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self.raw.execute("ROLLBACK")
 
     def has_table(self, table: str) -> bool:
@@ -140,6 +162,7 @@ class PostgresLog:
         return bool(row is not None and row[0])
 
     def close(self) -> None:
+        self._closed = True
         self.raw.close()
 
 

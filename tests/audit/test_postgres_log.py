@@ -120,3 +120,21 @@ def test_govbus_audit_verify_reads_a_postgres_log(tmp_path, home, run):
         assert "record 4" in copied.output and out.is_file()
     finally:
         drop_schemas(POSTGRES_URL, participant_prefix(participant))
+
+
+def test_a_log_whose_connection_the_server_dropped_reconnects(tmp_path, home, trust, location):
+    """A PostgreSQL restart (here: the server ends the log's session) fails at most the write in flight."""
+    with MessageLog.open(location, identity=home.identity(CLIENT)) as log:
+        record_exchange(log, home, Exchange())
+        backend = log._conn.raw.info.backend_pid
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        head, raw = request(home)
+        try:
+            log.record("out", raw, header=head, outcome="sent")
+        except AuditError:
+            log.record("out", raw, header=head, outcome="sent")  # the write in flight failed: sent again
+        assert log._conn.raw.info.backend_pid != backend
+        assert log.head()[0] == 3
+    report = verify_log([export_postgres_log(location, tmp_path / "messages.sqlite")], trust)
+    assert report.ok and report.last_seq == 3
