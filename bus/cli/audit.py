@@ -31,6 +31,7 @@ from bus.audit.anchor import AnchorStore, checkpoint_payload
 from bus.audit.archive import archive_log
 from bus.audit.bundle import export_bundle, verify_bundle
 from bus.audit.evidence import Evidence, gather
+from bus.audit.connection import PostgresLocation
 from bus.audit.export import export_postgres_log, postgres_location
 from bus.audit.log import MessageLog
 from bus.audit.query import SearchFilter, search
@@ -151,6 +152,12 @@ def _identity_home(home: BusHome | None, log_value: str) -> BusHome:
     if Path(log_value).is_dir() and _is_bus_home(Path(log_value)):
         return BusHome.at(log_value)
     raise click.UsageError(f"the participant's key is needed: give --home DIR or set ${HOME_ENV}")
+
+
+def _writable(value: str, path: Path, meta: store.LogMeta) -> Path | PostgresLocation:
+    """Where to write to the log LOG designates: its file, or (for a PostgreSQL URL) the log itself, never
+    the temporary copy ``path`` the readers use."""
+    return postgres_location(value, meta.participant) if is_postgres_url(value) else path
 
 
 def _meta(path: Path) -> store.LogMeta:
@@ -494,8 +501,10 @@ def export(
     if evidence.proof is None and evidence.not_covered and checkpoint:
         meta = _meta(path)
         identity = SigningIdentity.from_home(_identity_home(home, log), meta.participant)
-        with MessageLog.open(path, identity=identity, checkpoint_every=None) as writer:
+        with MessageLog.open(_writable(log, path, meta), identity=identity, checkpoint_every=None) as writer:
             writer.checkpoint()
+        if is_postgres_url(log):
+            path = resolve_log(log, participant)  # a fresh copy, with the new checkpoint
         evidence = _gather(path, message_id, trust)
     names = export_bundle(evidence, output, trust=trust)
     click.echo(f"bundle: {output} ({len(names)} files, {len(evidence.records)} record(s))")
@@ -561,6 +570,11 @@ def archive(
     The live log is verified first; the participant's key signs the sealing checkpoint. Keep the archive
     beside the log (or pass it to verify) so that 'govbus audit verify' checks both together.
     """
+    if is_postgres_url(log):
+        raise click.BadParameter(
+            "a log kept in PostgreSQL is not split into archive files: keep 'govbus audit copy' snapshots",
+            param_hint="LOG",
+        )
     path = resolve_log(log, participant)
     trust = resolve_trust(home, ca_cert, crl, (log,))
     moment = _moment(before, "--before")
@@ -587,8 +601,9 @@ def archive(
 def checkpoint(log: str, participant: str | None, home: BusHome | None, payload: Path | None) -> None:
     """Sign a checkpoint of the log's head now with the participant's key (needs --home)."""
     path = resolve_log(log, participant)
-    identity = SigningIdentity.from_home(_identity_home(home, log), _meta(path).participant)
-    with MessageLog.open(path, identity=identity, checkpoint_every=None) as writer:
+    meta = _meta(path)
+    identity = SigningIdentity.from_home(_identity_home(home, log), meta.participant)
+    with MessageLog.open(_writable(log, path, meta), identity=identity, checkpoint_every=None) as writer:
         made = writer.checkpoint()
     click.echo(f"checkpoint: record {made.seq}, head {made.head}, {made.time}, signed by {made.participant}")
     if payload is not None:

@@ -114,10 +114,20 @@ def test_govbus_audit_verify_reads_a_postgres_log(tmp_path, home, run):
         assert "4" in result.output
         missing = run("audit", "verify", POSTGRES_URL, "--home", home.home.root)
         assert missing.exit_code == 2 and "--as PARTICIPANT" in missing.stderr
+        with MessageLog.open(location, participant=participant, identity=None) as unsigned:
+            head, raw = request(home)
+            unsigned.record("out", raw, header=head, outcome="sent")  # record 5: no checkpoint covers it
+        signed = run("audit", "checkpoint", POSTGRES_URL, "--as", participant, "--home", home.home.root)
+        assert signed.exit_code == 0, signed.stderr
+        with MessageLog.open(location, identity=None) as log:
+            latest = log.latest_checkpoint()
+            assert latest is not None and latest.seq == 5  # signed in the database, not in a copy
+        refused = run("audit", "archive", POSTGRES_URL, "--as", participant, "--before", "2030-01-01")
+        assert refused.exit_code == 2 and "govbus audit copy" in refused.stderr
         out = tmp_path / "copy.sqlite"
         copied = run("audit", "copy", POSTGRES_URL, out, "--as", participant)
         assert copied.exit_code == 0, copied.stderr
-        assert "record 4" in copied.output and out.is_file()
+        assert "record 5" in copied.output and out.is_file()
     finally:
         drop_schemas(POSTGRES_URL, participant_prefix(participant))
 
