@@ -30,8 +30,8 @@ from bus.audit import store
 from bus.audit.anchor import AnchorStore, checkpoint_payload
 from bus.audit.archive import archive_log
 from bus.audit.bundle import export_bundle, verify_bundle
-from bus.audit.evidence import Evidence, gather
 from bus.audit.connection import PostgresLocation
+from bus.audit.evidence import Evidence, gather
 from bus.audit.export import export_postgres_log, postgres_location
 from bus.audit.log import MessageLog
 from bus.audit.query import SearchFilter, search
