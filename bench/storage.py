@@ -124,14 +124,17 @@ def threaded_writes(places: Places, client: SigningIdentity, sample: Sample, thr
 
 
 def verification(
-    places: Places, client: SigningIdentity, trust: TrustFiles, sample: Sample, records: int
+    places: Places, client: SigningIdentity, provider: SigningIdentity, trust: TrustFiles, records: int
 ) -> dict[str, Any]:
-    """Seconds to verify the same ``records`` on each database (PostgreSQL: copy, then verify the copy)."""
+    """Seconds to verify the same ``records`` on each database (PostgreSQL: copy, then verify the copy).
+
+    The envelopes are signed just before they are written: each must still be valid at its recording time.
+    """
     locations = {d: places.new(d) for d in ("sqlite", "postgresql")}
+    fresh = messages(client, provider, records)
     for where in locations.values():
         with MessageLog.open(where, identity=client, checkpoint_every=1000) as log:
-            for index in range(records):
-                direction, header, raw = sample[index % len(sample)]
+            for direction, header, raw in fresh:
                 log.record(direction, raw, header=header, outcome=OUTCOME[direction])
     results: dict[str, Any] = {"records": records}
     for label, options in (("chain_only", {"signatures": False}), ("full", {})):
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             results: dict[str, Any] = {
                 "writes": interleaved_writes(places, client, sample, args.rounds),
                 "group_commit": threaded_writes(places, client, sample, args.threads),
-                "verification": verification(places, client, trust, sample, args.records),
+                "verification": verification(places, client, provider, trust, args.records),
             }
         finally:
             places.drop()
