@@ -94,12 +94,18 @@ class SqliteLog:
 
 
 class PostgresLog:
-    """A log in one PostgreSQL schema: a dedicated autocommit psycopg connection, its ``search_path`` set."""
+    """A log in one PostgreSQL schema: a dedicated autocommit psycopg connection, its ``search_path`` set.
+
+    ``durable=False`` (the log's ``synchronous="normal"``) sets ``synchronous_commit`` off for this session:
+    a commit returns before its WAL reaches the disk, so a crash of the database server (not of a
+    participant) may lose the last commits, never reorder or fork them; ``True`` waits for the disk.
+    """
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, schema: str) -> None:
+    def __init__(self, url: str, schema: str, *, durable: bool = True) -> None:
         self.url = url
+        self.durable = durable
         self.schema = schema
         self.name = f"postgresql schema {schema}"
         self._lock = lock_key(f"govbus-audit-chain:{schema}")
@@ -116,6 +122,8 @@ class PostgresLog:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+            if not self.durable:
+                conn.execute("SET synchronous_commit TO off")
         except BaseException:
             conn.close()
             raise
@@ -140,9 +148,9 @@ class PostgresLog:
     def begin(self) -> None:
         self._in_transaction = False
         conn = self._usable()
-        conn.execute("BEGIN")
         self._in_transaction = True
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock,))
+        # One round trip: two statements in one simple query (the key is an integer of ours, no parameter).
+        conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self._lock)})".encode())
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")

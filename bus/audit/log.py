@@ -154,8 +154,9 @@ class MessageLog:
         seconds when records were added, and on ``close``; without it the log records but cannot sign.
         ``service_modes`` maps service ids to ``full`` or ``metadata``; others use ``default_mode``.
         ``synchronous="full"`` makes every commit durable against power loss (fsync per group commit);
-        ``"normal"`` survives process crashes and may lose the last commits on power loss (SQLite; a
-        PostgreSQL log is as durable as its server's ``synchronous_commit``).
+        ``"normal"`` survives process crashes and may lose the last commits on power loss (PostgreSQL:
+        ``synchronous_commit`` off for the log's session, so a crash of the database server may lose the
+        last commits; ``"full"`` waits for each commit to reach the server's disk).
         ``on_checkpoint`` receives each new checkpoint (to anchor it) on the thread that made it.
         """
         if identity is not None and participant is not None and str(participant) != str(identity.participant):
@@ -166,7 +167,7 @@ class MessageLog:
         conn: SqliteLog | PostgresLog
         if isinstance(path, PostgresLocation):
             try:
-                conn = PostgresLog(path.url, path.schema)
+                conn = PostgresLog(path.url, path.schema, durable=synchronous == "full")
             except DATABASE_ERRORS as error:
                 raise AuditError(f"{path}: cannot open the message log ({error})") from None
             file = None
