@@ -11,6 +11,7 @@ import pytest
 
 from teleservices.mail_office.models import Direction, Party, PartyKind, RegisterQuery
 from teleservices.mail_office.office import MailOffice
+from teleservices.mail_office.outbox import OutboxKind
 
 from .conftest import PORTAL, FakeClock, letter, mef_config
 
@@ -59,3 +60,21 @@ def test_a_correspondent_is_found_by_part_of_its_name_ignoring_case(storage, tmp
     office.deposit(letter("Demande", sender=sender), channel=PORTAL)
     found = office.register(RegisterQuery(direction=Direction.INCOMING, correspondent="bennani"))
     assert [entry.sender.name for entry in found.entries] == ["Fatima Zahra BENNANI"]
+
+
+def test_the_outbox_is_shared_by_the_hosts(storage, tmp_path: Path, clock: FakeClock) -> None:
+    host_a = MailOffice.create(tmp_path / "host-a", mef_config(), clock=clock, storage=storage)
+    host_b = MailOffice.create(tmp_path / "host-b", mef_config(), clock=clock, storage=storage)
+    number = host_a.deposit(letter("Demande"), channel=PORTAL).registration_number
+    with host_a.ledger.store.write() as tx:
+        mail_id = tx.mails.get(number).id
+        first = tx.outbox.enqueue(OutboxKind.LETTER, destination="MA/GOV/CNSS/bo", mail_id=mail_id, at=clock())
+        tx.outbox.enqueue(OutboxKind.LETTER, destination="MA/GOV/CMR/bo", mail_id=mail_id, at=clock())
+    with host_b.ledger.store.read() as tx:
+        assert [m.destination for m in tx.outbox.pending()] == ["MA/GOV/CNSS/bo", "MA/GOV/CMR/bo"]
+        assert [m.destination for m in tx.outbox.pending(exclude=["MA/GOV/CNSS/bo"])] == ["MA/GOV/CMR/bo"]
+        assert [m.registration_number for m in tx.outbox.pending(limit=1)] == [number]
+    with host_b.ledger.store.write() as tx:
+        tx.outbox.mark_sent(first, clock())
+    with host_a.ledger.store.read() as tx:
+        assert [m.destination for m in tx.outbox.pending()] == ["MA/GOV/CMR/bo"]
