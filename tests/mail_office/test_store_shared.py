@@ -68,7 +68,9 @@ def test_the_outbox_is_shared_by_the_hosts(storage, tmp_path: Path, clock: FakeC
     number = host_a.deposit(letter("Demande"), channel=PORTAL).registration_number
     with host_a.ledger.store.write() as tx:
         mail_id = tx.mails.get(number).id
-        first = tx.outbox.enqueue(OutboxKind.LETTER, destination="MA/GOV/CNSS/bo", mail_id=mail_id, at=clock())
+        first = tx.outbox.enqueue(
+            OutboxKind.LETTER, destination="MA/GOV/CNSS/bo", mail_id=mail_id, at=clock()
+        )
         tx.outbox.enqueue(OutboxKind.LETTER, destination="MA/GOV/CMR/bo", mail_id=mail_id, at=clock())
     with host_b.ledger.store.read() as tx:
         assert [m.destination for m in tx.outbox.pending()] == ["MA/GOV/CNSS/bo", "MA/GOV/CMR/bo"]
