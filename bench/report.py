@@ -49,6 +49,7 @@ BENCHMARKS: list[Bench] = [
     Bench("reply_modes", [], ["--seconds", "1", "--rounds", "1"]),
     Bench("hosts", ["--seconds", "5", "--clients", "4"], ["--seconds", "1", "--clients", "2"]),
     Bench("failover", [], [], timeout=1500.0),
+    Bench("storage", [], ["--records", "1000", "--messages", "300", "--rounds", "3"]),
 ]
 
 
@@ -627,6 +628,67 @@ def failover(data: dict[str, Any], charts: Path) -> Section:
     return section
 
 
+def storage(data: dict[str, Any], charts: Path) -> Section:
+    """The message log on PostgreSQL against SQLite: write rates and verification time, as ratios."""
+    section = Section()
+    writes, group, verified = data["writes"], data["group_commit"], data["verification"]
+    section.body += [
+        "Message log on PostgreSQL against SQLite in the same run: `MessageLog.record` of the same signed "
+        "envelopes, interleaved (one writer) and with several writer threads; verification of a "
+        f"{verified['records']:,}-record log on each (PostgreSQL: copied to the offline format, then verified).",
+        "",
+        *_table(
+            ["writes", "PostgreSQL records/s", "SQLite records/s", "ratio"],
+            [
+                [
+                    "one writer",
+                    f"{writes['postgresql_per_s']:,}",
+                    f"{writes['sqlite_per_s']:,}",
+                    writes["ratio"],
+                ],
+                [
+                    f"{group['threads']} threads",
+                    f"{group['postgresql_per_s']:,}",
+                    f"{group['sqlite_per_s']:,}",
+                    group["ratio"],
+                ],
+            ],
+        ),
+        "",
+        *_table(
+            ["verification", "PostgreSQL s (copy s)", "SQLite s", "ratio"],
+            [
+                [
+                    label,
+                    f"{verified[label]['postgresql_seconds']} ({verified[label]['postgresql_copy_seconds']})",
+                    verified[label]["sqlite_seconds"],
+                    verified[label]["ratio"],
+                ]
+                for label in ("chain_only", "full")
+            ],
+        ),
+    ]
+    section.rows.append(
+        Row(
+            "storage",
+            "message-log writes/s, PostgreSQL vs SQLite",
+            f"{writes['ratio']:.2f}x ({writes['postgresql_per_s']:,}/s)",
+            f"SQLite {writes['sqlite_per_s']:,}/s",
+            "reported",
+        )
+    )
+    section.rows.append(
+        Row(
+            "storage",
+            "audit verify time, PostgreSQL vs SQLite",
+            f"{verified['full']['ratio']:.2f}x ({verified['full']['postgresql_seconds']} s)",
+            f"SQLite {verified['full']['sqlite_seconds']} s",
+            "reported",
+        )
+    )
+    return section
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any], Path], Section]] = {
     "envelope": envelope,
     "request_reply": request_reply,
@@ -634,6 +696,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any], Path], Section]] = {
     "audit": audit,
     "reply_modes": reply_modes,
     "hosts": hosts,
+    "storage": storage,
     "failover": failover,
 }
 

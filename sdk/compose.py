@@ -102,7 +102,11 @@ def open_node(
             service = anchor_service(catalogue_view.current, pid)
             anchor = AnchorSender(pid, service) if service is not None else None
             log = open_message_log(
-                data_dir, identity, settings, on_checkpoint=anchor.submit if anchor is not None else None
+                data_dir,
+                identity,
+                settings,
+                on_checkpoint=anchor.submit if anchor is not None else None,
+                storage=where,
             )
             opened.callback(log.close)
             recorder = log

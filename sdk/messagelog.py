@@ -5,6 +5,10 @@
 | checkpoint every T seconds (0: never) | ``checkpoint_interval`` | ``GOVBUS_CHECKPOINT_SECONDS`` | 60 |
 | per-service mode | ``service_modes`` | ``GOVBUS_LOG_SERVICE_MODES`` (``SERVICE=metadata,...``) | full |
 | durability | ``synchronous`` | ``GOVBUS_LOG_SYNCHRONOUS`` (``normal`` or ``full``) | normal |
+
+The log lives where the node's storage URL says (``sdk.storage``): ``messages.sqlite`` in the participant's
+directory, or the participant's ``messages`` schema in PostgreSQL, which every host running the participant
+appends to as one hash chain.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from typing import Literal, cast
 
 from bus.audit import MessageLog
 from bus.audit.checkpoint import Checkpoint
+from bus.audit.connection import PostgresLocation
 from bus.pki import SigningIdentity
+from sdk.storage import Storage, schema_name
 
 CHECKPOINT_ENV = "GOVBUS_CHECKPOINT_SECONDS"
 SERVICE_MODES_ENV = "GOVBUS_LOG_SERVICE_MODES"
 SYNCHRONOUS_ENV = "GOVBUS_LOG_SYNCHRONOUS"
 DEFAULT_CHECKPOINT_SECONDS = 60.0
+LOG_FILE = "messages.sqlite"
 
 
 @dataclass(frozen=True)
@@ -79,10 +86,15 @@ def open_message_log(
     settings: LogSettings,
     *,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    storage: Storage | None = None,
 ) -> MessageLog:
-    """The participant's message log in its directory; ``on_checkpoint`` gets every checkpoint it signs."""
+    """The participant's message log, in its directory or where ``storage`` says; ``on_checkpoint`` gets
+    every checkpoint it signs."""
+    where: Path | PostgresLocation = data_dir / LOG_FILE
+    if storage is not None and storage.dialect == "postgresql":
+        where = PostgresLocation(storage.url, schema_name(storage.participant, LOG_FILE))
     return MessageLog.open(
-        data_dir / "messages.sqlite",
+        where,
         identity=identity,
         checkpoint_interval=settings.checkpoint_interval,
         service_modes=settings.service_modes,

@@ -15,21 +15,19 @@ the same participant on the same URL share its schemas.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bus.sql import participant_prefix, schema_name
 from sdk.postgres import PostgresDatabase
 from sdk.store import Database, SqliteDatabase
 
 STORAGE_ENV = "GOVBUS_STORAGE"
 DEFAULT_STORAGE = "sqlite:"
 _SCHEMES = ("sqlite", "postgresql", "postgres")
-MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 
 
 class StorageError(ValueError):
@@ -47,22 +45,6 @@ def resolve_storage_url(url: str | None = None, environ: Mapping[str, str] = os.
             f"storage URL {text!r}: sqlite: takes no path (stores live in the participant directory)"
         )
     return text
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def participant_prefix(participant: str) -> str:
-    """The schema name prefix of every store of ``participant`` (see the module docstring)."""
-    digest = hashlib.sha256(participant.encode()).hexdigest()[:6]
-    return f"{_slug(participant)[:32]}_{digest}__"
-
-
-def schema_name(participant: str, file_name: str) -> str:
-    """The PostgreSQL schema of ``participant``'s store kept in ``file_name`` under SQLite."""
-    store = _slug(Path(file_name).name.split(".", 1)[0]) or "store"
-    return (participant_prefix(participant) + store)[:MAX_IDENTIFIER]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ log against every checkpoint anchored for it: a log that was rewritten, or cut s
 from __future__ import annotations
 
 import base64
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,11 +22,13 @@ import structlog
 
 from bus.audit import store
 from bus.audit.checkpoint import Checkpoint, verify_checkpoint
+from bus.audit.connection import PostgresLocation, PostgresLog, SqliteLog
 from bus.envelope import VerifiedEnvelope
 from bus.envelope.model import format_timestamp, utc_now
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
 from bus.pki import TrustStore
+from bus.sql import postgres_ddl
 from bus.xml import whole_text
 from schemas import load_schema
 
@@ -114,29 +115,43 @@ _SELECT = "SELECT " + _COLUMNS + ", received_at, status FROM anchors"  # noqa: S
 
 
 class AnchorStore:
-    """The audit participant's store of checkpoints anchored by others (SQLite; thread-safe)."""
+    """The audit participant's store of checkpoints anchored by others (SQLite or PostgreSQL; thread-safe).
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, trust: TrustStore | None) -> None:
+    Under PostgreSQL every host of the audit participant shares one store: ``accept`` holds the store's
+    advisory lock from reading the anchors of a sequence number until its insert commits.
+    """
+
+    def __init__(self, path: Path | str, conn: SqliteLog | PostgresLog, trust: TrustStore | None) -> None:
         self.path = path
         self._conn = conn
         self._trust = trust
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | Path, trust: TrustStore) -> AnchorStore:
-        """Open (creating if needed) an anchor store that verifies what it accepts against ``trust``."""
-        path = Path(path)
-        conn = store.connect(path)
-        with conn:
+    def open(cls, path: str | Path | PostgresLocation, trust: TrustStore) -> AnchorStore:
+        """Open (creating if needed) an anchor store that verifies what it accepts against ``trust``:
+        a SQLite file, or a schema in PostgreSQL."""
+        conn: SqliteLog | PostgresLog
+        if isinstance(path, PostgresLocation):
+            conn = PostgresLog(path.url, path.schema)
+        else:
+            conn = SqliteLog(store.connect(Path(path)), Path(path))
+        try:
+            conn.begin()
             for statement in _SCHEMA:
-                conn.execute(statement)
-        return cls(path, conn, trust)
+                conn.execute(postgres_ddl(statement) if conn.dialect == "postgresql" else statement)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            conn.close()
+            raise
+        return cls(conn.name if isinstance(path, PostgresLocation) else Path(path), conn, trust)
 
     @classmethod
     def read(cls, path: str | Path) -> AnchorStore:
         """Open an existing store read-only (to hand its checkpoints to a verifier)."""
         path = Path(path)
-        return cls(path, store.connect(path, readonly=True), None)
+        return cls(path, SqliteLog(store.connect(path, readonly=True), path), None)
 
     def accept_envelope(self, envelope: VerifiedEnvelope) -> Anchored:
         """Accept the checkpoint carried by a verified envelope; its sender must be the checkpoint's participant."""
@@ -160,7 +175,7 @@ class AnchorStore:
             )
         received = format_timestamp(received_at or utc_now())
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.begin()
             try:
                 rows = self._conn.execute(
                     _SELECT + " WHERE participant = ? AND log_id = ? AND seq = ?",
@@ -182,9 +197,9 @@ class AnchorStore:
                         f"INSERT INTO anchors ({_COLUMNS}, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                         (*store.checkpoint_row(checkpoint), received, str(status)),
                     )
-                self._conn.execute("COMMIT")
+                self._conn.commit()
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._conn.rollback()
                 raise
         if duplicate is not None:
             return Anchored(duplicate[0], duplicate[1], AnchorStatus.DUPLICATE)
@@ -234,7 +249,8 @@ class AnchorStore:
         """Checkpoints anchored with a head that contradicts an earlier anchor for the same sequence."""
         with self._lock:
             rows = self._conn.execute(
-                _SELECT + " WHERE status = ? ORDER BY rowid", (str(AnchorStatus.CONFLICT),)
+                _SELECT + " WHERE status = ? ORDER BY received_at, participant, log_id, seq",
+                (str(AnchorStatus.CONFLICT),),
             ).fetchall()
         return [_checkpoint(row) for row in rows]
 

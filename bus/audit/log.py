@@ -3,7 +3,9 @@
 Thread-safe with group commit: concurrent ``record`` calls queue their rows and whichever caller finds
 the log idle writes every queued row in one transaction (one ``BEGIN IMMEDIATE ... COMMIT``), so a lone
 caller pays one insert and a crowd shares commits. Sequence numbers and chain hashes are assigned inside
-that transaction from the head read there, so several processes may append to one file.
+that transaction from the head read there, so several processes may append to one file, and processes
+on several hosts to one PostgreSQL log (``PostgresLocation``): there the transaction holds the chain's
+advisory lock from before the head is read until the commit (see ``bus.audit.connection``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import lxml.etree as etree
+import psycopg
 import structlog
 
 from bus.audit import store
 from bus.audit.checkpoint import Checkpoint, CheckpointSigner
 from bus.audit.claims import claimed_header
+from bus.audit.connection import DATABASE_ERRORS, PostgresLocation, PostgresLog, SqliteLog
 from bus.audit.errors import AuditError, LogClosed, LogDamaged
 from bus.audit.record import (
     GENESIS_HASH,
@@ -84,12 +88,15 @@ class _Pending:
 
 
 class MessageLog:
-    """A participant's append-only, hash-chained message log in one SQLite file (WAL)."""
+    """A participant's append-only, hash-chained message log: one SQLite file (WAL) or one PostgreSQL schema.
+
+    ``path`` is the SQLite file (None for PostgreSQL); ``where`` names the log in messages.
+    """
 
     def __init__(
         self,
-        path: Path,
-        conn: sqlite3.Connection,
+        path: Path | None,
+        conn: SqliteLog | PostgresLog,
         meta: store.LogMeta,
         *,
         identity: SigningIdentity | None,
@@ -101,6 +108,7 @@ class MessageLog:
         on_checkpoint: Callable[[Checkpoint], None] | None,
     ) -> None:
         self.path = path
+        self.where = conn.name
         self.log_id = meta.log_id
         self.participant = ParticipantId.parse(meta.participant)
         self._conn = conn
@@ -128,7 +136,7 @@ class MessageLog:
     @classmethod
     def open(
         cls,
-        path: str | Path,
+        path: str | Path | PostgresLocation,
         *,
         identity: SigningIdentity | None,
         participant: ParticipantId | str | None = None,
@@ -140,30 +148,40 @@ class MessageLog:
         raw_cap: int = RAW_CAP,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
     ) -> MessageLog:
-        """Open (creating if needed) the log at ``path``.
+        """Open (creating if needed) the log at ``path``, a SQLite file or a ``PostgresLocation``.
 
         ``identity`` signs checkpoints every ``checkpoint_every`` records, every ``checkpoint_interval``
         seconds when records were added, and on ``close``; without it the log records but cannot sign.
         ``service_modes`` maps service ids to ``full`` or ``metadata``; others use ``default_mode``.
         ``synchronous="full"`` makes every commit durable against power loss (fsync per group commit);
-        ``"normal"`` survives process crashes and may lose the last commits on power loss.
+        ``"normal"`` survives process crashes and may lose the last commits on power loss (PostgreSQL:
+        ``synchronous_commit`` off for the log's session, so a crash of the database server may lose the
+        last commits; ``"full"`` waits for each commit to reach the server's disk).
         ``on_checkpoint`` receives each new checkpoint (to anchor it) on the thread that made it.
         """
-        path = Path(path)
         if identity is not None and participant is not None and str(participant) != str(identity.participant):
             raise ValueError(f"identity {identity.participant} is not participant {participant}")
         who = (
             str(identity.participant) if identity is not None else (str(participant) if participant else None)
         )
-        conn = store.connect(path, synchronous=synchronous.upper())
+        conn: SqliteLog | PostgresLog
+        if isinstance(path, PostgresLocation):
+            try:
+                conn = PostgresLog(path.url, path.schema, durable=synchronous == "full")
+            except DATABASE_ERRORS as error:
+                raise AuditError(f"{path}: cannot open the message log ({error})") from None
+            file = None
+        else:
+            file = Path(path)
+            conn = SqliteLog(store.connect(file, synchronous=synchronous.upper()), file)
         try:
-            meta = cls._prepare(conn, path, who)
+            meta = cls._prepare(conn, conn.name, who)
         except BaseException:
             conn.close()
             raise
         modes = {str(service): LogMode(mode) for service, mode in (service_modes or {}).items()}
         opened = cls(
-            path,
+            file,
             conn,
             meta,
             identity=identity,
@@ -177,9 +195,9 @@ class MessageLog:
         return opened
 
     @staticmethod
-    def _prepare(conn: sqlite3.Connection, path: Path, participant: str | None) -> store.LogMeta:
+    def _prepare(conn: SqliteLog | PostgresLog, path: str, participant: str | None) -> store.LogMeta:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.begin()
             if not store.has_meta(conn):
                 if participant is None:
                     raise AuditError(f"{path}: a new log needs an identity or a participant")
@@ -195,12 +213,11 @@ class MessageLog:
                         "sealed": "0",
                     },
                 )
-            conn.execute("COMMIT")
+            conn.commit()
             meta = store.read_meta(conn, path)
             _check_tail(conn, meta, path)
-        except sqlite3.DatabaseError as error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except DATABASE_ERRORS as error:
+            conn.rollback()
             raise AuditError(f"{path}: cannot open the message log ({error})") from None
         if meta.sealed:
             raise AuditError(f"{path} is a sealed archive: nothing can be appended to it")
@@ -304,7 +321,7 @@ class MessageLog:
         item = items[-1]  # queued together, so written in the same batch
         with self._cond:
             if self._closed:
-                raise LogClosed(f"{self.path} is closed")
+                raise LogClosed(f"{self.where} is closed")
             self._queue.extend(items)
             while not item.done and self._busy:
                 self._cond.wait()
@@ -318,8 +335,8 @@ class MessageLog:
                     refs = self._write(batch)
                 except Exception as error:
                     failure = (
-                        AuditError(f"{self.path}: the record was not written ({error})")
-                        if isinstance(error, sqlite3.Error)
+                        AuditError(f"{self.where}: the record was not written ({error})")
+                        if isinstance(error, DATABASE_ERRORS)
                         else error
                     )
                     for pending in batch:
@@ -346,12 +363,12 @@ class MessageLog:
         ).fetchone()
         if row is not None:
             return row[0], row[1], row[2]
-        meta = store.read_meta(self._conn, self.path)
+        meta = store.read_meta(self._conn, self.where)
         return meta.base_seq, meta.base_hash, meta.base_time
 
     def _write(self, batch: list[_Pending]) -> list[RecordRef]:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        conn.begin()
         try:
             seq, head, last_time = self._read_head()
             now = format_timestamp(utc_now())
@@ -368,10 +385,9 @@ class MessageLog:
                 rows.append((*row, pending.raw, head))
                 refs.append(RecordRef(seq, head, recorded_at))
             conn.executemany(store.INSERT_RECORD, rows)
-            conn.execute("COMMIT")
+            conn.commit()
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            conn.rollback()
             raise
         self._seq = seq
         return refs
@@ -383,21 +399,21 @@ class MessageLog:
             return None
         try:
             return self._make_checkpoint()
-        except (sqlite3.Error, AuditError):
-            log.exception("audit.checkpoint_failed", path=str(self.path))
+        except (sqlite3.Error, psycopg.Error, AuditError):
+            log.exception("audit.checkpoint_failed", path=self.where)
             return None
 
     def _make_checkpoint(self) -> Checkpoint | None:
         """Sign the current head unless the latest checkpoint already covers it; None when it does."""
         if self._signer is None:
-            raise AuditError(f"{self.path}: no signing identity: the log cannot sign checkpoints")
+            raise AuditError(f"{self.where}: no signing identity: the log cannot sign checkpoints")
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        conn.begin()
         try:
             seq, head, last_time = self._read_head()
             latest = store.latest_checkpoint(conn)
             if latest is not None and latest.seq == seq and latest.head == head:
-                conn.execute("COMMIT")
+                conn.commit()
                 self._checkpointed_seq = seq
                 return None
             moment = utc_now()
@@ -405,10 +421,9 @@ class MessageLog:
                 moment = parse_timestamp(last_time)
             checkpoint = self._signer.sign(self.log_id, seq, head, moment)
             conn.execute(store.INSERT_CHECKPOINT, store.checkpoint_row(checkpoint))
-            conn.execute("COMMIT")
+            conn.commit()
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            conn.rollback()
             raise
         self._checkpointed_seq = seq
         self._seq = max(self._seq, seq)
@@ -420,14 +435,14 @@ class MessageLog:
         try:
             self._on_checkpoint(checkpoint)
         except Exception:
-            log.exception("audit.on_checkpoint_failed", path=str(self.path), seq=checkpoint.seq)
+            log.exception("audit.on_checkpoint_failed", path=self.where, seq=checkpoint.seq)
 
     def _acquire(self) -> None:
         with self._cond:
             while self._busy:
                 self._cond.wait()
             if self._closed:
-                raise LogClosed(f"{self.path} is closed")
+                raise LogClosed(f"{self.where} is closed")
             self._busy = True
 
     def _release(self) -> None:
@@ -479,8 +494,8 @@ class MessageLog:
                 self.checkpoint()
             except LogClosed:
                 return
-            except (sqlite3.Error, AuditError):
-                log.exception("audit.checkpoint_failed", path=str(self.path))
+            except (sqlite3.Error, psycopg.Error, AuditError):
+                log.exception("audit.checkpoint_failed", path=self.where)
 
     def close(self) -> None:
         """Sign a final checkpoint when records were added since the last one, then close the file."""
@@ -498,8 +513,8 @@ class MessageLog:
             if self._signer is not None and self._seq > self._checkpointed_seq:
                 try:
                     made = self._make_checkpoint()
-                except (sqlite3.Error, AuditError):
-                    log.exception("audit.checkpoint_failed", path=str(self.path))
+                except (sqlite3.Error, psycopg.Error, AuditError):
+                    log.exception("audit.checkpoint_failed", path=self.where)
         finally:
             self._conn.close()
             with self._cond:
@@ -516,7 +531,7 @@ class MessageLog:
         self.close()
 
 
-def _check_tail(conn: sqlite3.Connection, meta: store.LogMeta, path: Path) -> None:
+def _check_tail(conn: SqliteLog | PostgresLog, meta: store.LogMeta, path: str) -> None:
     """Refuse to append after a last record that does not match its hash (torn or edited)."""
     last = store.last_record(conn)
     if last is None:

@@ -2,7 +2,8 @@
 
 Tables: ``meta`` (key/value: format, log id, participant, base sequence and hash, seal), ``records``
 (one row per record: the hashed fields, the stored bytes, the chain hash), ``checkpoints`` (signed chain
-heads) and ``archives`` (the sealed archive files split off a live log).
+heads), ``archives`` (the sealed archive files split off a live log) and ``alembic_version`` (the schema
+revision, see ``bus.audit.migrate``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import cast
 
 from bus.audit.checkpoint import Checkpoint
+from bus.audit.connection import DATABASE_ERRORS, LogConnection
 from bus.audit.errors import AuditError
 from bus.audit.record import HASHED_FIELDS, Record
+from bus.sql import postgres_ddl
 
 LOG_FORMAT = "govbus-audit-log/1"
 LOG_FILENAME = "messages.sqlite"
@@ -37,7 +40,11 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
     "CREATE TABLE IF NOT EXISTS archives (file TEXT NOT NULL, first_seq INTEGER NOT NULL, "
     "last_seq INTEGER NOT NULL, last_hash TEXT NOT NULL, sha256 TEXT NOT NULL, archived_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS records_recorded_at ON records (recorded_at)",
+    "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
 )
+SCHEMA_VERSION = "0002"
+"""The Alembic revision ``SCHEMA`` is at (``bus.audit.migrate``): a new log is stamped with it."""
 CHECKPOINT_COLUMNS = "participant, log_id, seq, head, time, algorithm, signature, certificate"
 # Statements built once from the constant column lists above.
 INSERT_RECORD = (
@@ -98,26 +105,32 @@ def connect(path: Path, *, readonly: bool = False, synchronous: str = "NORMAL") 
     return conn
 
 
-def create(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
-    """Create the tables and write ``meta`` (inside the caller's transaction)."""
+def create(conn: LogConnection, meta: dict[str, str]) -> None:
+    """Create the tables and write ``meta`` (inside the caller's transaction; SQLite or PostgreSQL)."""
+    postgres = getattr(conn, "dialect", "sqlite") == "postgresql"
     for statement in SCHEMA:
-        conn.execute(statement)
+        conn.execute(postgres_ddl(statement) if postgres else statement)
+    conn.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (SCHEMA_VERSION,))
     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
 
 
-def has_meta(conn: sqlite3.Connection) -> bool:
+def has_meta(conn: LogConnection) -> bool:
+    has_table = getattr(conn, "has_table", None)
+    if has_table is not None:
+        return bool(has_table("meta"))
     row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
     return bool(row[0])
 
 
-def read_meta(conn: sqlite3.Connection, path: Path) -> LogMeta:
+def read_meta(conn: LogConnection, path: Path | str) -> LogMeta:
     """The log's meta; ``AuditError`` when the file is not a govbus message log."""
     try:
         if not has_meta(conn):
             raise AuditError(f"{path}: not a govbus message log (no meta table)")
         values = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.DatabaseError as error:
-        raise AuditError(f"{path}: not a readable SQLite database ({error})") from None
+    except DATABASE_ERRORS as error:
+        kind = "SQLite" if isinstance(error, sqlite3.Error) else "PostgreSQL"
+        raise AuditError(f"{path}: not a readable {kind} database ({error})") from None
     if values.get("format") != LOG_FORMAT:
         raise AuditError(f"{path}: format {values.get('format')!r} is not {LOG_FORMAT}")
     try:
@@ -163,12 +176,12 @@ def records(
             yield to_record(row)
 
 
-def record_at(conn: sqlite3.Connection, seq: int) -> Record | None:
+def record_at(conn: LogConnection, seq: int) -> Record | None:
     row = conn.execute(SELECT_RECORDS + " WHERE seq = ?", (seq,)).fetchone()
     return to_record(row) if row is not None else None
 
 
-def last_record(conn: sqlite3.Connection) -> Record | None:
+def last_record(conn: LogConnection) -> Record | None:
     row = conn.execute(SELECT_RECORDS + " ORDER BY seq DESC LIMIT 1").fetchone()
     return to_record(row) if row is not None else None
 
@@ -200,13 +213,13 @@ def checkpoint_row(checkpoint: Checkpoint) -> tuple[object, ...]:
     )
 
 
-def checkpoints(conn: sqlite3.Connection) -> list[Checkpoint]:
+def checkpoints(conn: LogConnection) -> list[Checkpoint]:
     """Every stored checkpoint, by sequence then time."""
     rows = conn.execute(SELECT_CHECKPOINTS + " ORDER BY seq, time, rowid").fetchall()
     return [to_checkpoint(row) for row in rows]
 
 
-def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
+def latest_checkpoint(conn: LogConnection) -> Checkpoint | None:
     row = conn.execute(SELECT_CHECKPOINTS + " ORDER BY seq DESC, time DESC LIMIT 1").fetchone()
     return to_checkpoint(row) if row is not None else None
 

@@ -1,8 +1,10 @@
 """``govbus audit``: verify, search and show a participant's message log; export and verify evidence
 bundles; archive old records; sign and anchor checkpoints.
 
-LOG is a log file (``messages.sqlite`` or a sealed archive), a participant's directory, or a bus home
-(then ``--as PARTICIPANT``, or the single participant that has a log). Trust comes from ``--home`` /
+LOG is a log file (``messages.sqlite`` or a sealed archive), a participant's directory, a bus home
+(then ``--as PARTICIPANT``, or the single participant that has a log), or a PostgreSQL storage URL with
+``--as PARTICIPANT``: that participant's log is copied, in one snapshot, to a temporary log file that the
+command reads (``govbus audit copy`` keeps such a copy). Trust comes from ``--home`` /
 ``$GOVBUS_HOME`` (its CA certificate and CRL) or ``--ca-cert`` [``--crl``]; a bus home given as LOG
 serves when neither is given.
 
@@ -14,7 +16,9 @@ files are missing. The other commands exit 0 on success, 1 on failure, 2 on usag
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,9 @@ from bus.audit import store
 from bus.audit.anchor import AnchorStore, checkpoint_payload
 from bus.audit.archive import archive_log
 from bus.audit.bundle import export_bundle, verify_bundle
+from bus.audit.connection import PostgresLocation
 from bus.audit.evidence import Evidence, gather
+from bus.audit.export import export_postgres_log, postgres_location
 from bus.audit.log import MessageLog
 from bus.audit.query import SearchFilter, search
 from bus.audit.record import Direction, Outcome, Record
@@ -73,8 +79,26 @@ def _is_bus_home(path: Path) -> bool:
     return (path / "participants").is_dir() or (path / "ca").is_dir()
 
 
+def is_postgres_url(value: str) -> bool:
+    return value.lower().startswith(("postgresql://", "postgres://"))
+
+
+def _postgres_copy(url: str, participant: str | None) -> Path:
+    """A temporary SQLite copy of ``participant``'s PostgreSQL log, removed when the command ends."""
+    if participant is None:
+        raise click.BadParameter("a PostgreSQL URL needs --as PARTICIPANT", param_hint="LOG")
+    folder = Path(tempfile.mkdtemp(prefix="govbus-audit-"))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+    pid = str(ParticipantId.parse(participant))
+    return export_postgres_log(postgres_location(url, pid), folder / store.LOG_FILENAME)
+
+
 def resolve_log(value: str, participant: str | None) -> Path:
-    """The log file LOG designates (a file, a participant directory, or a bus home)."""
+    """The log file LOG designates (a file, a participant directory, a bus home, or a PostgreSQL URL)."""
+    if is_postgres_url(value):
+        return _postgres_copy(value, participant)
     path = Path(value)
     if path.is_file():
         return path
@@ -128,6 +152,12 @@ def _identity_home(home: BusHome | None, log_value: str) -> BusHome:
     if Path(log_value).is_dir() and _is_bus_home(Path(log_value)):
         return BusHome.at(log_value)
     raise click.UsageError(f"the participant's key is needed: give --home DIR or set ${HOME_ENV}")
+
+
+def _writable(value: str, path: Path, meta: store.LogMeta) -> Path | PostgresLocation:
+    """Where to write to the log LOG designates: its file, or (for a PostgreSQL URL) the log itself, never
+    the temporary copy ``path`` the readers use."""
+    return postgres_location(value, meta.participant) if is_postgres_url(value) else path
 
 
 def _meta(path: Path) -> store.LogMeta:
@@ -471,8 +501,10 @@ def export(
     if evidence.proof is None and evidence.not_covered and checkpoint:
         meta = _meta(path)
         identity = SigningIdentity.from_home(_identity_home(home, log), meta.participant)
-        with MessageLog.open(path, identity=identity, checkpoint_every=None) as writer:
+        with MessageLog.open(_writable(log, path, meta), identity=identity, checkpoint_every=None) as writer:
             writer.checkpoint()
+        if is_postgres_url(log):
+            path = resolve_log(log, participant)  # a fresh copy, with the new checkpoint
         evidence = _gather(path, message_id, trust)
     names = export_bundle(evidence, output, trust=trust)
     click.echo(f"bundle: {output} ({len(names)} files, {len(evidence.records)} record(s))")
@@ -538,6 +570,11 @@ def archive(
     The live log is verified first; the participant's key signs the sealing checkpoint. Keep the archive
     beside the log (or pass it to verify) so that 'govbus audit verify' checks both together.
     """
+    if is_postgres_url(log):
+        raise click.BadParameter(
+            "a log kept in PostgreSQL is not split into archive files: keep 'govbus audit copy' snapshots",
+            param_hint="LOG",
+        )
     path = resolve_log(log, participant)
     trust = resolve_trust(home, ca_cert, crl, (log,))
     moment = _moment(before, "--before")
@@ -564,8 +601,9 @@ def archive(
 def checkpoint(log: str, participant: str | None, home: BusHome | None, payload: Path | None) -> None:
     """Sign a checkpoint of the log's head now with the participant's key (needs --home)."""
     path = resolve_log(log, participant)
-    identity = SigningIdentity.from_home(_identity_home(home, log), _meta(path).participant)
-    with MessageLog.open(path, identity=identity, checkpoint_every=None) as writer:
+    meta = _meta(path)
+    identity = SigningIdentity.from_home(_identity_home(home, log), meta.participant)
+    with MessageLog.open(_writable(log, path, meta), identity=identity, checkpoint_every=None) as writer:
         made = writer.checkpoint()
     click.echo(f"checkpoint: record {made.seq}, head {made.head}, {made.time}, signed by {made.participant}")
     if payload is not None:
@@ -600,3 +638,26 @@ def anchor(
             err=True,
         )
         sys.exit(1)
+
+
+@audit.command(name="copy", short_help="Copy a PostgreSQL message log to a log file.")
+@click.argument("url", metavar="URL")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT")
+@as_option
+def copy_command(url: str, out: Path, participant: str | None) -> None:
+    """Copy PARTICIPANT's message log from the PostgreSQL database at URL, in one consistent snapshot,
+    to the new SQLite log file OUT (the offline format every ``govbus audit`` command and an auditor read).
+    """
+    if not is_postgres_url(url):
+        raise click.BadParameter("expected postgresql://USER@HOST:PORT/DATABASE", param_hint="URL")
+    if participant is None:
+        raise click.UsageError("give --as PARTICIPANT: whose log to copy")
+    location = postgres_location(url, str(ParticipantId.parse(participant)))
+    export_postgres_log(location, out)
+    conn = store.connect(out, readonly=True)
+    try:
+        last = store.last_record(conn)
+    finally:
+        conn.close()
+    head = f"record {last.seq}, chain hash {last.hash}" if last is not None else "no records"
+    click.echo(f"copied {location} to {out}: {head}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+from bus.audit.connection import PostgresLocation
+from bus.sql import schema_name
 from sdk import Context, Environment, Provider, inject
 from sdk.anchoring import ANCHOR_CHECKPOINT, Anchored, AnchorStore, CheckpointMessage, anchor_participant
 
@@ -14,8 +17,12 @@ app = Provider(PARTICIPANT)
 
 
 def _anchors(env: Environment) -> Iterator[AnchorStore]:
-    """The anchor store in the node's directory, checking checkpoints against the bus trust store."""
-    store = AnchorStore.open(env.data_dir / ANCHORS_FILE, env.trust)
+    """The anchor store where the node's storage says (its directory, or its ``anchors`` schema shared by
+    every host), checking checkpoints against the bus trust store."""
+    where: Path | PostgresLocation = env.data_dir / ANCHORS_FILE
+    if env.storage.dialect == "postgresql":
+        where = PostgresLocation(env.storage.url, schema_name(env.storage.participant, ANCHORS_FILE))
+    store = AnchorStore.open(where, env.trust)
     yield store
     store.close()
 

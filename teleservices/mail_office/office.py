@@ -26,6 +26,7 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 
+from sdk.store import Locator
 from teleservices.mail_office.attachments import AttachmentStore
 from teleservices.mail_office.clock import Clock, system_clock
 from teleservices.mail_office.config import CONFIG_FILE, OfficeConfig
@@ -53,11 +54,14 @@ class MailOffice:
         *,
         config: OfficeConfig | None = None,
         clock: Clock = system_clock,
+        storage: Locator | None = None,
     ) -> None:
-        """Open the office in ``directory``, with its saved configuration unless ``config`` is given."""
+        """Open the office in ``directory``, with its saved configuration unless ``config`` is given;
+        its database where ``storage`` says (PostgreSQL: shared by every host of the office), else in
+        ``directory``."""
         self.directory = Path(directory)
         self.config = config if config is not None else OfficeConfig.load(self.directory)
-        store = OfficeStore.open(self.directory)
+        store = OfficeStore.open(storage if storage is not None else self.directory)
         self.attachments = AttachmentStore(self.directory / ATTACHMENTS_DIR)
         self.ledger = Ledger(store, self.config, self.attachments, clock)
         self.intake = Intake(self.ledger)
@@ -104,7 +108,12 @@ class MailOffice:
 
     @classmethod
     def create(
-        cls, directory: str | os.PathLike[str], config: OfficeConfig, *, clock: Clock = system_clock
+        cls,
+        directory: str | os.PathLike[str],
+        config: OfficeConfig,
+        *,
+        clock: Clock = system_clock,
+        storage: Locator | None = None,
     ) -> MailOffice:
         """Make ``directory`` a new mail office with ``config`` (saved there)."""
         path = Path(directory)
@@ -112,7 +121,7 @@ class MailOffice:
             raise ConfigurationError(f"{path} is already a mail office")
         path.mkdir(parents=True, exist_ok=True)
         config.save(path)
-        return cls(path, config=config, clock=clock)
+        return cls(path, config=config, clock=clock, storage=storage)
 
     @property
     def participant(self) -> str:

@@ -141,10 +141,13 @@ class MailOfficeService:
 
     def _serve(self, env: Environment) -> Iterator[Served]:
         directory = office_directory(env.data_dir)
+        shared = env.storage if env.storage.dialect == "postgresql" else None  # SQLite: in ``directory``
         if (directory / CONFIG_FILE).exists():
-            office = MailOffice(directory, clock=self.clock)
+            office = MailOffice(directory, clock=self.clock, storage=shared)
         else:
-            office = MailOffice.create(directory, default_config(env.participant), clock=self.clock)
+            office = MailOffice.create(
+                directory, default_config(env.participant), clock=self.clock, storage=shared
+            )
         if office.participant != str(env.participant):
             raise ConfigurationError(
                 f"{directory} is the mail office of {office.participant}, not of {env.participant}"

@@ -4,6 +4,7 @@ checkpoints it anchored earlier with the audit participant."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import lxml.etree as etree
 import pytest
@@ -11,14 +12,18 @@ import pytest
 from bus.audit import MessageLog
 from bus.audit.anchor import AnchorStatus, AnchorStore, checkpoint_from_payload, checkpoint_payload
 from bus.audit.checkpoint import CheckpointSigner
+from bus.audit.connection import PostgresLocation
 from bus.audit.store import INSERT_CHECKPOINT, checkpoint_row, checkpoints
 from bus.audit.verify import ProblemKind, verify_log
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, sign_envelope
 from bus.envelope.model import utc_now
 from bus.faults import Fault, FaultCode
 from bus.ids import ServiceId
+from bus.sql import participant_prefix, schema_name
+from sdk.postgres import drop_schemas
 from tests.audit.builders import FIELD, Exchange, connect, rewrite, rows, write_log
 from tests.helpers.pki import CLIENT, PROVIDER
+from tests.helpers.storage import DIALECTS, POSTGRES_URL, test_participant
 
 AUDIT_SERVICE = ServiceId.parse("MA/GOV/DGSSI/audit/audit.checkpoint/v1")
 
@@ -29,10 +34,17 @@ def anchoring_envelope(home, checkpoint, sender: str = CLIENT) -> bytes:
     return sign_envelope(header, checkpoint_payload(checkpoint), identity)
 
 
-@pytest.fixture
-def anchors(tmp_path, home, trust, log_path):
-    """The audit participant's store, holding the log's checkpoints at 8 and 12 as they were sent."""
-    store = AnchorStore.open(tmp_path / "anchors.sqlite", trust.store())
+@pytest.fixture(params=DIALECTS)
+def anchors(request, tmp_path, home, trust, log_path):
+    """The audit participant's store, holding the log's checkpoints at 8 and 12 as they were sent;
+    in a SQLite file, then in a PostgreSQL schema of the test's own."""
+    if request.param == "postgresql":
+        participant = test_participant()
+        request.addfinalizer(lambda: drop_schemas(POSTGRES_URL, participant_prefix(participant)))
+        where = PostgresLocation(POSTGRES_URL, schema_name(participant, "anchors.sqlite"))
+        store = AnchorStore.open(where, trust.store())
+    else:
+        store = AnchorStore.open(tmp_path / "anchors.sqlite", trust.store())
     verifier = EnvelopeVerifier(trust.store())
     for checkpoint in checkpoints(sqlite3.connect(log_path)):
         if checkpoint.seq in (8, 12):
@@ -131,3 +143,30 @@ def test_anchors_of_another_log_of_the_participant_are_reported(
     report = verify_log([log_path], trust, anchors=anchors.checkpoints(CLIENT))
     assert report.ok and report.anchors_checked == 2
     assert any("other log" in warning for warning in report.warnings)
+
+
+def test_two_hosts_of_the_audit_participant_keep_one_anchor_per_checkpoint(log_path, trust) -> None:
+    """Both hosts receive the same checkpoint at once (a redelivery): one keeps it, the other sees it."""
+    participant = test_participant()
+    where = PostgresLocation(POSTGRES_URL, schema_name(participant, "anchors.sqlite"))
+    try:
+        hosts = [AnchorStore.open(where, trust.store()) for _ in range(2)]
+        sent = checkpoints(sqlite3.connect(log_path))
+        results: list[AnchorStatus] = []
+
+        def accept(store: AnchorStore) -> None:
+            for checkpoint in sent:
+                results.append(store.accept(checkpoint_payload(checkpoint), sender=CLIENT).status)
+
+        threads = [threading.Thread(target=accept, args=(host,)) for host in hosts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results).count(AnchorStatus.NEW) == len(sent)
+        assert sorted(results).count(AnchorStatus.DUPLICATE) == len(sent)
+        assert hosts[0].checkpoints(CLIENT) == sorted(sent, key=lambda c: (c.seq, c.time))
+        for host in hosts:
+            host.close()
+    finally:
+        drop_schemas(POSTGRES_URL, participant_prefix(participant))

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bus.audit.export import export_postgres_log, postgres_location
+from bus.audit.trustfiles import TrustFiles
+from bus.audit.verify import verify_log
 from bus.envelope import Header, MessageKind
 from bus.transport.base import OutgoingMessage
 from sdk.contract import encode
@@ -45,3 +48,21 @@ def test_a_request_redelivered_to_the_other_host_is_answered_from_the_shared_sto
         claim = f"{header.client} {header.id}"  # the idempotency key is sender and id (see sdk.inbound)
         assert db.execute("SELECT state FROM handled WHERE id = ?", (claim,)).fetchall() == [("done",)]
     assert schema_name(str(PROVIDER), "state.sqlite").startswith(participant_prefix(str(PROVIDER)))
+
+
+def test_both_hosts_append_to_one_message_log_in_postgresql(pg_bus: TestBus, tmp_path) -> None:
+    service = EchoService()
+    first = pg_bus.start(service.app)
+    second = pg_bus.start(service.app)
+    client = pg_bus.client(CLIENT)
+    for index in range(6):
+        client.call(PROVIDER, ECHO, Ping(text=f"n{index}"), timeout=10)
+    first.stop()
+    second.stop()
+    pg_bus.close()
+    provider_dir = pg_bus.home.participant_dir(PROVIDER)
+    assert not (provider_dir / "messages.sqlite").exists()
+    copy = export_postgres_log(postgres_location(POSTGRES_URL, str(PROVIDER)), tmp_path / "provider.sqlite")
+    report = verify_log([copy], TrustFiles.from_home(pg_bus.home))
+    assert report.ok, report.problems
+    assert report.records >= 12  # each call: the request received and the response sent

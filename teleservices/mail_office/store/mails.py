@@ -66,7 +66,7 @@ class Mails:
             raise RuntimeError("a registration counter is taken inside the registering transaction")
         row = self._conn.execute(
             "INSERT INTO counters (register, year, last) VALUES (?, ?, 1) "
-            "ON CONFLICT (register, year) DO UPDATE SET last = last + 1 RETURNING last",
+            "ON CONFLICT (register, year) DO UPDATE SET last = counters.last + 1 RETURNING last",
             (register, year),
         ).fetchone()
         return int(row[0])
@@ -78,7 +78,7 @@ class Mails:
             "sender_id, sender_name, recipient_kind, recipient_id, recipient_name, mail_type, "
             "registered_at, registered_on, deadline, service, digest, channel, linked_number, "
             "in_reply_to, answers, acknowledgement) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 mail.direction.value,
                 mail.year,
@@ -106,7 +106,7 @@ class Mails:
                 mail.acknowledgement.to_xml() if mail.acknowledgement else None,
             ),
         )
-        mail_id = int(cursor.lastrowid or 0)
+        mail_id = int(cursor.fetchone()[0])
         self._conn.executemany(
             "INSERT INTO attachments (mail_id, position, name, media_type, sha256, size) VALUES (?, ?, ?, ?, ?, ?)",
             [

@@ -16,6 +16,8 @@ from teleservices.mail_office.models import (
 from teleservices.mail_office.outbox import OutboxKind, OutboxMessage
 
 MAX_ERROR = 2000
+_EXCLUDED = {False: "SELECT value FROM json_each(?)", True: "SELECT json_array_elements_text(?::json)"}
+"""The destinations left out, from a JSON array (SQLite, PostgreSQL)."""
 
 
 class OutboxRows:
@@ -35,18 +37,20 @@ class OutboxRows:
     ) -> int:
         """Add a message (inside the transaction that makes the change it reports)."""
         cursor = self._conn.execute(
-            "INSERT INTO outbox (kind, destination, mail_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (kind, destination, mail_id, payload, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
             (kind.value, destination, mail_id, payload.to_xml() if payload else None, format_utc_millis(at)),
         )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def pending(self, limit: int | None = None, exclude: Collection[str] = ()) -> list[OutboxMessage]:
         """Unsent messages, oldest first, except those to ``exclude``; a letter's payload is left out
         (``None``) until it is sent."""
+        postgres = getattr(self._conn, "dialect", "sqlite") == "postgresql"
         rows = self._conn.execute(
-            "SELECT o.*, m.number FROM outbox o JOIN mails m ON m.id = o.mail_id WHERE o.sent_at IS NULL "
-            "AND o.destination NOT IN (SELECT value FROM json_each(?)) ORDER BY o.id LIMIT ?",
-            (json.dumps(sorted(exclude)), -1 if limit is None else limit),
+            "SELECT o.*, m.number FROM outbox o JOIN mails m ON m.id = o.mail_id WHERE o.sent_at IS NULL "  # noqa: S608
+            f"AND o.destination NOT IN ({_EXCLUDED[postgres]}) ORDER BY o.id LIMIT ?",
+            (json.dumps(sorted(exclude)), (None if postgres else -1) if limit is None else limit),
         ).fetchall()
         return [_message(row) for row in rows]
 

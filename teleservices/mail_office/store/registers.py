@@ -84,7 +84,8 @@ class RegisterRows:
         """One page of the register (in registration order) with the totals of everything that matches."""
         where, params = _where(query, today)
         total, late = self._conn.execute(
-            f"SELECT count(*), coalesce(sum({LATE}), 0) FROM mails m WHERE {where}",  # noqa: S608
+            f"SELECT count(*), CAST(coalesce(sum(CASE WHEN {LATE} THEN 1 ELSE 0 END), 0) AS INTEGER) "  # noqa: S608
+            f"FROM mails m WHERE {where}",
             params,
         ).fetchone()
         by_status = dict(

@@ -1,11 +1,16 @@
 """The office database's schema: tables, indexes and the triggers that keep history append-only.
 
-``SCHEMA_VERSION`` is stored as SQLite's ``user_version``; an office refuses a database of another version.
+``SCHEMA_VERSION`` is stored as SQLite's ``user_version`` (on PostgreSQL, in a ``user_version`` table of
+the office's schema); an office refuses a database of another version. ``postgres_statements`` is the same
+schema for PostgreSQL: the DDL rewritten by ``postgres_ddl``, the SQL functions the queries call
+(``casefold``, ``instr``) and the append-only triggers in PL/pgSQL.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+from bus.sql import postgres_ddl
 
 SCHEMA_VERSION = 1
 
@@ -106,6 +111,23 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
 """
+
+
+POSTGRES_EXTRAS = (
+    # casefold as lower (full Unicode case folding is not built in); instr as strpos.
+    "CREATE OR REPLACE FUNCTION casefold(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)'",
+    "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT strpos($1, $2)'",
+    "CREATE OR REPLACE FUNCTION history_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the history of a letter is append-only'; END $$",
+    "CREATE TRIGGER history_no_update BEFORE UPDATE ON history FOR EACH ROW EXECUTE FUNCTION history_append_only()",
+    "CREATE TRIGGER history_no_delete BEFORE DELETE ON history FOR EACH ROW EXECUTE FUNCTION history_append_only()",
+)
+
+
+def postgres_statements(script: str) -> list[str]:
+    """``script`` for PostgreSQL: its tables and indexes rewritten, its SQLite triggers replaced."""
+    kept = [s for s in statements(script) if not s.upper().startswith("CREATE TRIGGER")]
+    return [postgres_ddl(s) for s in kept] + list(POSTGRES_EXTRAS)
 
 
 def statements(script: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the message log's schema (SQLite file or PostgreSQL schema): see ``bus.audit.migrate``."""
