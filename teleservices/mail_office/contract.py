@@ -28,6 +28,8 @@ from teleservices.mail_office.models import (
     RequestOpinion,
     Send,
     Show,
+    ShowSignatures,
+    SignatureCircuits,
     StatusChange,
     StatusReceipt,
     Validate,
@@ -52,6 +54,10 @@ SHOW = RequestReply("mail.show", VERSION, SCHEMA, request=Show, response=MailRec
 
 REGISTER = RequestReply("mail.register", VERSION, SCHEMA, request=RegisterQuery, response=Register)
 ALERTS = RequestReply("mail.alerts", VERSION, SCHEMA, request=AlertQuery, response=Alerts)
+SIGNATURES = RequestReply(
+    "mail.signatures", VERSION, SCHEMA, request=ShowSignatures, response=SignatureCircuits
+)
+"""Where the signature circuits of a letter's replies stand (``signing.py``)."""
 
 DESK: tuple[RequestReply[Any, MailRecord], ...] = (
     ASSIGN,
@@ -66,7 +72,7 @@ DESK: tuple[RequestReply[Any, MailRecord], ...] = (
 )
 """The desk operations, each answered with a ``MailRecord``: for the administration's own systems."""
 
-QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS)
+QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS, SIGNATURES)
 """Read-only views of the registers and deadlines: for the administration's own systems."""
 
 CORRESPONDENCE: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
@@ -102,6 +108,7 @@ __all__ = [
     "REQUEST_OPINION",
     "SEND",
     "SHOW",
+    "SIGNATURES",
     "STATUS",
     "VALIDATE",
     "VERSION",

@@ -32,6 +32,8 @@ class Tx:
     """One open transaction: every statement the office runs, grouped by what it reads and writes."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        """For the office's own optional parts with their own tables (``signing``)."""
         self.mails = Mails(conn)
         self.outbox = OutboxRows(conn)
         self.registers = RegisterRows(conn)
