@@ -29,6 +29,7 @@ from teleservices.mail_office import (
     REQUEST_OPINION,
     SEND,
     SHOW,
+    SIGNATURES,
     STATUS,
     VALIDATE,
     MailOffice,
@@ -56,6 +57,7 @@ DESK_CONTRACTS = (
     SHOW,
     REGISTER,
     ALERTS,
+    SIGNATURES,
 )
 
 OFFICES = {

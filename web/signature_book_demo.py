@@ -16,7 +16,16 @@ from sdk import Client, Context, Provider, Running
 from sdk.security import SigningIdentity
 from sdk.testing import TestBus
 from teleservices.signature_book import BookService, EventReceiver
-from teleservices.signature_book.contract import BOOK_CONTRACTS, DELEGATION_EVENT, FOLDER_EVENT
+from teleservices.signature_book.contract import (
+    BOOK_CONTRACTS,
+    BUNDLE,
+    DELEGATION_EVENT,
+    DOCUMENT,
+    FOLDER_EVENT,
+    LIST,
+    SHOW,
+    SUBMIT,
+)
 from teleservices.signature_book.models import DelegationEvent, FolderEvent
 
 log = structlog.get_logger("govbus.web.demo")
@@ -58,8 +67,12 @@ class DemoSignatureBook:
     def publish(cls, bus: TestBus, *, offices: list[str], desks: dict[str, str]) -> DemoSignatureBook:
         """Grant the book's operations to the offices, desks and signatories, and its events back."""
         submitters = [*offices, *desks.values()]
+        readers = (SUBMIT, SHOW, LIST, DOCUMENT, BUNDLE)  # a desk submits and follows its folders
         for contract in BOOK_CONTRACTS:
-            bus.publish(contract, provider=BOOK, clients=[*submitters, *SIGNATORIES])
+            clients = [] if contract is SUBMIT else list(SIGNATORIES)
+            clients += list(desks.values()) if contract in readers else []
+            clients += offices if contract is SUBMIT else []  # an office submits its held replies
+            bus.publish(contract, provider=BOOK, clients=clients)
         for submitter in submitters:
             bus.publish(FOLDER_EVENT, provider=submitter, clients=[BOOK])
         for signatory in SIGNATORIES:

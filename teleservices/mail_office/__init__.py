@@ -21,6 +21,7 @@ from teleservices.mail_office.contract import (
     REQUEST_OPINION,
     SEND,
     SHOW,
+    SIGNATURES,
     STATUS,
     VALIDATE,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "SCHEMA",
     "SEND",
     "SHOW",
+    "SIGNATURES",
     "STATUS",
     "VALIDATE",
     "Acknowledgement",

@@ -362,7 +362,7 @@ class Reply(MailPayload, tag="Reply"):
     )
     comment: Comment | None = element(default=None)
     signature: list[SignatureStep] = wrapped(
-        "signature", element(tag="step", default_factory=list, max_length=30)
+        "signature", element(tag="step"), default_factory=list, max_length=30
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +22,9 @@ from sdk import Client
 from web.db import Database
 from web.sessions import LoginThrottle, Sessions
 from web.workspace.agents import Agents
+
+if TYPE_CHECKING:
+    from web.workspace.signing.book import Signatory
 
 
 @dataclass
@@ -34,6 +38,10 @@ class Workspace:
     """Office participant id -> display name."""
     services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Office participant id -> its services (for assigning and redirecting)."""
+    signers: Mapping[str, Signatory] = field(default_factory=dict)
+    """Each signer's own signatory application (client and key), by agent login (``signing/``)."""
+    signature_book: str | None = None
+    """The signature book's participant id (``None``: no signature book pages)."""
 
     def __post_init__(self) -> None:
         self.agents = Agents(self.db)
@@ -45,11 +53,12 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     """Serve the workspace under ``/workspace`` in the portal's application."""
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
+    from web.workspace.signing.routes import routes as signing_routes
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/workspace/login", status_code=303)
 
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
-    app.router.routes.insert(0, Mount("/workspace", routes=routes))
+    app.router.routes.insert(0, Mount("/workspace", routes=[*signing_routes, *routes]))
     return app

@@ -1,13 +1,15 @@
 """The demo world's agents: for each of its two administrations a clerk, a service agent and head of
-service (service ``rh``), a signer and an auditor; and one bus administrator. Password for all:
-``DEMO_PASSWORD``."""
+service (service ``rh``), signers and an auditor; and one bus administrator. Password for all:
+``DEMO_PASSWORD``. Each signer acts on the bus as their own signatory participant (``DEMO_SIGNERS``)."""
 
 from __future__ import annotations
 
+from teleservices.signature_book import DetachedXadesSigner
 from web.db import Database
 from web.demo import OFFICES, DemoWorld
 from web.workspace.agents import Role
 from web.workspace.app import Workspace
+from web.workspace.signing.book import Signatory
 
 DEMO_PASSWORD = "demo-agent-2026"  # noqa: S105 (demo world only)
 DEMO_AGENTS: tuple[tuple[str, str, str | None, str | None, frozenset[Role]], ...] = (
@@ -19,8 +21,31 @@ DEMO_AGENTS: tuple[tuple[str, str, str | None, str | None, frozenset[Role]], ...
     ("mef.auditeur", "Samira Fassi", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.AUDITOR})),
     ("cnss.clerc", "Rachid Naciri", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.CLERK})),
     ("cnss.signataire", "Khadija Bennis", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.SIGNER})),
+    ("mef.dg", "Karim Bennani", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.SIGNER})),
+    ("mef.sga", "Fatima Zahra Idrissi", "MA/GOV/MEF/bureau-ordre", None, frozenset({Role.SIGNER})),
+    ("cnss.dga", "Mehdi Ouazzani", "MA/GOV/CNSS/bureau-ordre", None, frozenset({Role.SIGNER})),
     ("bus.admin", "Autorité du bus", None, None, frozenset({Role.BUS_ADMIN})),
 )
+
+DEMO_SIGNERS = {
+    "mef.signataire": "MA/GOV/MEF/sg",
+    "mef.dg": "MA/GOV/MEF/dg",
+    "mef.sga": "MA/GOV/MEF/sg-adjoint",
+    "cnss.signataire": "MA/GOV/CNSS/dg",
+    "cnss.dga": "MA/GOV/CNSS/dg-adjoint",
+}
+"""Signer login -> their signatory participant (web/signature_book_demo.py)."""
+
+
+def demo_signers(world: DemoWorld) -> dict[str, Signatory]:
+    """Each demo signer's own application: a client of their participant and their signing key."""
+    book = world.signature_book
+    if book is None:
+        return {}
+    return {
+        login: Signatory(book.client(participant), DetachedXadesSigner(book.identity(participant)))
+        for login, participant in DEMO_SIGNERS.items()
+    }
 
 
 def demo_workspace(world: DemoWorld, db: Database) -> Workspace:
@@ -31,6 +56,8 @@ def demo_workspace(world: DemoWorld, db: Database) -> Workspace:
         catalogue=lambda: world.bus.catalogue,
         offices={office: config.name for office, (config, _) in OFFICES.items()},
         services={office: config.services for office, (config, _) in OFFICES.items()},
+        signers=demo_signers(world),
+        signature_book=world.signature_book.participant if world.signature_book else None,
     )
     for login, name, administration, service, roles in DEMO_AGENTS:
         if workspace.agents.by_login(login) is None:

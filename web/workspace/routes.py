@@ -45,6 +45,7 @@ from teleservices.mail_office.workflow import Direction
 from web.security import checked_form
 from web.workspace.agents import Agent, Role
 from web.workspace.pages import AgentVisit
+from web.workspace.signing.letters import letter_extras, with_signature
 
 log = structlog.get_logger("govbus.web.workspace")
 MAIL_ROLES = (Role.CLERK, Role.AGENT, Role.HEAD)
@@ -200,7 +201,14 @@ async def letter(request: Request) -> Response:
     agent = page.require(*MAIL_ROLES, Role.AUDITOR)
     record = await _show(page, agent, request.path_params["number"])
     allowed = allowed_actions(agent, record)
-    return page.render("letter.html", record=record, allowed=allowed, error=None, services=_services(page))
+    return page.render(
+        "letter.html",
+        record=record,
+        allowed=allowed,
+        error=None,
+        services=_services(page),
+        **await letter_extras(page, agent, record),
+    )
 
 
 def _services(page: AgentVisit) -> list[str]:
@@ -248,6 +256,7 @@ async def act(request: Request) -> Response:
     office, desk = desk_of(page, agent)
     try:
         contract, operation = _operation(action, number, form, agent)
+        operation = with_signature(operation, form, page, agent)
         await run_in_threadpool(desk.call, office, contract, operation, user_id=agent.actor)
     except (ValueError, CallFailed) as error:
         message = getattr(error, "service_code", None) or "Données refusées"
