@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,9 +60,14 @@ def visible_folder(agent: Agent, view: FolderView) -> bool:
     return agent.administration is not None and same_administration(view.submitter, agent.administration)
 
 
+FOLDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 async def folder_or_404(gateway: BookGateway, agent: Agent, folder_id: str) -> FolderView:
     from starlette.concurrency import run_in_threadpool
 
+    if not FOLDER_ID.match(folder_id):
+        raise HTTPException(404)
     try:
         view: FolderView = await run_in_threadpool(gateway.folder, folder_id)
     except FolderNotFound:
