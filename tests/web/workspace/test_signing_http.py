@@ -39,7 +39,9 @@ def test_every_form_needs_the_csrf_token(new_client):
     sign_in(signer, "mef.signataire")
     folder = submitted_folder(head, "Note de service (CSRF)", [("signature", "all", [SG])])
     assert signer.post(f"/workspace/sign/folders/{folder}/do/sign", data={}).status_code == 403
-    assert signer.post(f"/workspace/sign/folders/{folder}/do/sign", data={"csrf": "forged"}).status_code == 403
+    assert (
+        signer.post(f"/workspace/sign/folders/{folder}/do/sign", data={"csrf": "forged"}).status_code == 403
+    )
     assert signer.post("/workspace/sign/delegations", data={"substitute": SGA}).status_code == 403
     assert signer.post(f"/workspace/sign/delegations/{uuid.uuid4()}/end", data={}).status_code == 403
     assert head.post("/workspace/sign/new", data={"title": "x"}).status_code == 403
@@ -61,9 +63,13 @@ def test_the_circuit_form_shows_what_is_wrong(new_client):
     assert untitled.status_code == 400
     assert "Donnez un titre au dossier." in untitled.text and "Ajoutez le document" in untitled.text
     entity = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "boom">]><a>&x;</a>'
-    refused = submit_folder(head, "Arrêté", [("signature", "all", [SG])], files=[("a.xml", entity, "text/xml")])
+    refused = submit_folder(
+        head, "Arrêté", [("signature", "all", [SG])], files=[("a.xml", entity, "text/xml")]
+    )
     assert refused.status_code == 400 and "Document XML refusé" in refused.text
-    exe = submit_folder(head, "Arrêté", [("signature", "all", [SG])], files=[("a.pdf", b"MZ\x90\x00" * 9, "application/pdf")])
+    exe = submit_folder(
+        head, "Arrêté", [("signature", "all", [SG])], files=[("a.pdf", b"MZ\x90\x00" * 9, "application/pdf")]
+    )
     assert exe.status_code == 400 and "Seuls les documents PDF et XML" in exe.text
 
 
@@ -95,7 +101,7 @@ def test_documents_are_shown_pdf_as_images_xml_escaped(new_client):
     assert response.status_code == 303, response.text
     folder = response.headers["location"].rsplit("/", 1)[1]
     page = dg.get(f"/workspace/sign/folders/{folder}/documents/arrete.pdf")
-    assert page.status_code == 200 and f"/documents/arrete.pdf/pages/1.png" in page.text
+    assert page.status_code == 200 and "/documents/arrete.pdf/pages/1.png" in page.text
     image = dg.get(f"/workspace/sign/folders/{folder}/documents/arrete.pdf/pages/1.png")
     assert image.headers["content-type"] == "image/png" and image.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert dg.get(f"/workspace/sign/folders/{folder}/documents/arrete.pdf/pages/2.png").status_code == 404
@@ -165,11 +171,17 @@ def test_delegate_sign_on_behalf_then_end_early(new_client):
     sign_in(sg, "mef.signataire")
     sign_in(sga, "mef.sga")
     token = csrf(sg, "/workspace/sign/delegations")
-    bad = sg.post("/workspace/sign/delegations", data={"csrf": token, "substitute": CNSS_DG, "from": "2026-12-03", "until": "2026-12-10"})
+    bad = sg.post(
+        "/workspace/sign/delegations",
+        data={"csrf": token, "substitute": CNSS_DG, "from": "2026-12-03", "until": "2026-12-10"},
+    )
     assert bad.status_code == 400 and "Choisissez un signataire de votre administration." in bad.text
     page = sg.get("/workspace/sign/delegations").text
     first, until = _field(page, "from"), _field(page, "until")
-    given = sg.post("/workspace/sign/delegations", data={"csrf": token, "substitute": SGA, "from": first, "until": until, "reason": "congé"})
+    given = sg.post(
+        "/workspace/sign/delegations",
+        data={"csrf": token, "substitute": SGA, "from": first, "until": until, "reason": "congé"},
+    )
     assert given.status_code == 303, given.text
     folder = submitted_folder(head, "Arrêté signé par délégation", [("signature", "all", [SG])])
     assert "Arrêté signé par délégation" in sga.get("/workspace/sign").text
@@ -180,7 +192,9 @@ def test_delegate_sign_on_behalf_then_end_early(new_client):
 
     import re
 
-    ends = re.findall(r'action="(/workspace/sign/delegations/[0-9a-f-]+/end)"', sg.get("/workspace/sign/delegations").text)
+    ends = re.findall(
+        r'action="(/workspace/sign/delegations/[0-9a-f-]+/end)"', sg.get("/workspace/sign/delegations").text
+    )
     assert ends
     for end in ends:
         assert sg.post(end, data={"csrf": token}).status_code == 303
