@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,42 +52,15 @@ log = structlog.get_logger("govbus.mail_office.signing")
 SUBMIT_PURPOSE = "signature of an official reply before it leaves the office"
 PUMP_NAME = "mail_office.signatures"
 BUSINESS_TYPE = "internal-communication"
-TABLE = """
-CREATE TABLE IF NOT EXISTS signature_circuits (
-    number TEXT PRIMARY KEY REFERENCES mails (number),  -- the held reply
-    steps TEXT NOT NULL,             -- JSON: [{"kind", "quorum", "signatories": [...]}]
-    state TEXT NOT NULL,             -- to-submit, in-circuit, signed, rejected
-    book TEXT,
-    folder_id TEXT UNIQUE,
-    current_step INTEGER,
-    last_seq INTEGER NOT NULL DEFAULT 0,
-    last_actor TEXT,
-    on_behalf_of TEXT,
-    reason TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    updated_at TEXT NOT NULL
-)
-"""
-
-
 class SignatureEventRefused(MailOfficeError):
     """A signature book event the office does not accept (another book, or a folder not yet recorded)."""
 
     code = "MailOffice.SignatureEventRefused"
 
 
-def ensure_table(conn: sqlite3.Connection) -> None:
-    conn.execute(TABLE)
-
-
 def hold_for_signature(tx: Tx, number: str, steps: Sequence[SignatureStep], *, at: datetime) -> None:
     """Record the circuit reply ``number`` must pass (in the transaction that registers it, held)."""
-    ensure_table(tx.conn)
-    tx.conn.execute(
-        "INSERT INTO signature_circuits (number, steps, state, updated_at) VALUES (?, ?, ?, ?)",
-        (number, _steps_json(steps), SignatureState.TO_SUBMIT.value, format_utc_millis(at)),
-    )
+    tx.signatures.hold(number, _steps_json(steps), SignatureState.TO_SUBMIT.value, format_utc_millis(at))
 
 
 def _steps_json(steps: Sequence[SignatureStep]) -> str:
@@ -116,7 +88,7 @@ class OfficeSigning:
         self.office = office
         self.book = book
         with office.ledger.store.write() as tx:
-            ensure_table(tx.conn)
+            tx.signatures.ensure()
 
     # The submissions, as the SDK pump's ``OutboxSource``
 
@@ -124,11 +96,8 @@ class OfficeSigning:
         if self.book in exclude:
             return []
         with self.office.ledger.store.read() as tx:
-            rows = tx.conn.execute(
-                "SELECT number FROM signature_circuits WHERE state = ? ORDER BY updated_at, number LIMIT ?",
-                (SignatureState.TO_SUBMIT.value, limit),
-            ).fetchall()
-        return [Submission(row["number"], self.book) for row in rows]
+            numbers = tx.signatures.numbers_in(SignatureState.TO_SUBMIT.value, limit)
+        return [Submission(number, self.book) for number in numbers]
 
     def submit(self, client: Client, submission: Submission, *, timeout: float = 30.0) -> None:
         """Submit the reply's folder; a refusal by the book closes the circuit as rejected."""
@@ -163,10 +132,7 @@ class OfficeSigning:
 
     def failed(self, message: Submission, error: Exception) -> None:
         with self.office.ledger.store.write() as tx:
-            tx.conn.execute(
-                "UPDATE signature_circuits SET attempts = attempts + 1, last_error = ? WHERE number = ?",
-                (str(error)[:1000], message.number),
-            )
+            tx.signatures.failed(message.number, str(error)[:1000])
 
     def _folder(self, number: str) -> Any:
         from teleservices.signature_book.models import (
@@ -181,9 +147,7 @@ class OfficeSigning:
         with self.office.ledger.store.read() as tx:
             row = tx.mails.get(number)
             deposit = self.office.outgoing.deposit_of(tx, row)
-            (steps,) = tx.conn.execute(
-                "SELECT steps FROM signature_circuits WHERE number = ?", (number,)
-            ).fetchone()
+            steps = tx.signatures.steps(number)
         names: set[str] = set()
         documents = [
             DocumentUpload(
@@ -226,10 +190,7 @@ class OfficeSigning:
         if sender != self.book:
             raise SignatureEventRefused(f"{sender} is not this office's signature book ({self.book})")
         with self.office.ledger.store.write() as tx:
-            row = tx.conn.execute(
-                "SELECT number, state, last_seq FROM signature_circuits WHERE folder_id = ? AND book = ?",
-                (event.folder_id, sender),
-            ).fetchone()
+            row = tx.signatures.of_folder(event.folder_id, sender)
             if row is None:  # the submission's answer is not recorded yet: the book delivers it again
                 raise SignatureEventRefused(f"no reply is in signature folder {event.folder_id} yet")
             if event.seq <= row["last_seq"] or row["state"] != SignatureState.IN_CIRCUIT.value:
@@ -237,19 +198,15 @@ class OfficeSigning:
             state = {"completed": SignatureState.SIGNED, "rejected": SignatureState.REJECTED}.get(
                 str(event.status), SignatureState.IN_CIRCUIT
             )
-            tx.conn.execute(
-                "UPDATE signature_circuits SET state = ?, current_step = ?, last_seq = ?, last_actor = ?,"
-                " on_behalf_of = ?, reason = COALESCE(?, reason), updated_at = ? WHERE number = ?",
-                (
-                    state.value,
-                    event.current_step,
-                    event.seq,
-                    event.actor,
-                    event.on_behalf_of,
-                    event.reason if state is SignatureState.REJECTED else None,
-                    format_utc_millis(self.office.now()),
-                    row["number"],
-                ),
+            tx.signatures.record_event(
+                row["number"],
+                state=state.value,
+                current_step=event.current_step,
+                seq=event.seq,
+                actor=event.actor,
+                on_behalf_of=event.on_behalf_of,
+                reason=event.reason if state is SignatureState.REJECTED else None,
+                at=format_utc_millis(self.office.now()),
             )
             if state is SignatureState.SIGNED:
                 reply = tx.mails.get(row["number"])
@@ -266,11 +223,7 @@ class OfficeSigning:
         with self.office.ledger.store.read() as tx:
             record = tx.mails.record(tx.mails.get(number).id)
             numbers = [number, *record.replies]
-            marks = ", ".join("?" * len(numbers))
-            rows = tx.conn.execute(
-                f"SELECT * FROM signature_circuits WHERE number IN ({marks}) ORDER BY number",  # noqa: S608
-                numbers,
-            ).fetchall()
+            rows = tx.signatures.of_numbers(numbers)
         return SignatureCircuits(
             registration_number=number,
             circuits=[
@@ -293,12 +246,8 @@ class OfficeSigning:
     def _set(self, number: str, expected: SignatureState, **values: Any) -> None:
         values = {k: v.value if isinstance(v, SignatureState) else v for k, v in values.items()}
         values["updated_at"] = format_utc_millis(self.office.now())
-        assignments = ", ".join(f"{name} = ?" for name in values)
         with self.office.ledger.store.write() as tx:
-            tx.conn.execute(
-                f"UPDATE signature_circuits SET {assignments} WHERE number = ? AND state = ?",  # noqa: S608
-                (*values.values(), number, expected.value),
-            )
+            tx.signatures.set(number, expected.value, values)
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -20,6 +20,7 @@ from teleservices.mail_office.store.mails import Mails
 from teleservices.mail_office.store.outbox import OutboxRows
 from teleservices.mail_office.store.registers import RegisterRows
 from teleservices.mail_office.store.schema import SCHEMA, SCHEMA_VERSION, statements
+from teleservices.mail_office.store.signatures import SignatureRows
 
 DATABASE_FILE = "mail-office.sqlite3"
 
@@ -32,11 +33,10 @@ class Tx:
     """One open transaction: every statement the office runs, grouped by what it reads and writes."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        """For the office's own optional parts with their own tables (``signing``)."""
         self.mails = Mails(conn)
         self.outbox = OutboxRows(conn)
         self.registers = RegisterRows(conn)
+        self.signatures = SignatureRows(conn)
 
 
 class OfficeStore(Store):

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
 from ..conftest import deposit, register, wait_until
 from .conftest import sign_in
 from .signing_helpers import FOLDER, do
-from .test_roles_http import act, citizen_letter
+from .test_roles_http import act
 
 SG, DG = "MA/GOV/MEF/sg", "MA/GOV/MEF/dg"
 
 
 def citizen_letter_of(new_client, subject: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A citizen's request deposited through the portal: (the citizen's CIN, its registration number)."""
+    subject = f"{subject} ({uuid.uuid4().hex[:8]})"  # unique among the session's letters
     citizen = new_client()
     identifier = register(citizen)
     assert deposit(citizen, subject=subject).status_code == 303
@@ -116,7 +118,7 @@ def test_a_rejected_reply_never_leaves_the_office(new_client, portal_world):
 
 
 def test_a_reply_circuit_names_only_signers_of_the_administration(new_client):
-    number = citizen_letter(new_client, "Demande de certificat")
+    _, number = citizen_letter_of(new_client, "Demande de certificat")
     clerk, head = new_client(), new_client()
     sign_in(clerk, "mef.clerc")
     sign_in(head, "mef.chef")

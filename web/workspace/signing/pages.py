@@ -15,6 +15,12 @@ from sdk import CallFailed
 from web.i18n import N_, language
 from web.workspace.pages import AgentVisit
 
+BUSINESS_TYPES = {
+    "hr": N_("Human resources"),
+    "purchasing": N_("Purchasing"),
+    "logistics": N_("Logistics"),
+    "internal-communication": N_("Internal communication"),
+}
 FOLDER_STATUS = {
     "in-progress": N_("In progress"),
     "completed": N_("Completed"),
@@ -80,5 +86,6 @@ def render(page: AgentVisit, name: str, status_code: int = 200, **values: Any) -
         quorum_label=QUORUM,
         step_state=STEP_STATE,
         entry_kind=ENTRY_KIND,
+        business_labels=BUSINESS_TYPES,
         **values,
     )

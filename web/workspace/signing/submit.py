@@ -9,6 +9,7 @@ hardened parser; at most 5 files and 7 MiB together (a bus message carries 10 Mi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from sdk import CallFailed
 from teleservices.signature_book.models import (
     CircuitStep,
     DocumentUpload,
+    MetadataEntry,
     QuorumName,
     StepKindName,
     SubmitFolder,
@@ -33,18 +35,12 @@ from web.security import checked_form
 from web.uploads import clean_name, sniff
 from web.workspace.pages import AgentVisit
 from web.workspace.signing.access import SUBMIT_ROLES, context, desk, signers_of
-from web.workspace.signing.pages import gettext, refusal, render
+from web.workspace.signing.pages import BUSINESS_TYPES, gettext, refusal, render
 
 log = structlog.get_logger("govbus.web.workspace.signing")
 MAX_STEPS = 4
 MAX_FILES = 5
 MAX_TOTAL = 7 * 1024 * 1024
-BUSINESS_TYPES = {
-    "hr": N_("Human resources"),
-    "purchasing": N_("Purchasing"),
-    "logistics": N_("Logistics"),
-    "internal-communication": N_("Internal communication"),
-}
 
 
 @dataclass
@@ -135,8 +131,6 @@ async def documents_of(files: list[UploadFile], draft: Draft) -> list[DocumentUp
 
 
 def _document_name(name: str, taken: set[str]) -> str:
-    import re
-
     clean = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120].lstrip("._-") or "document"
     candidate, counter = clean, 1
     while candidate in taken:
@@ -184,15 +178,15 @@ async def new_folder(request: Request) -> Response:
     documents = await documents_of(files, draft)
     if draft.errors:
         return _render(page, draft, 400)
-    request_ = SubmitFolder(
-        title=draft.title,
-        business_type=draft.business_type,
-        metadata=[{"key": "submittedBy", "value": agent.actor}],  # type: ignore[list-item]
-        documents=documents,
-        circuit=circuit,
-    )
     try:
-        view = await run_in_threadpool(desk(page, agent).submit, request_)
+        folder = SubmitFolder(
+            title=draft.title,
+            business_type=draft.business_type,
+            metadata=[MetadataEntry(key="submittedBy", value=agent.actor)],
+            documents=documents,
+            circuit=circuit,
+        )
+        view = await run_in_threadpool(desk(page, agent).submit, folder)
     except (CallFailed, ValueError) as error:
         return _render(page, draft, 400, refusal(error))
     log.info("web.signing_submitted", agent=agent.login, folder=view.folder_id)
