@@ -22,6 +22,7 @@ from bus.xml import parse_untrusted
 
 MAX_PAGES = 30
 PAGE_WIDTH = 1000  # pixels: readable on a desktop, scaled down by the page on a phone
+MAX_PIXELS = 4_000_000  # a page of odd proportions is rendered smaller, never larger than this
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe
 
 
@@ -72,8 +73,10 @@ def pdf_page_png(content: bytes, index: int, *, width: int = PAGE_WIDTH) -> byte
             if index >= len(document):
                 raise NotViewable(f"the document has {len(document)} pages")
             page = document[index]
-            scale = width / max(page.get_width(), 1.0)
-            image = page.render(scale=min(scale, 4.0)).to_pil()
+            page_width, page_height = max(page.get_width(), 1.0), max(page.get_height(), 1.0)
+            scale = min(width / page_width, 4.0)
+            scale = min(scale, (MAX_PIXELS / (page_width * page_height)) ** 0.5)
+            image = page.render(scale=scale).to_pil()
             page.close()
         finally:
             document.close()
