@@ -217,7 +217,7 @@ class MailOfficeService:
     def _receive_signature_events(self) -> None:
         """Serve ``signature-book.event`` when the signature book's package is installed."""
         try:
-            from teleservices.signature_book import EventReceiver
+            from teleservices.signature_book.receiver import EventReceiver
         except ImportError:  # pragma: no cover - depends on the installation
             return
         EventReceiver(self.app, on_folder=self._signature_event)
