@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from teleservices.mail_office.parties import same_administration
@@ -64,8 +65,7 @@ FOLDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 
 async def folder_or_404(gateway: BookGateway, agent: Agent, folder_id: str) -> FolderView:
-    from starlette.concurrency import run_in_threadpool
-
+    """The folder as ``gateway``'s participant sees it; 404 unless it is the agent's administration's."""
     if not FOLDER_ID.match(folder_id):
         raise HTTPException(404)
     try:

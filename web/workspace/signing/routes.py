@@ -34,7 +34,7 @@ from web.workspace.signing.access import (
     visible_folder,
 )
 from web.workspace.signing.book import FolderNotFound, SignatoryGateway
-from web.workspace.signing.pages import refusal, render
+from web.workspace.signing.pages import ERRORS, gettext, refusal, render
 from web.workspace.signing.viewer import NotViewable, pdf_page_png, view
 
 log = structlog.get_logger("govbus.web.workspace.signing")
@@ -119,8 +119,6 @@ async def act(request: Request) -> Response:
         elif action == "reject":
             reason = _text(form, "reason", 2000)
             if reason is None:
-                from web.workspace.signing.pages import ERRORS, gettext
-
                 return await _folder_page(
                     page, view, status_code=400, error=gettext(ERRORS["SignatureBook.ReasonRequired"])
                 )
