@@ -52,6 +52,8 @@ log = structlog.get_logger("govbus.mail_office.signing")
 SUBMIT_PURPOSE = "signature of an official reply before it leaves the office"
 PUMP_NAME = "mail_office.signatures"
 BUSINESS_TYPE = "internal-communication"
+
+
 class SignatureEventRefused(MailOfficeError):
     """A signature book event the office does not accept (another book, or a folder not yet recorded)."""
 
