@@ -33,6 +33,7 @@ from teleservices.mail_office import (
     REQUEST_OPINION,
     SEND,
     SHOW,
+    SIGNATURES,
     STATUS,
     VALIDATE,
     DayCount,
@@ -44,6 +45,7 @@ from teleservices.mail_office import (
 from teleservices.mail_office.service import office_directory
 from web.directory import OfficeContact, OfficeDirectory
 from web.participant import DEFAULT_PORTAL_ID
+from web.signature_book_demo import DemoSignatureBook
 
 MEF_OFFICE = "MA/GOV/MEF/bureau-ordre"
 CNSS_OFFICE = "MA/GOV/CNSS/bureau-ordre"
@@ -62,6 +64,7 @@ DESK_CONTRACTS = (
     REGISTER_COUNTER,
     REGISTER,
     ALERTS,
+    SIGNATURES,
 )
 
 OFFICES = {
@@ -158,6 +161,7 @@ class DemoWorld:
     nodes: dict[str, Node] = field(default_factory=dict)
     running: dict[str, Running] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
+    signature_book: DemoSignatureBook | None = None
 
     @classmethod
     def build(
@@ -185,15 +189,17 @@ class DemoWorld:
         bus.publish(QUERY_ACCESSES, provider=access_tracker.PARTICIPANT, clients=[portal_id])
         for contract in (procurement.APPLY, procurement.APPLICATIONS):
             bus.publish(contract, provider=procurement.PARTICIPANT, clients=[portal_id])
+        book = DemoSignatureBook.publish(bus, offices=list(OFFICES), desks=DESKS)
         pilots = PilotWorld.build(bus)  # publishes the pilots, signs the catalogue, starts the pilots
-        world = cls(bus, pilots, portal_id)
+        world = cls(bus, pilots, portal_id, signature_book=book)
+        book.start()
         pilots.start(procurement.app)  # tell us once: the MEF obtains CNSS certificates itself
         options = {"drain_interval": 0.5, "max_backoff": 5.0, **office_options}
         for office, (config, _) in OFFICES.items():
             directory = office_directory(bus.home.participant_dir(bus.participant(office)))
             if not directory.exists():
                 MailOffice.create(directory, config)
-            service = MailOfficeService(office, **options)
+            service = MailOfficeService(office, signature_book=book.participant, **options)
             world.offices[office] = service
             world.running[office] = bus.start(service.app)
             world.nodes[office] = world.running[office].node

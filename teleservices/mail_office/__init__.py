@@ -25,6 +25,7 @@ from teleservices.mail_office.contract import (
     REQUEST_OPINION,
     SEND,
     SHOW,
+    SIGNATURES,
     STATUS,
     VALIDATE,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "SCHEMA",
     "SEND",
     "SHOW",
+    "SIGNATURES",
     "STATUS",
     "VALIDATE",
     "Acknowledgement",

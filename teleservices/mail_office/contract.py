@@ -33,6 +33,8 @@ from teleservices.mail_office.models import (
     RequestOpinion,
     Send,
     Show,
+    ShowSignatures,
+    SignatureCircuits,
     StatusChange,
     StatusReceipt,
     Validate,
@@ -66,6 +68,10 @@ OPINION = RequestReply("mail.opinion", VERSION, SCHEMA, request=ConsultationOpin
 
 REGISTER = RequestReply("mail.register", VERSION, SCHEMA, request=RegisterQuery, response=Register)
 ALERTS = RequestReply("mail.alerts", VERSION, SCHEMA, request=AlertQuery, response=Alerts)
+SIGNATURES = RequestReply(
+    "mail.signatures", VERSION, SCHEMA, request=ShowSignatures, response=SignatureCircuits
+)
+"""Where the signature circuits of a letter's replies stand (``signing.py``)."""
 
 DESK: tuple[RequestReply[Any, MailRecord], ...] = (
     ASSIGN,
@@ -84,7 +90,7 @@ DESK: tuple[RequestReply[Any, MailRecord], ...] = (
 COUNTER: tuple[RequestReply[Any, Any], ...] = (REGISTER_COUNTER,)
 """Registering a paper letter at the counter (the clerk is the envelope's userId): for desk systems."""
 
-QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS)
+QUERIES: tuple[RequestReply[Any, Any], ...] = (REGISTER, ALERTS, SIGNATURES)
 """Read-only views of the registers and deadlines: for the administration's own systems."""
 
 CORRESPONDENCE: tuple[RequestReply[Any, Any], ...] = (DEPOSIT, STATUS)
@@ -133,6 +139,7 @@ __all__ = [
     "REQUEST_OPINION",
     "SEND",
     "SHOW",
+    "SIGNATURES",
     "STATUS",
     "VALIDATE",
     "VERSION",

@@ -29,9 +29,11 @@ from teleservices.mail_office.models import (
     RequestOpinion,
     Send,
     Show,
+    SignatureStep,
     Validate,
 )
 from teleservices.mail_office.outgoing import Outgoing
+from teleservices.mail_office.signing import hold_for_signature
 from teleservices.mail_office.workflow import Action, next_status
 
 REPLY_MAIL_TYPE = "reply"
@@ -123,8 +125,11 @@ class MailDesk:
         attachments: Sequence[Attachment] = (),
         mail_type: str | None = None,
         comment: str | None = None,
+        signature: Sequence[SignatureStep] = (),
     ) -> MailRecord:
         """Answer a validated letter: register the reply as outgoing mail, to be delivered to its sender.
+
+        With ``signature`` steps the reply is held until that circuit completes (``signing``).
 
         Returns the reply's record. The reply goes to the sender's mail office when the sender is an
         administration, otherwise to the system that deposited the letter (if it came over the bus).
@@ -137,6 +142,7 @@ class MailDesk:
             body=body,
             attachments=list(attachments),
             comment=comment,
+            signature=list(signature),
         )
         check(ACTOR, actor, "actor")
         self._outgoing.keep_attachments(attachments)
@@ -160,7 +166,10 @@ class MailDesk:
                 else row.channel,
                 in_reply_to=row.id,
                 answers=row.linked_number or row.number,
+                hold=bool(signature),
             )
+            if signature:
+                hold_for_signature(tx, reply_number, signature, at=at)
             self._ledger.move(
                 tx, row, Action.REPLY, actor=actor, comment=comment or f"reply {reply_number}", at=at
             )
@@ -218,6 +227,7 @@ class MailDesk:
                     attachments=operation.attachments,
                     mail_type=operation.mail_type,
                     comment=operation.comment,
+                    signature=operation.signature,
                     actor=actor,
                 )
             case Close():

@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 import lxml.etree as etree
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints
-from pydantic_xml import element
+from pydantic_xml import attr, element, wrapped
 
 from sdk import Fault, Payload
 from sdk import ParticipantId as ParticipantIdentifier
@@ -333,8 +333,30 @@ class Validate(MailPayload, tag="Validate"):
     comment: Comment | None = element(default=None)
 
 
+class SignatureStepKind(StrEnum):
+    VISA = "visa"
+    SIGNATURE = "signature"
+
+
+class SignatureQuorum(StrEnum):
+    ALL = "all"
+    ANY = "any"
+
+
+class SignatureStep(MailPayload):
+    """One step of the signature circuit a reply goes through before it leaves the office."""
+
+    kind: SignatureStepKind = attr()
+    quorum: SignatureQuorum = attr(default=SignatureQuorum.ALL)
+    signatories: list[ParticipantId] = element(tag="signatory", min_length=1, max_length=50)
+
+
 class Reply(MailPayload, tag="Reply"):
-    """Answer a validated letter: the reply is registered as an outgoing letter linked to it."""
+    """Answer a validated letter: the reply is registered as an outgoing letter linked to it.
+
+    With ``signature`` steps the reply is held until a signature book completes that circuit over it
+    (``signing.py``); a rejected reply never leaves the office.
+    """
 
     registration_number: RegistrationNumber = element(tag="registrationNumber")
     subject: Subject = element()
@@ -344,6 +366,9 @@ class Reply(MailPayload, tag="Reply"):
         tag="attachment", default_factory=list, max_length=MAX_ATTACHMENTS
     )
     comment: Comment | None = element(default=None)
+    signature: list[SignatureStep] = wrapped(
+        "signature", element(tag="step"), default_factory=list, max_length=30
+    )
 
 
 class Close(MailPayload, tag="Close"):
@@ -569,6 +594,39 @@ class Alerts(MailPayload, tag="Alerts"):
     alerts: list[AlertEntry] = element(tag="alert", default_factory=list)
 
 
+class SignatureState(StrEnum):
+    """Where a reply's signature circuit stands."""
+
+    TO_SUBMIT = "to-submit"  # held; the folder is not yet in the signature book
+    IN_CIRCUIT = "in-circuit"
+    SIGNED = "signed"  # the reply is released for delivery
+    REJECTED = "rejected"  # the reply never leaves the office
+
+
+class ShowSignatures(MailPayload, tag="ShowSignatures"):
+    """The signature circuits of a letter's replies (or of the reply itself)."""
+
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+
+
+class SignatureCircuit(MailPayload):
+    reply: RegistrationNumber = attr()
+    state: SignatureState = attr()
+    book: ParticipantId | None = attr(default=None)
+    folder_id: Code | None = attr(name="folderId", default=None)
+    current_step: int | None = attr(name="currentStep", default=None, ge=1, le=30)
+    updated_at: UtcMillis = attr(name="updatedAt")
+    steps: list[SignatureStep] = element(tag="step", min_length=1, max_length=30)
+    last_actor: ParticipantId | None = element(tag="lastActor", default=None)
+    on_behalf_of: ParticipantId | None = element(tag="onBehalfOf", default=None)
+    reason: Comment | None = element(default=None)
+
+
+class SignatureCircuits(MailPayload, tag="SignatureCircuits"):
+    registration_number: RegistrationNumber = element(tag="registrationNumber")
+    circuits: list[SignatureCircuit] = element(tag="circuit", default_factory=list)
+
+
 DeskOperation = (
     Assign
     | Redirect
@@ -606,6 +664,8 @@ PAYLOADS: tuple[type[MailPayload], ...] = (
     Register,
     AlertQuery,
     Alerts,
+    ShowSignatures,
+    SignatureCircuits,
 )
 """Every root element of the contract, one per global element of the XSD."""
 

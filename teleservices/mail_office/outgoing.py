@@ -99,8 +99,12 @@ class Outgoing:
         destination: str | None,
         in_reply_to: int | None = None,
         answers: str | None = None,
+        hold: bool = False,
     ) -> tuple[int, str]:
-        """Register an outgoing letter, queued for ``destination`` if any; its row id and number."""
+        """Register an outgoing letter, queued for ``destination`` if any; its row id and number.
+
+        A ``hold`` letter keeps its destination but is not queued: ``signing`` queues it once signed.
+        """
         ledger = self._ledger
         registered_on = ledger.local_date(at)
         counter, number = ledger.number(tx, Direction.OUTGOING, registered_on)
@@ -138,7 +142,7 @@ class Outgoing:
             attachments=attachments,
         )
         mail_id = ledger.register(tx, mail, actor=actor)
-        if destination is not None:
+        if destination is not None and not hold:
             tx.outbox.enqueue(OutboxKind.LETTER, destination=destination, mail_id=mail_id, at=at)
         return mail_id, number
 

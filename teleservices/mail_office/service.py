@@ -45,6 +45,7 @@ from teleservices.mail_office.contract import (
     OPINION,
     REGISTER,
     REGISTER_COUNTER,
+    SIGNATURES,
     STATUS,
 )
 from teleservices.mail_office.dispatch import BusSink, outbox_pump
@@ -63,17 +64,22 @@ from teleservices.mail_office.models import (
     Register,
     RegisterQuery,
     Show,
+    ShowSignatures,
+    SignatureCircuits,
     StatusChange,
     StatusReceipt,
 )
 from teleservices.mail_office.office import MailOffice
 from teleservices.mail_office.outbox import OutboxMessage
+from teleservices.mail_office.signing import OfficeSigning, Submission, signature_pump
 from teleservices.mail_office.watch import AlertWatch
 
 OFFICE_ID_ENV = "GOVBUS_MAIL_OFFICE_ID"
 DEFAULT_OFFICE_ID = "MA/GOV/MEF/bureau-ordre"
 OFFICE_DIRECTORY = "mail-office"
 OFFICE_CODE_LENGTH = 32
+SIGNATURE_BOOK_ENV = "GOVBUS_SIGNATURE_BOOK_ID"
+DEFAULT_SIGNATURE_BOOK = "MA/GOV/SGG/parapheur"
 
 
 def office_id(environ: Mapping[str, str] = os.environ) -> ParticipantId:
@@ -104,6 +110,8 @@ class Served:
     office: MailOffice
     pump: OutboxPump[OutboxMessage]
     watch: AlertWatch
+    signing: OfficeSigning | None = None
+    signatures: OutboxPump[Submission] | None = None
 
 
 class MailOfficeService:
@@ -118,8 +126,12 @@ class MailOfficeService:
         max_backoff: float = 300.0,
         alert_interval: float = 300.0,
         call_timeout: float = 10.0,
+        signature_book: str | None = None,
     ) -> None:
+        """``signature_book``: the book replies with a signature circuit go to (default
+        ``$GOVBUS_SIGNATURE_BOOK_ID``, else ``MA/GOV/SGG/parapheur``)."""
         self.app = Provider(participant)
+        self.signature_book = signature_book or os.environ.get(SIGNATURE_BOOK_ENV) or DEFAULT_SIGNATURE_BOOK
         self.clock = clock
         self.drain_interval = drain_interval
         self.max_backoff = max_backoff
@@ -136,6 +148,8 @@ class MailOfficeService:
             self.app.implement(contract)(self.desk)
         self.app.implement(REGISTER)(self.register)
         self.app.implement(ALERTS)(self.alerts)
+        self.app.implement(SIGNATURES)(self.signatures)
+        self._receive_signature_events()
 
     # Lifecycle
 
@@ -155,11 +169,17 @@ class MailOfficeService:
         sink = BusSink(env.client(), timeout=self.call_timeout)
         pump = outbox_pump(office, sink, interval=self.drain_interval, max_backoff=self.max_backoff)
         watch = AlertWatch(office, interval=self.alert_interval)
-        served = Served(office, pump.start(), watch.start())
+        signing = OfficeSigning(office, self.signature_book)
+        signatures = signature_pump(
+            signing, env.client(), interval=self.drain_interval, max_backoff=self.max_backoff
+        )
+        served = Served(office, pump.start(), watch.start(), signing, signatures.start())
         pump.wake()  # messages left by an earlier run
+        signatures.wake()
         try:
             yield served
         finally:
+            signatures.stop(self.call_timeout * 3 + 5)
             pump.stop(self.call_timeout * 2 + 5)
             watch.stop()
 
@@ -221,6 +241,29 @@ class MailOfficeService:
 
     def alerts(self, request: AlertQuery, ctx: Context) -> Alerts:
         return self._office(ctx).alert_list(request)
+
+    # Signature circuits of replies (``signing``)
+
+    def signatures(self, request: ShowSignatures, ctx: Context) -> SignatureCircuits:
+        signing = ctx.use(self.served).signing
+        assert signing is not None
+        return signing.circuits(request.registration_number)
+
+    def _receive_signature_events(self) -> None:
+        """Serve ``signature-book.event`` when the signature book's package is installed."""
+        try:
+            from teleservices.signature_book.receiver import EventReceiver
+        except ImportError:  # pragma: no cover - depends on the installation
+            return
+        EventReceiver(self.app, on_folder=self._signature_event)
+
+    def _signature_event(self, event: object, ctx: Context) -> None:
+        served = ctx.use(self.served)
+        assert served.signing is not None and served.signatures is not None
+        try:
+            served.signing.on_folder_event(event, str(ctx.client))
+        finally:
+            served.pump.wake()  # a signed reply is queued for delivery
 
 
 service = MailOfficeService(office_id())

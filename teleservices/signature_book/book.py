@@ -17,7 +17,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -39,6 +39,7 @@ from teleservices.signature_book.delegation import Delegation, new_delegation, r
 from teleservices.signature_book.errors import (
     ConfigurationError,
     FolderClosed,
+    InvalidDelegation,
     InvalidSubmission,
     NotFinished,
     SignatureRefused,
@@ -49,6 +50,7 @@ from teleservices.signature_book.errors import (
 )
 from teleservices.signature_book.events import EventSink, folder_events, recipient_of, sender
 from teleservices.signature_book.history import (
+    DelegationRef,
     DocumentRef,
     EntryKind,
     FolderDefinition,
@@ -480,6 +482,30 @@ class SignatureBook:
             d.principal for d in self.store.delegations(conn, substitute=viewer) if d.ref.covers(self._now())
         ]
         return self.store.is_member(conn, folder_id, [viewer, *principals])
+
+    def end_delegation(self, principal: ParticipantId, delegation_id: str) -> DelegationView:
+        """End ``principal``'s delegation now: from this moment its substitute no longer acts for it.
+
+        Actions already taken under it stay valid (each history entry holds its own copy of the
+        delegation). Only the principal ends a delegation; one that has ended already is refused.
+        """
+        now = self._now()
+        with self.store.transaction() as conn:
+            delegation = next(
+                (d for d in self.store.delegations(conn, principal=principal) if d.ref.id == delegation_id),
+                None,
+            )
+            if delegation is None:
+                raise InvalidDelegation(f"{principal} gave no delegation {delegation_id}")
+            ref = delegation.ref
+            if ref.valid_until < now:
+                raise InvalidDelegation(f"delegation {delegation_id} has already ended")
+            until = now - timedelta(milliseconds=1)
+            since = min(ref.valid_from, until)
+            self.store.shorten_delegation(conn, delegation_id, since, until)
+        log.info("signature_book.delegation_ended", principal=str(principal), substitute=str(ref.substitute))
+        ended = DelegationRef(ref.id, ref.principal, ref.substitute, since, until)
+        return _delegation_view(Delegation(ended, delegation.created_at, delegation.reason))
 
     def folder(self, folder_id: str, *, viewer: ParticipantId | None = None) -> FolderView:
         """The folder as it stands: documents, circuit with each step's state and actions, history."""

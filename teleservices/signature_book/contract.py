@@ -16,8 +16,10 @@ from teleservices.signature_book.models import (
     ApproveFolder,
     DelegateSignature,
     DelegationEvent,
+    DelegationList,
     DelegationView,
     DocumentContent,
+    EndDelegation,
     EventAck,
     FolderBundle,
     FolderEvent,
@@ -26,6 +28,7 @@ from teleservices.signature_book.models import (
     GetBundle,
     GetDocument,
     GetSigningRequest,
+    ListDelegations,
     ListFolders,
     RejectFolder,
     ShowFolder,
@@ -56,6 +59,12 @@ UNDO = RequestReply("signature-book.undo", VERSION, SCHEMA, request=UndoAction, 
 DELEGATE = RequestReply(
     "signature-book.delegate", VERSION, SCHEMA, request=DelegateSignature, response=DelegationView
 )
+DELEGATIONS = RequestReply(
+    "signature-book.delegations", VERSION, SCHEMA, request=ListDelegations, response=DelegationList
+)
+END_DELEGATION = RequestReply(
+    "signature-book.end-delegation", VERSION, SCHEMA, request=EndDelegation, response=DelegationView
+)
 BUNDLE = RequestReply("signature-book.bundle", VERSION, SCHEMA, request=GetBundle, response=FolderBundle)
 
 FOLDER_EVENT = RequestReply("signature-book.event", VERSION, SCHEMA, request=FolderEvent, response=EventAck)
@@ -78,6 +87,8 @@ BOOK_CONTRACTS: tuple[RequestReply[Any, Any], ...] = (
     UNDO,
     DELEGATE,
     BUNDLE,
+    DELEGATIONS,
+    END_DELEGATION,
 )
 """What the book provides."""
 
@@ -100,8 +111,10 @@ __all__ = [
     "BOOK_CONTRACTS",
     "BUNDLE",
     "DELEGATE",
+    "DELEGATIONS",
     "DELEGATION_EVENT",
     "DOCUMENT",
+    "END_DELEGATION",
     "EVENT_CONTRACTS",
     "FOLDER_EVENT",
     "LIST",

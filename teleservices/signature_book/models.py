@@ -8,7 +8,8 @@ Requests and their answers:
     ListFolders         -> FolderList          GetDocument    -> DocumentContent
     GetSigningRequest   -> SigningRequest      GetBundle      -> FolderBundle
     ApproveFolder | SignFolder | RejectFolder | UndoAction   -> ActionResult
-    DelegateSignature   -> DelegationView
+    DelegateSignature   -> DelegationView      EndDelegation  -> DelegationView
+    ListDelegations     -> DelegationList
 
 Events sent to the submitting application: ``FolderEvent`` (acknowledged with ``EventAck``); to a
 substitute: ``DelegationEvent``. ``SigningContext`` travels inside every XAdES signature the book accepts.
@@ -299,6 +300,16 @@ class DelegateSignature(BookPayload, tag="DelegateSignature"):
     reason: ShortText | None = element(default=None)
 
 
+class ListDelegations(BookPayload, tag="ListDelegations"):
+    """The delegations the caller gave or received, oldest first."""
+
+
+class EndDelegation(BookPayload, tag="EndDelegation"):
+    """The caller (the principal) ends one of its delegations now, before its ``validUntil``."""
+
+    delegation_id: FolderId = element(tag="delegationId")
+
+
 class GetBundle(BookPayload, tag="GetBundle"):
     folder_id: FolderId = element(tag="folderId")
 
@@ -360,6 +371,10 @@ class DelegationView(BookPayload, tag="DelegationView"):
     valid_until: UtcTime = element(tag="validUntil")
     reason: ShortText | None = element(default=None)
     created_at: UtcTime = element(tag="createdAt")
+
+
+class DelegationList(BookPayload, tag="DelegationList"):
+    delegations: list[DelegationView] = element(default_factory=list)
 
 
 class FolderBundle(BookPayload, tag="FolderBundle"):
@@ -432,6 +447,8 @@ REQUESTS: tuple[type[BookPayload], ...] = (
     UndoAction,
     DelegateSignature,
     GetBundle,
+    ListDelegations,
+    EndDelegation,
 )
 ANSWERS: tuple[type[BookPayload], ...] = (
     FolderView,
@@ -441,6 +458,7 @@ ANSWERS: tuple[type[BookPayload], ...] = (
     ActionResult,
     DelegationView,
     FolderBundle,
+    DelegationList,
 )
 EVENTS: tuple[type[BookPayload], ...] = (FolderEvent, DelegationEvent, EventAck)
 TOP_LEVEL: tuple[type[BookPayload], ...] = (*REQUESTS, *ANSWERS, *EVENTS, SigningContext)

@@ -31,7 +31,9 @@ from teleservices.signature_book.contract import (
     APPROVE,
     BUNDLE,
     DELEGATE,
+    DELEGATIONS,
     DOCUMENT,
+    END_DELEGATION,
     LIST,
     REJECT,
     SHOW,
@@ -47,14 +49,17 @@ from teleservices.signature_book.models import (
     ActionResult,
     ApproveFolder,
     DelegateSignature,
+    DelegationList,
     DelegationView,
     DocumentContent,
+    EndDelegation,
     FolderBundle,
     FolderList,
     FolderView,
     GetBundle,
     GetDocument,
     GetSigningRequest,
+    ListDelegations,
     ListFolders,
     RejectFolder,
     ShowFolder,
@@ -125,6 +130,8 @@ class BookService:
         implement(UNDO)(self.undo)
         implement(DELEGATE)(self.delegate)
         implement(BUNDLE)(self.bundle)
+        implement(DELEGATIONS)(self.delegations)
+        implement(END_DELEGATION)(self.end_delegation)
 
     # Lifecycle
 
@@ -201,7 +208,14 @@ class BookService:
         with self._change(ctx) as book:
             return book.delegate(ctx.client, request, request_id=ctx.message_id)
 
+    def end_delegation(self, request: EndDelegation, ctx: Context) -> DelegationView:
+        with self._change(ctx) as book:
+            return book.end_delegation(ctx.client, request.delegation_id)
+
     # Queries
+
+    def delegations(self, request: ListDelegations, ctx: Context) -> DelegationList:
+        return DelegationList(delegations=self._query(ctx).delegations(ctx.client))
 
     def show(self, request: ShowFolder, ctx: Context) -> FolderView:
         return self._query(ctx).folder(request.folder_id, viewer=ctx.client)

@@ -291,6 +291,15 @@ class BookStore(Store):
             ),
         )
 
+    def shorten_delegation(
+        self, conn: sqlite3.Connection, delegation_id: str, valid_from: datetime, valid_until: datetime
+    ) -> None:
+        """Narrow a delegation's period (ending it early); its copies in history entries are untouched."""
+        conn.execute(
+            "UPDATE delegations SET valid_from = ?, valid_until = ? WHERE id = ?",
+            (format_timestamp(valid_from), format_timestamp(valid_until), delegation_id),
+        )
+
     def delegations(
         self,
         conn: sqlite3.Connection,

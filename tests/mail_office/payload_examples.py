@@ -35,6 +35,11 @@ from teleservices.mail_office.models import (
     RequestOpinion,
     Send,
     Show,
+    ShowSignatures,
+    SignatureCircuit,
+    SignatureCircuits,
+    SignatureState,
+    SignatureStep,
     StatusChange,
     StatusCount,
     StatusReceipt,
@@ -125,6 +130,10 @@ def full() -> list[MailPayload]:
             body="Votre demande est acceptée.",
             attachments=[PDF],
             comment="réponse favorable",
+            signature=[
+                SignatureStep(kind="visa", signatories=["MA/GOV/MEF/dg"]),
+                SignatureStep(kind="signature", quorum="any", signatories=["MA/GOV/MEF/sg"]),
+            ],
         ),
         Close(registration_number=NUMBER, comment="dossier traité"),
         Send(
@@ -227,6 +236,24 @@ def full() -> list[MailPayload]:
                 )
             ],
         ),
+        ShowSignatures(registration_number=NUMBER),
+        SignatureCircuits(
+            registration_number=NUMBER,
+            circuits=[
+                SignatureCircuit(
+                    reply=NUMBER,
+                    state=SignatureState.REJECTED,
+                    book="MA/GOV/SGG/parapheur",
+                    folder_id="0b5c3f4e-1d2a-4c6b-9e8f-7a6b5c4d3e2f",
+                    current_step=1,
+                    updated_at=AT,
+                    steps=[SignatureStep(kind="signature", signatories=["MA/GOV/MEF/sg"])],
+                    last_actor="MA/GOV/MEF/sg",
+                    on_behalf_of="MA/GOV/MEF/dg",
+                    reason="à reformuler",
+                )
+            ],
+        ),
     ]
 
 
@@ -283,4 +310,6 @@ def minimal() -> list[MailPayload]:
         Register(direction=Direction.OUTGOING, total=0, late=0),
         AlertQuery(),
         Alerts(day=date(2026, 4, 2)),
+        ShowSignatures(registration_number=NUMBER),
+        SignatureCircuits(registration_number=NUMBER),
     ]

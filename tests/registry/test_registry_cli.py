@@ -199,8 +199,8 @@ def test_the_signature_book_file_declares_the_documented_session(home):
     assert result.exit_code == 0, result.output
     catalogue = load_published(home)
     book = ParticipantId.parse("MA/GOV/SGG/parapheur")
-    assert len(catalogue.provided_by(book)) == 11
-    assert len(catalogue.grants) == 11 * 4 + 1
+    assert len(catalogue.provided_by(book)) == 13
+    assert len(catalogue.grants) == 13 * 4 + 1 + 2  # and the mail office: submit, its events
     event = catalogue.service(ServiceId.parse("MA/GOV/MEF/rh/signature-book.event/v1"))
     assert event.style is ServiceStyle.REQUEST_REPLY
     assert catalogue.allows(book, event.service, Right.CALL)

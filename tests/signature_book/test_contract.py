@@ -128,6 +128,21 @@ FULL: list[m.BookPayload] = [
         created_at=AT,
     ),
     m.FolderBundle(folder_id=FOLDER, content=b"PK\x03\x04"),
+    m.ListDelegations(),
+    m.EndDelegation(delegation_id=OTHER),
+    m.DelegationList(
+        delegations=[
+            m.DelegationView(
+                delegation_id=OTHER,
+                principal=SG,
+                substitute="MA/GOV/MEF/sg-adjoint",
+                valid_from=AT,
+                valid_until=LATER,
+                reason="congé",
+                created_at=AT,
+            )
+        ]
+    ),
     m.FolderEvent(
         event_id=OTHER,
         kind="rejected",

@@ -130,3 +130,30 @@ def test_a_substitute_cannot_sign_as_itself_for_a_principal(
     signature = sign_request(bus_pki.signer(ADJOINT), bare, contents, signing_time=clock())
     with pytest.raises(SignatureRefused, match="on behalf of"):
         book.sign(folder, pid(ADJOINT), signature)
+
+
+def test_principal_ends_a_delegation_early_and_past_actions_stay_valid(
+    book: SignatureBook, bus_pki: Pki, clock: Clock
+) -> None:
+    first = book.submit(pid(AGENT), submission(step("visa", DRH), step("signature", SG))).folder_id
+    second = book.submit(pid(AGENT), submission(step("visa", DRH), step("signature", SG))).folder_id
+    given = book.delegate(pid(DRH), delegation(clock))
+    book.approve(first, pid(ADJOINT))
+    with pytest.raises(InvalidDelegation):
+        book.end_delegation(pid(SG), given.delegation_id)  # only the principal ends it
+
+    clock.advance(timedelta(minutes=5))
+    ended = book.end_delegation(pid(DRH), given.delegation_id)
+    assert ended.valid_until < clock() and ended.valid_from == given.valid_from
+    [listed] = book.delegations(pid(ADJOINT))
+    assert listed.valid_until == ended.valid_until
+
+    with pytest.raises(InvalidDelegation):  # no longer running: the substitute's action is refused
+        book.approve(second, pid(ADJOINT), on_behalf_of=pid(DRH))
+    with pytest.raises(InvalidDelegation):
+        book.approve(second, pid(ADJOINT))
+    assert [f.folder_id for f in book.folders(viewer=pid(ADJOINT)).folders] == []
+    with pytest.raises(InvalidDelegation):
+        book.end_delegation(pid(DRH), given.delegation_id)  # already ended
+    history = book.folder(first).history  # the action taken under it replays as valid
+    assert [(h.kind, h.actor, h.on_behalf_of) for h in history][1] == ("approved", ADJOINT, DRH)

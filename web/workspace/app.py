@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,6 +24,9 @@ from web.letters import Letters
 from web.sessions import LoginThrottle, Sessions
 from web.workspace.agents import Agents
 from web.workspace.authority.settings import BusAccess
+
+if TYPE_CHECKING:
+    from web.workspace.signing.book import Signatory
 
 
 @dataclass
@@ -38,6 +42,10 @@ class Workspace:
     """Office participant id -> its services (for assigning and redirecting)."""
     bus: BusAccess | None = None
     """The bus home, broker and workers the auditor and authority consoles reach (None: not connected)."""
+    signers: Mapping[str, Signatory] = field(default_factory=dict)
+    """Each signer's own signatory application (client and key), by agent login (``signing/``)."""
+    signature_book: str | None = None
+    """The signature book's participant id (``None``: no signature book pages)."""
 
     def __post_init__(self) -> None:
         self.agents = Agents(self.db)
@@ -57,6 +65,7 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     from web.workspace.pages import SignInFirst
     from web.workspace.routes import routes
     from web.workspace.send import routes as send_routes
+    from web.workspace.signing.routes import routes as signing_routes
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/workspace/login", status_code=303)
@@ -69,4 +78,5 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
     app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
     app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
     app.router.routes.insert(0, Route("/workspace/authority", authority_overview))
+    app.router.routes.insert(0, Mount("/workspace", routes=[*signing_routes, *routes]))
     return app

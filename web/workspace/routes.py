@@ -48,6 +48,7 @@ from web.security import checked_form
 from web.workspace.agents import Agent, Role
 from web.workspace.alerts import alert_levels, alerts_of
 from web.workspace.pages import AgentVisit
+from web.workspace.signing.letters import letter_extras, with_signature
 
 log = structlog.get_logger("govbus.web.workspace")
 MAIL_ROLES = (Role.CLERK, Role.AGENT, Role.HEAD)
@@ -224,6 +225,7 @@ async def letter(request: Request) -> Response:
         error=None,
         services=_services(page),
         offices=_other_offices(page, agent.administration),
+        **await letter_extras(page, agent, record),
     )
 
 
@@ -282,6 +284,7 @@ async def act(request: Request) -> Response:
         raise HTTPException(400, "consulted")  # a tampered form: neither a service nor a known office
     try:
         contract, operation = _operation(action, number, form, agent)
+        operation = with_signature(operation, form, page, agent)
         await run_in_threadpool(desk.call, office, contract, operation, user_id=agent.actor)
     except (ValueError, CallFailed) as error:
         message = getattr(error, "service_code", None) or "Données refusées"
@@ -294,6 +297,7 @@ async def act(request: Request) -> Response:
             error=f"{message} : {error}",
             services=_services(page),
             offices=_other_offices(page, agent.administration),
+            **await letter_extras(page, agent, record),
         )
     log.info("web.desk_action", agent=agent.login, action=action, number=number)
     return page.redirect(f"/workspace/mail/{number}")

@@ -23,6 +23,7 @@ from teleservices.mail_office.store.mails import Mails
 from teleservices.mail_office.store.outbox import OutboxRows
 from teleservices.mail_office.store.registers import RegisterRows
 from teleservices.mail_office.store.schema import SCHEMA, SCHEMA_VERSION, postgres_statements, statements
+from teleservices.mail_office.store.signatures import SignatureRows
 
 DATABASE_FILE = "mail-office.sqlite3"
 
@@ -38,6 +39,7 @@ class Tx:
         self.mails = Mails(conn)
         self.outbox = OutboxRows(conn)
         self.registers = RegisterRows(conn)
+        self.signatures = SignatureRows(conn)
 
 
 class OfficeStore(Store):
