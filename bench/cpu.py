@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -15,6 +16,24 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def context_switches(pid: int) -> int | None:
+    """Voluntary context switches of every thread of a process (each a thread that slept: a hop)."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            status = (task / "status").read_text()
+        except OSError:  # a thread that ended meanwhile
+            continue
+        for line in status.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
 
 
 def descendants(pid: int) -> list[int]:
@@ -51,22 +70,24 @@ def broker_pid() -> int | None:
     return None if oldest is None else oldest[1]
 
 
-def snapshot(pids: dict[str, list[int]]) -> dict[str, float | None]:
-    """CPU seconds so far of each role's processes (None when one is unreadable)."""
+def snapshot(
+    pids: dict[str, list[int]], measure: Callable[[int], float | int | None] = cpu_seconds
+) -> dict[str, float | None]:
+    """``measure`` (CPU seconds by default) so far of each role's processes (None when one is unreadable)."""
     result: dict[str, float | None] = {}
     for role, group in pids.items():
-        values = [cpu_seconds(pid) for pid in group]
+        values = [measure(pid) for pid in group]
         result[role] = None if not group or None in values else sum(v for v in values if v is not None)
     return result
 
 
-def per_call_us(
-    before: dict[str, float | None], after: dict[str, float | None], calls: int
+def per_call(
+    before: dict[str, float | None], after: dict[str, float | None], calls: int, scale: float = 1e6
 ) -> dict[str, float | None]:
-    """CPU µs per call of each role between two snapshots."""
+    """The difference per call of each role between two snapshots (µs of CPU with the default scale)."""
     return {
         role: None
         if before[role] is None or after.get(role) is None or not calls
-        else round((after[role] - before[role]) / calls * 1e6, 1)  # type: ignore[operator]
+        else round((after[role] - before[role]) / calls * scale, 2)  # type: ignore[operator]
         for role in before
     }

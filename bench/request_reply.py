@@ -52,6 +52,7 @@ DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 CLIENT = "MA/GOV/BENCH/client"
 TEXT = "x" * 1400  # a ~3.3 KiB signed request envelope, ~3.5 KiB response (measured: see "sizes")
 WARM_UP = 20
+ROOT = Path(__file__).resolve().parent.parent
 
 Call = Callable[[], object]
 
@@ -88,14 +89,14 @@ def measure(calls: list[Call], seconds: float, pids: dict[str, list[int]]) -> di
         start.wait()
     except threading.BrokenBarrierError:
         raise RuntimeError(f"a client failed: {errors[0]!r}") from None
-    before = cpu.snapshot(pids)
+    before, switched = cpu.snapshot(pids), cpu.snapshot(pids, cpu.context_switches)
     began = time.perf_counter()
     stop_at[0] = began + seconds
     go.set()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    after = cpu.snapshot(pids)
+    after, switches = cpu.snapshot(pids), cpu.snapshot(pids, cpu.context_switches)
     if errors:
         raise RuntimeError(f"a client failed: {errors[0]!r}")
     every = sorted(x for own in latencies for x in own)
@@ -105,7 +106,8 @@ def measure(calls: list[Call], seconds: float, pids: dict[str, list[int]]) -> di
         "calls_per_s": round(len(every) / elapsed, 1),
         "p50_ms": round(statistics.median(every) * 1000, 3),
         "p99_ms": round(every[int(len(every) * 0.99)] * 1000, 3),
-        "cpu_us_per_call": cpu.per_call_us(before, after, len(every)),
+        "cpu_us_per_call": cpu.per_call(before, after, len(every)),
+        "switches_per_call": cpu.per_call(switched, switches, len(every), scale=1),
     }
 
 
@@ -157,7 +159,10 @@ class BaselineSystem:
 class GovbusSystem:
     """The echo provider under ``govbus run`` and up to ``clients`` clients, each on its own connection."""
 
-    def __init__(self, url: str, workers: int, clients: int, threads: int, root: str) -> None:
+    def __init__(
+        self, url: str, workers: int, clients: int, threads: int, root: str, source: Path = ROOT
+    ) -> None:
+        """``source``: the govbus tree the provider runs from (another checkout, to compare two versions)."""
         self.bus = TestBus(Path(root), broker=url)
         self.bus.publish(ECHO, provider=PROVIDER, clients=[CLIENT])
         self.bus.sign_catalogue()
@@ -167,7 +172,8 @@ class GovbusSystem:
             [sys.executable, "-m", "bus.cli", "run", "bench.echo_service:app", "--home", root,
              "--broker", url, "--prefix", self.bus.prefix, "--threads", str(threads),
              "--workers", str(workers), "--log-level", "WARNING"],
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            env={**os.environ, "PYTHONPATH": str(source)},
+            cwd=source,
         )  # fmt: skip
         _wait_for_consumers(url, queue, workers, self.provider)
         self.clients = [Client(CLIENT, home=root, broker=url, prefix=self.bus.prefix) for _ in range(clients)]
