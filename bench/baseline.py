@@ -10,7 +10,8 @@ What no signed request/reply or notification over RabbitMQ can avoid, and nothin
 - a server process, single-threaded on one ``BlockingConnection`` (prefetch 64): parses, verifies,
   builds the response (correlation id, request hash, the payload echoed), signs it, replies, acks;
 - a notifier on one ``SelectConnection`` signing each notification and publishing it with windowed
-  publisher confirms; a subscriber process verifying each one and acknowledging it.
+  publisher confirms; a subscriber process verifying each one, signing a receipt bound to it
+  (correlation id, SHA-256), publishing the receipt and acknowledging the notification.
 
 Keys are loaded once per process. No XSD, no certificate chain or CRL, no message log, no idempotency
 store, no confirms on calls, no payload model. Only pika, lxml and python-xmlsec do the work; the key
@@ -246,23 +247,31 @@ def notify(url: str, exchange: str, signer: Signer, text: str, count: int, windo
     return times["ended"] - times["began"], state["size"]
 
 
-def subscriber(url: str, queue: str, own: Identity, peer_spki: bytes, count: int, done: Any) -> None:
-    """Consume ``count`` notifications from ``queue``: verify each, ack it; put the seconds on ``done``."""
+def subscriber(
+    url: str, queue: str, receipts: str, own: Identity, peer_spki: bytes, ready: Event, stop: Event
+) -> None:
+    """One single-threaded subscriber process: verify each notification, sign a receipt bound to it,
+    publish the receipt to ``receipts``, ack (run until ``stop``)."""
     signer = Signer(own, peer_spki)
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     channel.basic_qos(prefetch_count=64)
-    seen = {"n": 0, "began": 0.0}
 
     def on_note(ch: Any, method: Any, properties: pika.BasicProperties, body: bytes) -> None:
-        if seen["n"] == 0:
-            seen["began"] = time.perf_counter()
-        signer.verify(body)
+        root = signer.verify(body)
+        extra = (
+            f"<correlationId>{field(root, 'id')}</correlationId>"
+            f'<requestHash algorithm="sha256">{hashlib.sha256(body).hexdigest()}</requestHash>'
+        )
+        receipt = signer.sign(
+            header("receipt", CLIENT, str(uuid.uuid4()), extra),
+            f'<e:Pong xmlns:e="{ECHO_NS}"><e:text>noted</e:text><e:by>{CLIENT}</e:by></e:Pong>',
+        )
+        ch.basic_publish("", receipts, receipt, pika.BasicProperties(delivery_mode=2))
         ch.basic_ack(method.delivery_tag)
-        seen["n"] += 1
 
     channel.basic_consume(queue, on_note)
-    while seen["n"] < count:
-        connection.process_data_events(time_limit=1)
-    done.put(time.perf_counter() - seen["began"])
+    ready.set()
+    while not stop.is_set():
+        connection.process_data_events(time_limit=0.2)
     connection.close()
