@@ -11,7 +11,8 @@ What no signed request/reply or notification over RabbitMQ can avoid, and nothin
   builds the response (correlation id, request hash, the payload echoed), signs it, replies, acks;
 - a notifier on one ``SelectConnection`` signing each notification and publishing it with windowed
   publisher confirms; a subscriber process verifying each one, signing a receipt bound to it
-  (correlation id, SHA-256), publishing the receipt and acknowledging the notification.
+  (correlation id, SHA-256), publishing the receipt and acknowledging the notification; a thread of the
+  notifier verifies the receipts (as govbus's receipt inbox does).
 
 Keys are loaded once per process. No XSD, no certificate chain or CRL, no message log, no idempotency
 store, no confirms on calls, no payload model. Only pika, lxml and python-xmlsec do the work; the key
@@ -23,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -272,6 +274,22 @@ def subscriber(
 
     channel.basic_consume(queue, on_note)
     ready.set()
+    while not stop.is_set():
+        connection.process_data_events(time_limit=0.2)
+    connection.close()
+
+
+def receipt_checker(url: str, receipts: str, signer: Signer, stop: threading.Event) -> None:
+    """The notifier's side of receipts (a thread of the notifier process): verify each one, ack it."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    channel.basic_qos(prefetch_count=64)
+
+    def on_receipt(ch: Any, method: Any, properties: pika.BasicProperties, body: bytes) -> None:
+        signer.verify(body)
+        ch.basic_ack(method.delivery_tag)
+
+    channel.basic_consume(receipts, on_receipt)
     while not stop.is_set():
         connection.process_data_events(time_limit=0.2)
     connection.close()

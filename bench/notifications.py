@@ -3,7 +3,8 @@
 Baseline (bench/baseline.py): one pika ``SelectConnection`` signing each notification (govbus's
 envelope layout and size, ECDSA P-256) and publishing it persistent to a topic exchange bound to a
 durable quorum queue, with publisher confirms and up to ``--window`` unconfirmed; a single-threaded
-subscriber process verifies each one, signs a receipt bound to it, publishes the receipt and acks.
+subscriber process verifies each one, signs a receipt bound to it, publishes the receipt and acks; a
+thread of the notifier verifies the receipts.
 govbus: ``Client.notify_many`` (encode and XSD-check, sign, log and keep the digest before publishing,
 windowed confirms) to the subscription queue of the ``bench.echo_service:fund`` subscriber run by
 ``govbus run`` (verify, admit, deduplicate, sign the receipt, log, publish it to the notifier's inbox,
@@ -27,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -113,12 +115,19 @@ def bench_baseline(url: str, count: int, window: int, folder: Path) -> dict[str,
         if not ready.wait(60):
             raise RuntimeError("the baseline subscriber did not start")
         signer = baseline.Signer(notifier_id, fund_id["spki"])
+        checking = threading.Event()
+        checker = threading.Thread(
+            target=baseline.receipt_checker, args=(url, receipts, signer, checking), daemon=True
+        )
+        checker.start()
         pids = {"notifier": [os.getpid()], "subscriber": [process.pid or 0], **_broker_role()}
         before = cpu.snapshot(pids)
         began = time.perf_counter()
         publish_s, size = baseline.notify(url, exchange, signer, TEXT, count, window)
         ended = _wait_drained(url, queue)
         after = cpu.snapshot(pids)
+        checking.set()
+        checker.join(30)
         return _result(count, publish_s, ended - began, before, after, size)
     finally:
         stop.set()
