@@ -47,6 +47,7 @@ BENCHMARKS: list[Bench] = [
         ["--seconds", "1", "--clients", "1,4", "--rounds", "1"],
     ),
     Bench("notifications", ["--rounds", "3"], ["--count", "500", "--rounds", "1"]),
+    Bench("call_stages", [], ["--messages", "100", "--repeat", "2"]),
     Bench("audit", [], ["--records", "5000", "--messages", "500", "--rounds", "3"]),
     Bench("reply_modes", [], ["--seconds", "1", "--rounds", "1"]),
 ]
@@ -600,7 +601,39 @@ def reply_modes(data: dict[str, Any], charts: Path) -> Section:
     return section
 
 
+def call_stages(data: dict[str, Any], charts: Path) -> Section:
+    """CPU per stage of one call outside the transport, against bare xmlsec per side."""
+    section = Section()
+    rows = [
+        [side, stage, f"{value:,.0f}"]
+        for side, figures in data["stages_us"].items()
+        for stage, value in figures.items()
+    ]
+    for side, total in data["totals_us"].items():
+        rows.append([side, "**total (outside the transport)**", f"**{total:,.0f}**"])
+    rows.append(["bare xmlsec", "sign + verify, per side", f"{data['bare_per_side_us']:,.0f}"])
+    section.body += [
+        f"CPU µs per stage of one signed call ({data['request_bytes']} B request), each stage timed alone in one "
+        f"thread without a broker, best of {data['repeat']} runs of {data['messages']}. The request/reply "
+        "benchmark's CPU per call beyond these totals is the transport (pika, its I/O thread, the hand-overs).",
+        "",
+        *_table(["side", "stage", "CPU µs"], rows),
+    ]
+    for side, total in data["totals_us"].items():
+        section.rows.append(
+            Row(
+                "call_stages",
+                f"{side} CPU per call outside the transport",
+                f"{total:,.0f} µs",
+                f"bare xmlsec {data['bare_per_side_us']:,.0f} µs per side",
+                "reported",
+            )
+        )
+    return section
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any], Path], Section]] = {
+    "call_stages": call_stages,
     "envelope": envelope,
     "request_reply": request_reply,
     "notifications": notifications,
