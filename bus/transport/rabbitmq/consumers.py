@@ -46,19 +46,29 @@ Sender = Callable[[list[Any]], None]
 class Settler:
     """Settles one delivery (from any thread) together with the direct replies held for it."""
 
-    __slots__ = ("_consumers", "channel", "message", "replies", "settled", "tag")
+    __slots__ = ("_consumers", "_lock", "channel", "message", "replies", "settled", "tag")
 
     def __init__(self, consumers: Consumers, channel: Channel, tag: int, message: Message | None) -> None:
         self._consumers = consumers
+        self._lock = threading.Lock()  # a reply held on the handler's thread vs a settlement from another
         self.channel = channel
         self.tag = tag
         self.message = message
         self.replies: list[Any] = []
         self.settled = False
 
+    def hold(self, reply: Any) -> bool:
+        """Keep ``reply`` for the settlement; False once settled (the caller sends it at once)."""
+        with self._lock:
+            if self.settled:
+                return False
+            self.replies.append(reply)
+            return True
+
     def __call__(self, outcome: Settlement) -> None:
-        self.settled = True  # Delivery settles once; replies are held only on the handler's own thread
-        replies, self.replies = self.replies, []
+        with self._lock:  # Delivery calls this once
+            self.settled = True
+            replies, self.replies = self.replies, []
         self._consumers.submit_settlement(self.channel, self.tag, outcome, replies)
 
 
@@ -149,10 +159,9 @@ class Consumers:
         already settled).
         """
         current: Settler | None = getattr(self._local, "current", None)
-        if current is None or current.message is not request or current.settled:
+        if current is None or current.message is not request:
             return False
-        current.replies.append(reply)
-        return True
+        return current.hold(reply)
 
     def submit_settlement(self, channel: Channel, tag: int, outcome: Settlement, replies: list[Any]) -> None:
         """Hand the settlement (and the replies before it) to the I/O thread: one submission."""
