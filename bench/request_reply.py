@@ -1,12 +1,21 @@
-"""Signed request/reply through govbus against raw pika request/reply, same broker, payload size and run.
+"""Signed calls through govbus against the physical limit: raw pika + bare python-xmlsec, same run.
 
-Baseline: pika BlockingConnection clients (one connection per client thread) publishing persistent 2 KiB
-requests to a quorum queue and waiting on direct reply-to; a single-threaded pika server process replies.
-govbus: the same number of client threads, each a ``Client`` (own connection) making signed calls
-(sign, publish with confirm, verify the signed response, check requestHash, log) to an echo provider run
-by ``govbus run`` in its own process (verify, authorise, deduplicate, sign, log, reply).
+Baseline (bench/baseline.py): client threads, each on its own pika ``BlockingConnection``, sign a
+request of govbus's envelope size, publish it persistent to a quorum queue, wait on direct reply-to and
+verify the signed answer; ``W`` single-threaded server processes verify, sign and reply. govbus: the same
+number of client threads, each its own ``Client`` (own node, own transport and connection: no client
+shares another's I/O thread) calling the echo provider run by ``govbus run --workers W`` (verify,
+authorise, deduplicate, XSD, sign, log, reply). Both servers are started before a configuration's cells
+and are idle while the other system is measured.
 
-    python -m bench.request_reply [--broker URL] [--seconds 5] [--clients 1,4] [--json]
+Cells are paired: for each round, each provider-process count and each client count, the baseline cell
+then the govbus cell. Each cell reports calls/s, p50/p99 latency and CPU µs per call of the client
+process, the provider process(es) and RabbitMQ (utime+stime from /proc), which depends much less on
+the machine's other load than wall time does. The summary rows are medians over the rounds; the ratio
+is the median of the per-round ratios.
+
+    python -m bench.request_reply [--broker URL] [--seconds 3] [--clients 1,2,4,8] [--workers 1,2]
+        [--rounds 3] [--threads 4] [--json]
 """
 
 from __future__ import annotations
@@ -22,325 +31,324 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from multiprocessing.synchronize import Event
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pika
 
+from bench import baseline, cpu
 from bench.echo_service import ECHO, PROVIDER, Ping
+from bus.envelope import Header, MessageKind
 from bus.logging import configure_logging
 from sdk import Client
+from sdk.contract import encode
+from sdk.exchange import exchange
 from sdk.testing import TestBus
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 CLIENT = "MA/GOV/BENCH/client"
-TEXT = "x" * 1400  # a ~2 KiB signed request envelope, a 2 KiB raw body
-RAW_BODY = b"x" * 2048
+TEXT = "x" * 1400  # a ~3.3 KiB signed request envelope, ~3.5 KiB response (measured: see "sizes")
+WARM_UP = 20
+ROOT = Path(__file__).resolve().parent.parent
+
+Call = Callable[[], object]
 
 
-@dataclass
-class Measure:
-    system: str
-    clients: int
-    calls: int
-    seconds: float
-    calls_per_s: float
-    p50_ms: float
-    p99_ms: float
-
-
-def _measure(
-    system: str, clients: int, seconds: float, make_call: Callable[[], Callable[[], None]]
-) -> Measure:
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    start = threading.Barrier(clients + 1)
-    stop_at: list[float] = [0.0]
+def measure(calls: list[Call], seconds: float, pids: dict[str, list[int]]) -> dict[str, Any]:
+    """Run one thread per ``calls`` entry for ``seconds``; throughput, latency and CPU per call."""
+    latencies: list[list[float]] = [[] for _ in calls]
+    start = threading.Barrier(len(calls) + 1)
+    go = threading.Event()
+    stop_at = [0.0]
+    errors: list[BaseException] = []
 
     def worker(index: int) -> None:
-        call = make_call()
-        for _ in range(20):  # warm-up
-            call()
-        start.wait()
-        own = latencies[index]
-        while time.perf_counter() < stop_at[0]:
-            began = time.perf_counter()
-            call()
-            own.append(time.perf_counter() - began)
+        call, own = calls[index], latencies[index]
+        try:
+            for _ in range(WARM_UP):
+                call()
+            start.wait()
+            go.wait()
+            while time.perf_counter() < stop_at[0]:
+                began = time.perf_counter()
+                call()
+                own.append(time.perf_counter() - began)
+        except threading.BrokenBarrierError:
+            return
+        except BaseException as error:
+            errors.append(error)
+            start.abort()
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(calls))]
     for thread in threads:
         thread.start()
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:
+        raise RuntimeError(f"a client failed: {errors[0]!r}") from None
+    before, switched = cpu.snapshot(pids), cpu.snapshot(pids, cpu.context_switches)
     began = time.perf_counter()
     stop_at[0] = began + seconds
-    start.wait()
+    go.set()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
+    after, switches = cpu.snapshot(pids), cpu.snapshot(pids, cpu.context_switches)
+    if errors:
+        raise RuntimeError(f"a client failed: {errors[0]!r}")
     every = sorted(x for own in latencies for x in own)
-    return Measure(
-        system,
-        clients,
-        len(every),
-        elapsed,
-        len(every) / elapsed,
-        statistics.median(every) * 1000,
-        every[int(len(every) * 0.99)] * 1000,
-    )
+    return {
+        "calls": len(every),
+        "seconds": round(elapsed, 3),
+        "calls_per_s": round(len(every) / elapsed, 1),
+        "p50_ms": round(statistics.median(every) * 1000, 3),
+        "p99_ms": round(every[int(len(every) * 0.99)] * 1000, 3),
+        "cpu_us_per_call": cpu.per_call(before, after, len(every)),
+        "switches_per_call": cpu.per_call(switched, switches, len(every), scale=1),
+    }
 
 
-def _process_worker(
-    factory: Callable[..., Callable[[], None]],
-    args: tuple[object, ...],
-    start: object,
-    seconds: float,
-    results: object,
-) -> None:
-    """One client in its own process (as separate agencies are): warm up, meet the others, call."""
-    configure_logging("WARNING")
-    call = factory(*args)
-    for _ in range(20):
-        call()
-    start.wait()  # type: ignore[attr-defined]
-    stop_at = time.perf_counter() + seconds
-    own: list[float] = []
-    while time.perf_counter() < stop_at:
-        began = time.perf_counter()
-        call()
-        own.append(time.perf_counter() - began)
-    results.put(own)  # type: ignore[attr-defined]
+def _broker_role() -> dict[str, list[int]]:
+    pid = cpu.broker_pid()
+    return {"rabbitmq": [pid]} if pid is not None else {}
 
 
-def _measure_processes(
-    system: str,
-    clients: int,
-    seconds: float,
-    factory: Callable[..., Callable[[], None]],
-    args: tuple[object, ...],
-) -> Measure:
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(clients + 1), context.Queue()
-    workers = [
-        context.Process(target=_process_worker, args=(factory, args, start, seconds, results))
-        for _ in range(clients)
-    ]
-    for worker in workers:
-        worker.start()
-    start.wait()
-    began = time.perf_counter()
-    latencies = [results.get(timeout=seconds + 120) for _ in workers]
-    elapsed = time.perf_counter() - began
-    for worker in workers:
-        worker.join(30)
-    every = sorted(x for own in latencies for x in own)
-    return Measure(
-        f"{system} (client processes)",
-        clients,
-        len(every),
-        elapsed,
-        len(every) / elapsed,
-        statistics.median(every) * 1000,
-        every[int(len(every) * 0.99)] * 1000,
-    )
+class BaselineSystem:
+    """``workers`` baseline server processes and up to ``clients`` client connections."""
 
-
-def _govbus_client(root: str, url: str, prefix: str) -> Callable[[], None]:
-    client = Client(CLIENT, home=root, broker=url, prefix=prefix)
-    request = Ping(text=TEXT)
-    return lambda: client.call(PROVIDER, ECHO, request) and None
-
-
-def _raw_server(url: str, queue: str, ready: Event, stop: Event) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    channel = connection.channel()
-    channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
-    channel.basic_qos(prefetch_count=64)
-
-    def on_request(ch, method, properties, body) -> None:
-        ch.basic_publish(
-            "",
-            properties.reply_to,
-            body,
-            pika.BasicProperties(correlation_id=properties.correlation_id, delivery_mode=2),
-        )
-        ch.basic_ack(method.delivery_tag)
-
-    channel.basic_consume(queue, on_request)
-    ready.set()
-    while not stop.is_set():
-        connection.process_data_events(time_limit=0.2)
-    channel.queue_delete(queue)
-    connection.close()
-
-
-def _raw_client(url: str, queue: str) -> Callable[[], None]:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    channel = connection.channel()
-    answers: dict[str, bytes] = {}
-
-    def on_reply(ch, method, properties, body) -> None:
-        answers[properties.correlation_id] = body
-
-    channel.basic_consume("amq.rabbitmq.reply-to", on_reply, auto_ack=True)
-
-    def call() -> None:
-        correlation = uuid.uuid4().hex
-        channel.basic_publish(
-            "",
-            queue,
-            RAW_BODY,
-            pika.BasicProperties(
-                reply_to="amq.rabbitmq.reply-to", correlation_id=correlation, delivery_mode=2
-            ),
-        )
-        while correlation not in answers:
-            connection.process_data_events(time_limit=1)
-        del answers[correlation]
-
-    return call
-
-
-def bench_raw(
-    url: str, clients: int, seconds: float, *, servers: int = 1, processes: bool = False
-) -> Measure:
-    """``servers`` pika server processes consume the request queue (the fair match of ``--workers``)."""
-    queue = f"bench-raw-{uuid.uuid4().hex[:8]}"
-    context = multiprocessing.get_context("spawn")
-    ready, stop = [context.Event() for _ in range(servers)], context.Event()
-    running = [context.Process(target=_raw_server, args=(url, queue, r, stop)) for r in ready]
-    for server in running:
-        server.start()
-    try:
+    def __init__(self, url: str, workers: int, clients: int, folder: Path) -> None:
+        client_id = baseline.make_identity(folder, baseline.CLIENT)
+        server_id = baseline.make_identity(folder, baseline.PROVIDER)
+        self.queue = f"bench-baseline-{uuid.uuid4().hex[:8]}"
+        self.url = url
+        context = multiprocessing.get_context("spawn")
+        ready = [context.Event() for _ in range(workers)]
+        self.stop = context.Event()
+        self.servers = [
+            context.Process(
+                target=baseline.server,
+                args=(url, self.queue, server_id, client_id["spki"], r, self.stop),
+                daemon=True,
+            )
+            for r in ready
+        ]
+        for process in self.servers:
+            process.start()
         for r in ready:
-            r.wait(30)
-        if processes:
-            return _measure_processes("raw pika", clients, seconds, _raw_client, (url, queue))
-        return _measure("raw pika", clients, seconds, lambda: _raw_client(url, queue))
+            if not r.wait(60):
+                raise RuntimeError("a baseline server did not start")
+        signer = baseline.Signer(client_id, server_id["spki"])
+        self.sizes: dict[str, int] = {}
+        self.calls = [baseline.client(url, self.queue, signer, TEXT, self.sizes) for _ in range(clients)]
+
+    def pids(self) -> dict[str, list[int]]:
+        return {"client": [os.getpid()], "provider": [p.pid for p in self.servers if p.pid], **_broker_role()}
+
+    def close(self) -> None:
+        self.stop.set()
+        for process in self.servers:
+            process.join(30)
+        connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        connection.channel().queue_delete(self.queue)
+        connection.close()
+
+
+class GovbusSystem:
+    """The echo provider under ``govbus run`` and up to ``clients`` clients, each on its own connection."""
+
+    def __init__(
+        self, url: str, workers: int, clients: int, threads: int, root: str, source: Path = ROOT
+    ) -> None:
+        """``source``: the govbus tree the provider runs from (another checkout, to compare two versions)."""
+        self.bus = TestBus(Path(root), broker=url)
+        self.bus.publish(ECHO, provider=PROVIDER, clients=[CLIENT])
+        self.bus.sign_catalogue()
+        service = ECHO.service_of(PROVIDER)
+        queue = self.bus.transport.declare_service(str(service))[0]  # as the provider declares it
+        self.provider = subprocess.Popen(
+            [sys.executable, "-m", "bus.cli", "run", "bench.echo_service:app", "--home", root,
+             "--broker", url, "--prefix", self.bus.prefix, "--threads", str(threads),
+             "--workers", str(workers), "--log-level", "WARNING"],
+            env={**os.environ, "PYTHONPATH": str(source)},
+            cwd=source,
+        )  # fmt: skip
+        _wait_for_consumers(url, queue, workers, self.provider)
+        self.clients = [Client(CLIENT, home=root, broker=url, prefix=self.bus.prefix) for _ in range(clients)]
+        request = Ping(text=TEXT)
+        self.calls: list[Call] = [
+            lambda c=c: c.call(PROVIDER, ECHO, request)  # type: ignore[misc]
+            for c in self.clients
+        ]
+        self.sizes = _govbus_sizes(self.clients[0])
+
+    def pids(self) -> dict[str, list[int]]:
+        return {"client": [os.getpid()], "provider": cpu.descendants(self.provider.pid), **_broker_role()}
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.provider.terminate()
+        self.provider.wait(30)
+        self.bus.close()
+
+
+def _wait_for_consumers(url: str, queue: str, count: int, provider: subprocess.Popen[bytes]) -> None:
+    """Wait until ``count`` provider processes consume ``queue`` (a passive declare of a queue that
+    exists: no call is made before the provider is ready, so nothing is refused or logged)."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        deadline = time.monotonic() + 60
+        while channel.queue_declare(queue, passive=True).method.consumer_count < count:
+            if provider.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the govbus provider did not start consuming")
+            time.sleep(0.1)
     finally:
-        stop.set()
-        for server in running:
-            server.join(30)
+        connection.close()
 
 
-def bench_govbus(
-    url: str, clients: int, seconds: float, *, workers: int = 1, processes: bool = False
-) -> Measure:
-    """The provider runs ``govbus run --threads 4`` with ``--workers N`` processes."""
-    with tempfile.TemporaryDirectory(prefix="govbus-bench-") as root, TestBus(Path(root), broker=url) as bus:
-        bus.publish(ECHO, provider=PROVIDER, clients=[CLIENT])
-        bus.sign_catalogue()
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bus.cli",
-                "run",
-                "bench.echo_service:app",
-                "--home",
-                root,
-                "--broker",
-                url,
-                "--prefix",
-                bus.prefix,
-                "--threads",
-                "4",
-                "--workers",
-                str(workers),
-                "--log-level",
-                "WARNING",
-            ],
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-        )
+def _govbus_sizes(client: Client) -> dict[str, int]:
+    """Bytes of a signed request and of its signed response, as the bench sends and receives them."""
+    node = client.node
+    service = ECHO.service_of(PROVIDER)
+    payload = encode(Ping(text=TEXT), ECHO.schema)
+    header = Header.new(MessageKind.REQUEST, node.participant, service, ttl=timedelta(seconds=40))
+    response = exchange(node, service, payload, None, None, 10.0, 0)
+    return {"request": len(node.sign(header, payload)), "response": len(response.raw)}
+
+
+@contextmanager
+def systems(url: str, workers: int, clients: int, threads: int) -> Iterator[tuple[Any, Any]]:
+    with tempfile.TemporaryDirectory(prefix="govbus-bench-") as root:
+        base = BaselineSystem(url, workers, clients, Path(root))
         try:
-            probe = bus.client(CLIENT)
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    probe.call(PROVIDER, ECHO, Ping(text="ready?"), timeout=2, retries=0)
-                    break
-                except Exception:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-
-            if processes:
-                return _measure_processes("govbus", clients, seconds, _govbus_client, (root, url, bus.prefix))
-
-            def make_call() -> Callable[[], None]:
-                client = bus.client(CLIENT)
-                request = Ping(text=TEXT)
-                return lambda: client.call(PROVIDER, ECHO, request)
-
-            return _measure("govbus", clients, seconds, make_call)
+            ours = GovbusSystem(url, workers, clients, threads, root)
+            try:
+                yield base, ours
+            finally:
+                ours.close()
         finally:
-            worker.terminate()
-            worker.wait(30)
+            base.close()
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def summarise(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (workers, clients): medians over the rounds of each figure and of the paired ratio."""
+    rows = []
+    keys = sorted({(c["workers"], c["clients"]) for c in cells})
+    for workers, clients in keys:
+        group = [c for c in cells if (c["workers"], c["clients"]) == (workers, clients)]
+        row: dict[str, Any] = {"workers": workers, "clients": clients, "rounds": len(group)}
+        for system in ("baseline", "govbus"):
+            roles = group[0][system]["cpu_us_per_call"].keys()
+            row[system] = {
+                **{k: _median([c[system][k] for c in group]) for k in ("calls_per_s", "p50_ms", "p99_ms")},
+                "cpu_us_per_call": {
+                    role: _median(
+                        [v for c in group if (v := c[system]["cpu_us_per_call"].get(role)) is not None]
+                    )
+                    if any(c[system]["cpu_us_per_call"].get(role) is not None for c in group)
+                    else None
+                    for role in roles
+                },
+            }
+        ratios = [c["ratio"] for c in group]
+        row["throughput_ratio"] = _median(ratios)
+        row["ratio_range"] = [min(ratios), max(ratios)]
+        row["added_p50_ms"] = _median([c["govbus"]["p50_ms"] - c["baseline"]["p50_ms"] for c in group])
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", default=os.environ.get("GOVBUS_BROKER", DEFAULT_BROKER))
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--clients", default="1,4")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per cell")
+    parser.add_argument("--clients", default="1,2,4,8", help="client threads per cell")
+    parser.add_argument("--workers", default="1,2", help="provider / server processes")
+    parser.add_argument("--rounds", type=int, default=3, help="paired rounds of every cell")
+    parser.add_argument("--threads", type=int, default=None, help="govbus run --threads (default: run's own)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument(
-        "--client-processes",
-        action="store_true",
-        help="each client in its own process (separate agencies) instead of threads sharing one GIL",
-    )
-    parser.add_argument(
-        "--provider-workers",
-        type=int,
-        default=1,
-        help="govbus run --workers N for the provider, and N raw pika server processes",
-    )
     args = parser.parse_args()
     configure_logging("WARNING")
-    rows = []
-    for clients in (int(c) for c in args.clients.split(",")):
-        raw = bench_raw(
-            args.broker,
-            clients,
-            args.seconds,
-            servers=args.provider_workers,
-            processes=args.client_processes,
-        )
-        ours = bench_govbus(
-            args.broker,
-            clients,
-            args.seconds,
-            workers=args.provider_workers,
-            processes=args.client_processes,
-        )
-        rows.append(
-            {
-                "clients": clients,
-                "raw": asdict(raw),
-                "govbus": asdict(ours),
-                "throughput_ratio": ours.calls_per_s / raw.calls_per_s,
-                "added_p50_ms": ours.p50_ms - raw.p50_ms,
-            }
-        )
+    client_counts = [int(c) for c in args.clients.split(",")]
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    threads = args.threads if args.threads is not None else _default_threads()
+    cells: list[dict[str, Any]] = []
+    sizes: dict[str, dict[str, int]] = {}
+    for round_ in range(args.rounds):
+        for workers in worker_counts:
+            with systems(args.broker, workers, max(client_counts), threads) as (base, ours):
+                for clients in client_counts:
+                    raw = measure(base.calls[:clients], args.seconds, base.pids())
+                    mine = measure(ours.calls[:clients], args.seconds, ours.pids())
+                    cells.append(
+                        {
+                            "round": round_,
+                            "workers": workers,
+                            "clients": clients,
+                            "baseline": raw,
+                            "govbus": mine,
+                            "ratio": round(mine["calls_per_s"] / raw["calls_per_s"], 3),
+                        }
+                    )
+                    print(
+                        f"[request_reply] round {round_} workers {workers} clients {clients}: "
+                        f"baseline {raw['calls_per_s']:.0f}/s govbus {mine['calls_per_s']:.0f}/s "
+                        f"ratio {cells[-1]['ratio']:.2f} cpu {raw['cpu_us_per_call']} / {mine['cpu_us_per_call']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                sizes = {"baseline": dict(base.sizes), "govbus": ours.sizes}
+    rows = summarise(cells)
+    result = {
+        "benchmark": "request_reply",
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "threads": threads,
+        "sizes": sizes,
+        "rows": rows,
+        "cells": cells,
+    }
     if args.json:
-        mode = {"client_processes": args.client_processes, "provider_workers": args.provider_workers}
-        print(json.dumps({"benchmark": "request_reply", **mode, "rows": rows}, indent=2))
+        print(json.dumps(result, indent=2))
         return
     print(
-        f"request/reply, {args.seconds:g} s per cell, broker {args.broker.split('@')[-1]}, clients as "
-        f"{'processes' if args.client_processes else 'threads of one process'}, "
-        f"{args.provider_workers} provider/server process(es)"
+        f"request/reply against raw pika + bare xmlsec, {args.seconds:g} s per cell, medians of "
+        f"{args.rounds} paired round(s), govbus run --threads {threads}; sizes {sizes}"
     )
     print(
-        "| clients | raw pika calls/s | govbus calls/s | ratio | raw p50 ms | govbus p50 ms | added p50 ms | govbus p99 ms |"
+        "| workers | clients | baseline/s | govbus/s | ratio | range | added p50 ms | CPU µs/call base (c/p/mq) | govbus (c/p/mq) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        raw, ours = row["raw"], row["govbus"]
+        b, g = row["baseline"], row["govbus"]
         print(
-            f"| {row['clients']} | {raw['calls_per_s']:.0f} | {ours['calls_per_s']:.0f} | {row['throughput_ratio']:.2f} "
-            f"| {raw['p50_ms']:.2f} | {ours['p50_ms']:.2f} | {row['added_p50_ms']:.2f} | {ours['p99_ms']:.2f} |"
+            f"| {row['workers']} | {row['clients']} | {b['calls_per_s']:.0f} | {g['calls_per_s']:.0f} "
+            f"| {row['throughput_ratio']:.2f} | {row['ratio_range'][0]:.2f}-{row['ratio_range'][1]:.2f} "
+            f"| {row['added_p50_ms']:.2f} | {_cpu(b)} | {_cpu(g)} |"
         )
+
+
+def _cpu(system: dict[str, Any]) -> str:
+    figures = system["cpu_us_per_call"]
+    return "/".join(
+        "?" if figures.get(r) is None else f"{figures[r]:.0f}" for r in ("client", "provider", "rabbitmq")
+    )
+
+
+def _default_threads() -> int:
+    """The handler threads ``govbus run`` starts when not told (its ``--threads`` default)."""
+    from sdk.cli import run
+
+    option = next(p for p in run.params if p.name == "threads")
+    return int(option.default)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,22 @@ def configure_logging(level: str | None = None, *, stream: TextIO | None = None)
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=_SharedLogger(stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+class _SharedLogger:
+    """One ``PrintLogger`` for every bound logger of a configuration.
+
+    Loggers stay lazy (a configuration made later applies to loggers already created), so each call
+    binds anew; sharing the printer makes that bind cheap, which matters for the lines filtered out by
+    level on the message path (``PrintLoggerFactory`` builds a printer per call). ``PrintLogger``
+    writes each line under its stream's lock, so sharing it across threads is safe.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._logger = structlog.PrintLogger(stream)
+
+    def __call__(self, *args: object) -> structlog.PrintLogger:
+        return self._logger

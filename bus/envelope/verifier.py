@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import lxml.etree as etree
@@ -86,6 +86,7 @@ class VerifiedEnvelope:
     root: etree._Element
     signer: TrustedSigner
     raw: bytes
+    _digest: str = field(default="", compare=False, repr=False)
 
     @property
     def payload(self) -> etree._Element:
@@ -94,8 +95,14 @@ class VerifiedEnvelope:
 
     @property
     def digest(self) -> str:
-        """SHA-256 (hex) of the envelope bytes as received: the ``requestHash`` a reply carries."""
-        return hashlib.sha256(self.raw).hexdigest()
+        """SHA-256 (hex) of the envelope bytes as received: the ``requestHash`` a reply carries.
+
+        Computed on first use and kept (the idempotency claim, the handler's context and the answer's
+        header all read it).
+        """
+        if not self._digest:
+            object.__setattr__(self, "_digest", hashlib.sha256(self.raw).hexdigest())
+        return self._digest
 
 
 @dataclass(slots=True)

@@ -183,12 +183,13 @@ class Publisher:
         deadline = time.monotonic() + self.publish_timeout
         return [self.await_confirm(p, max(0.0, deadline - time.monotonic())) for p in sent]
 
-    def send_direct_reply(self, reply_to: str, message: OutgoingMessage) -> None:
-        """Hand a direct reply-to reply to the I/O thread; nobody waits for its confirm."""
+    @staticmethod
+    def direct_reply(reply_to: str, message: OutgoingMessage) -> Pending:
+        """A direct reply-to reply, for ``send`` or ``enqueue``; nobody waits for its confirm."""
         pending = prepare("", reply_to, message, False)
         pending.is_request = True  # only a failure would be recorded, and ignored
         pending.direct_reply = True
-        self.send([pending])
+        return pending
 
     def request(self, exchange: str, service: str, message: OutgoingMessage, timeout: float) -> Message:
         message = replace(message, reply_to=self.reply_to)
@@ -321,6 +322,10 @@ class Publisher:
             else:
                 keep.append(pending)
         return keep
+
+    def enqueue(self, publishes: list[Pending]) -> None:
+        """On the I/O thread: queue publishes and send what the channel takes now."""
+        self._enqueue(publishes)
 
     def _enqueue(self, publishes: list[Pending]) -> None:
         for pending in publishes:

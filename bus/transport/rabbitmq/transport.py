@@ -148,7 +148,10 @@ class RabbitMQTransport(Transport):
             reply_exchange=self.topology.replies_exchange if participant is not None else None,
         )
         self._consumers = Consumers(
-            self._io, operation_timeout=operation_timeout, max_message_bytes=max_message_bytes
+            self._io,
+            self._publisher.enqueue,
+            operation_timeout=operation_timeout,
+            max_message_bytes=max_message_bytes,
         )
         self._operations = Operations(
             self._io, self.topology, self._consumers.settler, operation_timeout=operation_timeout
@@ -218,7 +221,8 @@ class RabbitMQTransport(Transport):
         """As ``Transport.reply``; a direct reply-to reply returns once handed to the I/O thread.
 
         The broker can report neither delivery nor loss of a direct reply, so waiting for its confirm
-        would add a round trip and guarantee nothing more.
+        would add a round trip and guarantee nothing more. Made by the handler of ``delivery`` before
+        settling it, the reply is handed over with the settlement (published first; see consumers.py).
         """
         request = delivery.message if isinstance(delivery, Delivery) else delivery
         if not request.reply_to or not is_direct_reply_address(request.reply_to):
@@ -227,7 +231,9 @@ class RabbitMQTransport(Transport):
         self._check_open()
         if message.correlation_id is None:
             message = replace(message, correlation_id=request.message_id)
-        self._publisher.send_direct_reply(request.reply_to, message)
+        pending = self._publisher.direct_reply(request.reply_to, message)
+        if not self._consumers.hold_reply(request, pending):
+            self._publisher.send([pending])
 
     def request(self, service: str, message: OutgoingMessage, *, timeout: float) -> Message:
         self._check_open()
