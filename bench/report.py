@@ -608,17 +608,20 @@ def hosts(data: dict[str, Any], charts: Path) -> Section:
     """One participant on one host against two hosts sharing its PostgreSQL stores, same run."""
     section = Section()
     one, two = data["one_host"], data["two_hosts"]
+    spread = data.get("ratio_range")
     section.body += [
-        f"Signed calls from {data['clients']} client processes to the echo provider, its stores on "
-        f"{data['storage']}: "
-        "one provider process in its own working directory, then two (separate working directories, one "
-        f"database, competing consumers of one queue); {data['seconds']:g} s each, {data['rounds']} round(s). "
-        'Both "hosts" share this machine\'s CPUs with the clients and RabbitMQ.',
+        f"Signed calls from {data['clients']} client threads (each its own `Client` and connection) to the echo "
+        f"provider, its stores on {data['storage']}: one provider process in its own working directory, then "
+        "two (separate working directories, one database, competing consumers of one queue); "
+        f"{data['seconds']:g} s each, {data['rounds']} round(s), `govbus run --threads "
+        f"{data.get('threads', '?')}` per host. CPU µs per call of the client process / every host's provider "
+        'process together / RabbitMQ (utime+stime). Both "hosts" share this machine\'s CPUs with the clients '
+        "and RabbitMQ.",
         "",
         *_table(
-            ["hosts", "calls/s", "p50 ms", "p99 ms"],
+            ["hosts", "calls/s", "p50 ms", "p99 ms", "CPU µs/call (client / provider / RabbitMQ)"],
             [
-                [n, f"{m['calls_per_s']:.0f}", f"{m['p50_ms']:.2f}", f"{m['p99_ms']:.2f}"]
+                [n, f"{m['calls_per_s']:.0f}", f"{m['p50_ms']:.2f}", f"{m['p99_ms']:.2f}", _cpu_text(m)]
                 for n, m in ((1, one), (2, two))
             ],
         ),
@@ -627,7 +630,8 @@ def hosts(data: dict[str, Any], charts: Path) -> Section:
         Row(
             "hosts",
             "two hosts / one host, request/reply",
-            f"{data['ratio']:.2f}x ({data['two_hosts_calls_per_s']:.0f}/s)",
+            f"{data['ratio']:.2f}x ({data['two_hosts_calls_per_s']:.0f}/s)"
+            + (f", range {spread[0]:.2f}-{spread[1]:.2f}" if spread else ""),
             f"one host {data['one_host_calls_per_s']:.0f}/s",
             "reported",
         )

@@ -176,12 +176,7 @@ class GovbusSystem:
             cwd=source,
         )  # fmt: skip
         _wait_for_consumers(url, queue, workers, self.provider)
-        self.clients = [Client(CLIENT, home=root, broker=url, prefix=self.bus.prefix) for _ in range(clients)]
-        request = Ping(text=TEXT)
-        self.calls: list[Call] = [
-            lambda c=c: c.call(PROVIDER, ECHO, request)  # type: ignore[misc]
-            for c in self.clients
-        ]
+        self.clients, self.calls = echo_clients(root, url, self.bus.prefix, clients)
         self.sizes = _govbus_sizes(self.clients[0])
 
     def pids(self) -> dict[str, list[int]]:
@@ -193,6 +188,18 @@ class GovbusSystem:
         self.provider.terminate()
         self.provider.wait(30)
         self.bus.close()
+
+
+def echo_clients(root: str, url: str, prefix: str, count: int) -> tuple[list[Client], list[Call]]:
+    """``count`` clients of the echo provider, each its own ``Client`` (own node, transport and connection),
+    and for each a call of a ``TEXT``-sized ping."""
+    clients = [Client(CLIENT, home=root, broker=url, prefix=prefix) for _ in range(count)]
+    request = Ping(text=TEXT)
+    calls: list[Call] = [
+        lambda c=c: c.call(PROVIDER, ECHO, request)  # type: ignore[misc]
+        for c in clients
+    ]
+    return clients, calls
 
 
 def _wait_for_consumers(url: str, queue: str, count: int, provider: subprocess.Popen[bytes]) -> None:
