@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.report import render
+from bench.request_reply import summarise
 
 ENVELOPE = {
     "benchmark": "envelope",
@@ -24,30 +26,40 @@ ENVELOPE = {
 }
 
 
-def _measure(system: str, clients: int, rate: float, p50: float) -> dict:
+def _measure(rate: float, p50: float, cpu: float) -> dict[str, Any]:
+    """One cell of one system, as ``bench.request_reply.measure`` returns it."""
     return {
-        "system": system,
-        "clients": clients,
         "calls": int(rate),
         "seconds": 1.0,
         "calls_per_s": rate,
         "p50_ms": p50,
         "p99_ms": p50 * 3,
+        "cpu_us_per_call": {"client": cpu, "provider": cpu * 1.5, "rabbitmq": 400.0},
+        "switches_per_call": {"client": 3.0, "provider": 10.0, "rabbitmq": 30.0},
     }
 
 
+CELLS = [
+    {
+        "round": 0,
+        "workers": w,
+        "clients": c,
+        "baseline": _measure(700.0 * c * w, 1.2, 500.0),
+        "govbus": _measure(300.0 * c * w, 4.0, 1500.0),
+        "ratio": 300 / 700,
+    }
+    for w in (1, 2)
+    for c in (1, 2, 4, 8)
+]
+
 REQUEST_REPLY = {
     "benchmark": "request_reply",
-    "rows": [
-        {
-            "clients": c,
-            "raw": _measure("raw pika", c, 700.0 * c, 1.2),
-            "govbus": _measure("govbus", c, 300.0 * c, 4.0),
-            "throughput_ratio": 300 / 700,
-            "added_p50_ms": 2.8,
-        }
-        for c in (1, 2, 4, 8)
-    ],
+    "seconds": 1.0,
+    "rounds": 1,
+    "threads": 4,
+    "sizes": {"baseline": {"request": 3300, "response": 3500}, "govbus": {"request": 3310, "response": 3520}},
+    "rows": summarise(CELLS),
+    "cells": CELLS,
 }
 
 AUDIT = {
@@ -134,7 +146,10 @@ def test_report_from_canned_json(tmp_path: Path) -> None:
     assert "| reply_modes | direct reply-to / reply queue, 4 clients | 1,650/s vs 1,410/s |" in markdown
     assert "| queue, 4 clients, 4 conn. | 1,410 | 1,360-1,460 | 1.50 | 4.00 |" in markdown
     pngs = sorted(p.name for p in (tmp_path / "benchmarks").glob("*.png"))
-    assert "request_reply_throughput.png" in pngs and "envelope.png" in pngs
-    assert (tmp_path / "benchmarks" / "request_reply_throughput.png").read_bytes().startswith(b"\x89PNG")
+    assert "| request/reply | govbus/baseline, 4 client(s), 1 provider process | 0.43 (1200/s) |" in markdown
+    assert "| 1 | 4 | 2800 | 1200 | 0.43 | 0.43-0.43 | 1.20 | 4.00 | 2.80 | 500 / 750 / 400 |" in markdown
+    assert "unexpected JSON" not in markdown
+    assert {"request_reply_w1.png", "request_reply_w2.png", "request_reply_cpu.png", "envelope.png"} <= set(pngs)
+    assert (tmp_path / "benchmarks" / "request_reply_w1.png").read_bytes().startswith(b"\x89PNG")
     for png in pngs:
         assert f"](benchmarks/{png})" in markdown

@@ -3,34 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from bench.hosts import summary
 from bench.report import render
 
 
-def _measure(hosts: int, rate: float) -> dict[str, object]:
+def _measure(rate: float, provider_cpu: float) -> dict[str, Any]:
+    """One configuration's figures, as ``bench.request_reply.measure`` returns them."""
     return {
-        "system": f"{hosts} host(s)",
-        "clients": 4,
         "calls": int(rate * 5),
         "seconds": 5.0,
         "calls_per_s": rate,
         "p50_ms": 2.5,
         "p99_ms": 9.0,
+        "cpu_us_per_call": {"client": 1200.0, "provider": provider_cpu, "rabbitmq": 450.0},
+        "switches_per_call": {"client": 3.0, "provider": 11.0, "rabbitmq": 30.0},
     }
 
 
-HOSTS = {
-    "benchmark": "hosts",
-    "clients": 4,
-    "seconds": 5.0,
-    "rounds": 1,
-    "storage": "postgresql",
-    "one_host": _measure(1, 400.0),
-    "two_hosts": _measure(2, 560.0),
-    "one_host_calls_per_s": 400.0,
-    "two_hosts_calls_per_s": 560.0,
-    "ratio": 1.4,
-}
+HOSTS = summary(
+    [_measure(400.0, 1800.0)],
+    [_measure(560.0, 2100.0)],
+    clients=4,
+    seconds=5.0,
+    threads=4,
+    storage="postgresql",
+)
 FAILOVER = {
     "benchmark": "failover",
     "nodes": 3,
@@ -62,10 +61,11 @@ def test_two_hosts_and_failover_are_in_the_summary(tmp_path: Path) -> None:
     }
     markdown = render(results, tmp_path).read_text()
     assert (
-        "| hosts | two hosts / one host, request/reply | 1.40x (560/s) | one host 400/s | reported |"
+        "| hosts | two hosts / one host, request/reply | 1.40x (560/s), range 1.40-1.40 | one host 400/s "
+        "| reported |"
         in markdown
     )
     assert "| failover | service resumes after losing the leader node | 1.57 s |" in markdown
-    assert "| 2 | 560 | 2.50 | 9.00 |" in markdown
+    assert "| 2 | 560 | 2.50 | 9.00 | 1,200 / 2,100 / 450 |" in markdown
     assert "| calls answered / failed cleanly | 553 / 109 |" in markdown
     assert "stores on postgresql" in markdown
