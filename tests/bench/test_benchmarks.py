@@ -105,7 +105,11 @@ def test_every_section_renders_its_benchmarks_json(tmp_path: Path) -> None:
             "load_after": [1.0, 0.5, 0.3],
         },
         "benchmarks": [
-            {"name": bench.name, "command": f"python -m bench.{bench.name} --json", "json": CANNED[bench.name]}
+            {
+                "name": bench.name,
+                "command": f"python -m bench.{bench.name} --json",
+                "json": CANNED[bench.name],
+            }
             for bench in BENCHMARKS
         ],
     }

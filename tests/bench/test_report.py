@@ -149,7 +149,8 @@ def test_report_from_canned_json(tmp_path: Path) -> None:
     assert "| request/reply | govbus/baseline, 4 client(s), 1 provider process | 0.43 (1200/s) |" in markdown
     assert "| 1 | 4 | 2800 | 1200 | 0.43 | 0.43-0.43 | 1.20 | 4.00 | 2.80 | 500 / 750 / 400 |" in markdown
     assert "unexpected JSON" not in markdown
-    assert {"request_reply_w1.png", "request_reply_w2.png", "request_reply_cpu.png", "envelope.png"} <= set(pngs)
+    expected = {"request_reply_w1.png", "request_reply_w2.png", "request_reply_cpu.png", "envelope.png"}
+    assert expected <= set(pngs)
     assert (tmp_path / "benchmarks" / "request_reply_w1.png").read_bytes().startswith(b"\x89PNG")
     for png in pngs:
         assert f"](benchmarks/{png})" in markdown

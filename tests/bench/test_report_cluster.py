@@ -62,8 +62,7 @@ def test_two_hosts_and_failover_are_in_the_summary(tmp_path: Path) -> None:
     markdown = render(results, tmp_path).read_text()
     assert (
         "| hosts | two hosts / one host, request/reply | 1.40x (560/s), range 1.40-1.40 | one host 400/s "
-        "| reported |"
-        in markdown
+        "| reported |" in markdown
     )
     assert "| failover | service resumes after losing the leader node | 1.57 s |" in markdown
     assert "| 2 | 560 | 2.50 | 9.00 | 1,200 / 2,100 / 450 |" in markdown
