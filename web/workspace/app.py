@@ -72,11 +72,11 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
 
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
-    app.router.routes.insert(
-        0, Mount("/workspace", routes=[*counter_routes, *alert_routes, *send_routes, *routes])
-    )
+    # One mount for the desk's pages: a ``Mount`` answers every path under its prefix (404 for a path
+    # none of its routes has), so a second ``/workspace`` mount would never be reached.
+    desk = [*signing_routes, *counter_routes, *alert_routes, *send_routes, *routes]
+    app.router.routes.insert(0, Mount("/workspace", routes=desk))
     app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
     app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
     app.router.routes.insert(0, Route("/workspace/authority", authority_overview))
-    app.router.routes.insert(0, Mount("/workspace", routes=[*signing_routes, *routes]))
     return app
