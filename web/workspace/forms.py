@@ -20,7 +20,6 @@ from starlette.responses import Response
 from sdk import CallFailed
 from teleservices.mail_office import Attachment
 from web.accounts import FormError
-from web.i18n import language
 from web.security import checked_form
 from web.uploads import UploadLimits, attachments_of
 from web.workspace.pages import AgentVisit
@@ -79,8 +78,8 @@ def refusal(failure: CallFailed | ValueError) -> FormError:
 
 
 def shown(page: AgentVisit, template: str, error: FormError | None, status: int, **context: Any) -> Response:
-    """Render a letter form, with ``error`` in French above it and its field marked."""
-    message = language("fr").gettext(error.message, **error.values) if error is not None else None
+    """Render a letter form, with ``error`` in the page's language above it and its field marked."""
+    message = page._(error.message, **error.values) if error is not None else None
     return page.render(
         template, status, error=message, field=error.field if error is not None else None, **context
     )

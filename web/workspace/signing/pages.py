@@ -80,7 +80,7 @@ def render(page: AgentVisit, name: str, status_code: int = 200, **values: Any) -
     return page.render(
         name,
         status_code,
-        _=gettext,
+        _=page.markup,
         folder_status=FOLDER_STATUS,
         step_kind=STEP_KIND,
         quorum_label=QUORUM,
