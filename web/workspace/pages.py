@@ -84,10 +84,11 @@ class AgentVisit(SessionVisit):
         """The portal's choice: the ``lang`` cookie (the header's switch), else the browser's, else French."""
         return choose(self.request.cookies.get(LANG_COOKIE), self.request.headers.get("accept-language"))
 
-    def _(self, message: str, **values: object) -> str:
-        return self.language.gettext(message, **values)
+    def _(self, message: str, /, **values: object) -> str:
+        text = self.language.translations.gettext(message)
+        return text % values if values else text
 
-    def markup(self, message: str, **values: object) -> Markup:
+    def markup(self, message: str, /, **values: object) -> Markup:
         """``_`` for templates: the catalogue's text is trusted markup, the values are escaped into it."""
         text = Markup(self.language.translations.gettext(message))  # noqa: S704 - our own catalogues
         return text % values if values else text
