@@ -26,7 +26,7 @@ browser, server, new_page, shots = (
 
 
 def test_clerk_switches_to_arabic_and_assigns_a_letter(app, new_page, shots: Path):  # type: ignore[no-untyped-def]
-    subject = "Demande d'attestation de salaire (en arabe)"
+    subject = "Attestation de salaire, version arabe"
     with TestClient(app, follow_redirects=False) as citizen:
         register(citizen)
         assert deposit(citizen, subject=subject).status_code == 303
