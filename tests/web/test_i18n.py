@@ -16,8 +16,12 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 
 
 def extracted() -> set[str]:
-    method_map = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
-    keywords = {"_": None, "N_": None, "FormError": (1,)}
+    method_map = [
+        ("web/**.py", "python"),
+        ("web/templates/**.html", "jinja2"),
+        ("web/workspace/templates/**.html", "jinja2"),
+    ]
+    keywords = {"_": None, "N_": None, "FormError": (1,), "FieldError": (1,)}
     messages = extract_from_dir(str(ROOT), method_map, keywords=keywords)
     return {message for _file, _line, message, _comments, _context in messages if isinstance(message, str)}
 
@@ -33,6 +37,11 @@ def test_every_message_is_translated(code):
         assert entry is not None and entry.string, f"{code}: no translation of {message!r}"
         assert sorted(PLACEHOLDER.findall(entry.string)) == sorted(PLACEHOLDER.findall(message)), message
     assert not list(LOCALE_DIR.rglob("*.mo")), "catalogues are compiled at start, not committed"
+
+
+def test_workspace_templates_are_extracted():
+    ids = extracted()
+    assert {"Agents' workspace", "Work the letter", "Assign to the service"} <= ids
 
 
 def test_catalogues_compile_and_translate():

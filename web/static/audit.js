@@ -10,7 +10,7 @@
       .then(function (response) { return response.json(); })
       .then(function (job) {
         bar.value = job.percent;
-        text.textContent = job.done + " / " + job.total + " enregistrements vérifiés";
+        text.textContent = text.dataset.text.replace("{done}", job.done).replace("{total}", job.total);
         if (job.state === "running") { setTimeout(poll, 700); } else { window.location.reload(); }
       })
       .catch(function () { setTimeout(poll, 2000); });

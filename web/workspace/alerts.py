@@ -15,11 +15,12 @@ from starlette.routing import Route
 
 from sdk import Client
 from teleservices.mail_office import ALERTS, AlertQuery, Alerts
+from web.i18n import N_
 from web.workspace.agents import Agent, Role
 from web.workspace.pages import AgentVisit
 
 ALERT_ROLES = (Role.CLERK, Role.AGENT, Role.HEAD)
-LEVEL_LABELS = {"overdue": "En retard", "due": "Échéance aujourd'hui", "approaching": "Échéance proche"}
+LEVEL_LABELS = {"overdue": N_("Overdue"), "due": N_("Due today"), "approaching": N_("Due soon")}
 _ORDER = {"overdue": 0, "due": 1, "approaching": 2}
 
 

@@ -34,6 +34,7 @@ from teleservices.mail_office import (
     PartyKind,
 )
 from web.accounts import FormError
+from web.i18n import N_
 from web.letters import StoredLetter
 from web.workspace.agents import Agent, Role
 from web.workspace.forms import (
@@ -53,13 +54,13 @@ from web.workspace.routes import desk_of
 log = structlog.get_logger("govbus.web.workspace")
 
 FIELDS = ("visitor_name", "visitor_kind", "visitor_id", "mail_type", "subject", "body")
-KINDS = {"": "Non communiqué", "citizen": "Citoyen (CIN)", "company": "Entreprise (ICE)"}
+KINDS = {"": N_("Not given"), "citizen": N_("Citizen (CIN)"), "company": N_("Company (ICE)")}
 MAIL_TYPES = {
-    "letter": "Lettre",
-    "request": "Demande",
-    "complaint": "Réclamation",
-    "information": "Demande d'information",
-    "urgent": "Courrier urgent",
+    "letter": N_("Letter (type)"),
+    "request": N_("Request"),
+    "complaint": N_("Complaint"),
+    "information": N_("Request for information"),
+    "urgent": N_("Urgent letter"),
 }
 
 
@@ -67,17 +68,17 @@ def _letter(values: dict[str, str], attachments: list[Attachment]) -> CounterLet
     """The contract payload of the form, or ``FormError`` naming the field to correct."""
     name, subject = one_line(values["visitor_name"]), one_line(values["subject"])
     if not name:
-        raise FieldError("Indiquez le nom du déposant.", "visitor_name")
+        raise FieldError("Enter the depositor's name.", "visitor_name")
     if not subject:
-        raise FieldError("Indiquez l'objet du courrier.", "subject")
+        raise FieldError("Enter the subject of the letter.", "subject")
     if values["mail_type"] not in MAIL_TYPES:
-        raise FieldError("Choisissez le type de courrier.", "mail_type")
+        raise FieldError("Choose the type of letter.", "mail_type")
     kind = values["visitor_kind"]
     identifier = values["visitor_id"].strip().upper() or None
     if kind not in KINDS:
-        raise FieldError("Choisissez la pièce d'identité.", "visitor_kind")
+        raise FieldError("Choose the identity document.", "visitor_kind")
     if bool(kind) != bool(identifier):
-        raise FieldError("Donnez le numéro de CIN ou d'ICE avec son type, ou aucun des deux.", "visitor_id")
+        raise FieldError("Give the CIN or ICE number with its type, or neither.", "visitor_id")
     with contract_checked():
         return CounterLetter(
             subject=subject,

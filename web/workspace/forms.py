@@ -20,7 +20,7 @@ from starlette.responses import Response
 from sdk import CallFailed
 from teleservices.mail_office import Attachment
 from web.accounts import FormError
-from web.i18n import language
+from web.i18n import N_
 from web.security import checked_form
 from web.uploads import UploadLimits, attachments_of
 from web.workspace.pages import AgentVisit
@@ -33,7 +33,7 @@ class FieldError(FormError):
     portal's ``FormError`` messages are English message ids of its catalogues)."""
 
 
-REFUSED = "Le bureau d'ordre n'a pas enregistré le courrier (%(code)s : %(reason)s)."
+REFUSED = N_("The mail office did not register the letter (%(code)s: %(reason)s).")
 
 
 async def posted(request: Request, page: AgentVisit) -> FormData:
@@ -68,7 +68,7 @@ def contract_checked() -> Iterator[None]:
     except pydantic.ValidationError as error:
         where = error.errors()[0]["loc"]
         raise FieldError(
-            "Ce champ est trop long ou contient des caractères refusés.", str(where[0]) if where else None
+            "This field is too long or contains refused characters.", str(where[0]) if where else None
         ) from None
 
 
@@ -79,8 +79,8 @@ def refusal(failure: CallFailed | ValueError) -> FormError:
 
 
 def shown(page: AgentVisit, template: str, error: FormError | None, status: int, **context: Any) -> Response:
-    """Render a letter form, with ``error`` in French above it and its field marked."""
-    message = language("fr").gettext(error.message, **error.values) if error is not None else None
+    """Render a letter form, with ``error`` in the page's language above it and its field marked."""
+    message = page._(error.message, **error.values) if error is not None else None
     return page.render(
         template, status, error=message, field=error.field if error is not None else None, **context
     )

@@ -9,16 +9,21 @@ auditor or head).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
 import jinja2
+from babel.dates import format_date, format_datetime
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from web.pages import TIMEZONE
+from web.i18n import LANGUAGES, N_, Language, choose
+from web.pages import LANG_COOKIE, TIMEZONE
 from web.sessions import Session, Sessions
 from web.visits import SessionCookie, SessionVisit
 from web.workspace.agents import Agent, Role
@@ -33,23 +38,25 @@ environment = jinja2.Environment(
 )
 templates = Jinja2Templates(env=environment)
 ROLE_LABELS = {
-    Role.CLERK: "Agent du bureau d'ordre",
-    Role.AGENT: "Agent de service",
-    Role.HEAD: "Chef de service",
-    Role.SIGNER: "Signataire",
-    Role.AUDITOR: "Auditeur",
-    Role.BUS_ADMIN: "Administrateur du bus",
+    Role.CLERK: N_("Mail office clerk"),
+    Role.AGENT: N_("Service agent"),
+    Role.HEAD: N_("Head of service"),
+    Role.SIGNER: N_("Signatory"),
+    Role.AUDITOR: N_("Auditor"),
+    Role.BUS_ADMIN: N_("Bus administrator"),
 }
+"""Role -> English message id of its label (translated by ``AgentVisit.role``)."""
 
 STATUS_LABELS = {
-    "registered": "Enregistré",
-    "assigned": "Affecté",
-    "awaiting-opinion": "En attente d'avis",
-    "validated": "Validé",
-    "replied": "Répondu",
-    "closed": "Clos",
-    "delivered": "Remis",
+    "registered": N_("Registered"),
+    "assigned": N_("Assigned"),
+    "awaiting-opinion": N_("Awaiting an opinion"),
+    "validated": N_("Validated"),
+    "replied": N_("Replied"),
+    "closed": N_("Closed (mail)"),
+    "delivered": N_("Delivered"),
 }
+"""Mail status -> English message id of its label (translated by ``AgentVisit.status``)."""
 
 
 class SignInFirst(HTTPException):
@@ -71,6 +78,33 @@ class AgentVisit(SessionVisit):
         session = workspace.sessions.get(request.cookies.get(COOKIE))
         agent = workspace.agents.get(session.user_id) if session and session.user_id is not None else None
         return cls(request, session, agent)
+
+    @cached_property
+    def language(self) -> Language:
+        """The portal's choice: the ``lang`` cookie (the header's switch), else the browser's, else French."""
+        return choose(self.request.cookies.get(LANG_COOKIE), self.request.headers.get("accept-language"))
+
+    def _(self, message: str, /, **values: object) -> str:
+        text = self.language.translations.gettext(message)
+        return text % values if values else text
+
+    def markup(self, message: str, /, **values: object) -> Markup:
+        """``_`` for templates: the catalogue's text is trusted markup, the values are escaped into it."""
+        text = Markup(self.language.translations.gettext(message))  # noqa: S704 - our own catalogues
+        return text % values if values else text
+
+    def when(self, moment: datetime) -> str:
+        """A date and time in the page's language, in the administration's time zone."""
+        return format_datetime(moment, "short", tzinfo=TIMEZONE, locale=self.language.locale)
+
+    def day(self, value: date) -> str:
+        return format_date(value, "short", locale=self.language.locale)
+
+    def status(self, code: str) -> str:
+        return self._(STATUS_LABELS[code]) if code in STATUS_LABELS else code
+
+    def role(self, role: Role) -> str:
+        return self._(ROLE_LABELS[role])
 
     @property
     def workspace(self) -> Any:
@@ -110,8 +144,13 @@ class AgentVisit(SessionVisit):
             "agent": self.agent,
             "csrf": session.csrf,
             "path": self.request.url.path,
-            "roles": ROLE_LABELS,
-            "statuses": STATUS_LABELS,
+            "_": self.markup,
+            "visit": self,
+            "lang": self.language.code,
+            "dir": self.language.direction,
+            "languages": LANGUAGES,
+            "roles": {role: self.role(role) for role in Role},
+            "statuses": {code: self.status(code) for code in STATUS_LABELS},
             "Role": Role,
             "tz": TIMEZONE,
             "error": None,

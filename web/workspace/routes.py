@@ -116,16 +116,14 @@ async def login(request: Request) -> Response:
         throttle = page.workspace.throttle
         if throttle.blocked(key):
             return page.render(
-                "login.html", 429, login=login_name, error="Trop d'échecs : attendez 15 minutes."
+                "login.html", 429, login=login_name, error=page._("Too many failures: wait 15 minutes.")
             )
         agent = await run_in_threadpool(
             page.workspace.agents.authenticate, login_name, str(form.get("password", ""))
         )
         if agent is None:
             throttle.failed(key)
-            return page.render(
-                "login.html", 400, login=login_name, error="Identifiant ou mot de passe incorrect."
-            )
+            return page.render("login.html", 400, login=login_name, error=page._("Wrong login or password."))
         throttle.succeeded(key)
         if agent.totp:
             page.await_second_factor(agent)
@@ -146,7 +144,7 @@ async def login_totp(request: Request) -> Response:
     if form is not None:
         if not page.workspace.agents.check_totp(agent.id, str(form.get("code", ""))):
             page.workspace.throttle.failed(f"agent:{agent.login}")
-            return page.render("login_totp.html", 400, error="Code erroné ou déjà utilisé.")
+            return page.render("login_totp.html", 400, error=page._("Wrong or already used code."))
         page.sign_in(agent)
         return page.redirect("/workspace/")
     return page.render("login_totp.html", error=None)
@@ -287,7 +285,7 @@ async def act(request: Request) -> Response:
         operation = with_signature(operation, form, page, agent)
         await run_in_threadpool(desk.call, office, contract, operation, user_id=agent.actor)
     except (ValueError, CallFailed) as error:
-        message = getattr(error, "service_code", None) or "Données refusées"
+        message = getattr(error, "service_code", None) or page._("Refused data")
         allowed = allowed_actions(agent, record)
         return page.render(
             "letter.html",

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from sdk import CallFailed, Client
 from teleservices.mail_office import SEND, Attachment, MailRecord, Party, PartyKind, Send
 from web.accounts import FormError
+from web.i18n import N_
 from web.workspace.agents import Agent, Role
 from web.workspace.forms import FieldError, contract_checked, one_line, pieces, posted, refusal, shown, text
 from web.workspace.pages import AgentVisit
@@ -27,7 +28,11 @@ from web.workspace.routes import desk_of
 log = structlog.get_logger("govbus.web.workspace")
 
 FIELDS = ("recipient", "mail_type", "subject", "body")
-MAIL_TYPES = {"letter": "Lettre", "request": "Demande", "information": "Demande d'information"}
+MAIL_TYPES = {
+    "letter": N_("Letter (type)"),
+    "request": N_("Request"),
+    "information": N_("Request for information"),
+}
 
 
 def recipients(page: AgentVisit, office: str) -> dict[str, str]:
@@ -37,12 +42,12 @@ def recipients(page: AgentVisit, office: str) -> dict[str, str]:
 
 def _letter(values: dict[str, str], offices: dict[str, str], attachments: list[Attachment]) -> Send:
     if values["recipient"] not in offices:
-        raise FieldError("Choisissez l'administration destinataire.", "recipient")
+        raise FieldError("Choose the recipient administration.", "recipient")
     subject = one_line(values["subject"])
     if not subject:
-        raise FieldError("Indiquez l'objet du courrier.", "subject")
+        raise FieldError("Enter the subject of the letter.", "subject")
     if values["mail_type"] not in MAIL_TYPES:
-        raise FieldError("Choisissez le type de courrier.", "mail_type")
+        raise FieldError("Choose the type of letter.", "mail_type")
     recipient = values["recipient"]
     with contract_checked():
         return Send(

@@ -31,6 +31,7 @@ from bus.audit.evidence import gather
 from bus.audit.record import timestamp
 from bus.audit.trustfiles import TrustFiles
 from bus.faults import Fault
+from web.i18n import N_
 from web.security import checked_form
 from web.workspace.agents import Agent, Role
 from web.workspace.audit.jobs import Busy, Job
@@ -123,7 +124,7 @@ def _start(
         )
     except Busy:
         return page.render(
-            "audit/busy.html", 429, error="Trop de vérifications en cours : réessayez dans un instant."
+            "audit/busy.html", 429, error=page._("Too many verifications running: try again in a moment.")
         )
     log.info("web.audit_verification_started", agent=agent.login, participant=participant, job=job.id)
     return page.redirect(f"/workspace/audit/jobs/{job.id}")
@@ -165,7 +166,7 @@ async def verify_copy(request: Request) -> Response:
             while chunk := upload.file.read(1 << 20):
                 size += len(chunk)
                 if size > COPY_LIMIT:
-                    return "La copie dépasse 10 Mo."
+                    return N_("The copy is larger than 10 MB.")
                 out.write(chunk)
         try:
             conn = store.connect(target, readonly=True)
@@ -174,16 +175,16 @@ async def verify_copy(request: Request) -> Response:
             finally:
                 conn.close()
         except (AuditError, sqlite3.DatabaseError):
-            return "Ce fichier n'est pas un journal des messages govbus lisible."
+            return N_("This file is not a readable govbus message log.")
         if not same_administration(meta.participant, agent.administration or ""):
-            return "Cette copie est le journal d'un participant d'une autre administration."
+            return N_("This copy is the log of a participant of another administration.")
         return None
 
     refused = await run_in_threadpool(save)
     if refused is not None:
         target.unlink(missing_ok=True)
         log.warning("web.audit_copy_refused", agent=agent.login, reason=refused)
-        return await _index_error(page, agent, bus, refused)
+        return await _index_error(page, agent, bus, page._(refused))
     meta = await run_in_threadpool(_meta, target)
     label = f"copie « {Path(upload.filename).name[:80]} »"
     return _start(page, agent, bus, meta.participant, label, [target], False, discard=True)
@@ -267,7 +268,7 @@ async def records(request: Request) -> Response:
     except ValueError:
         criteria, error = (
             Criteria(),
-            "Critères illisibles : dates au format AAAA-MM-JJTHH:MM, issue de la liste.",
+            page._("Unreadable criteria: dates as YYYY-MM-DDTHH:MM, an outcome from the list."),
         )
     found = await run_in_threadpool(find, path, criteria, SEARCH_LIMIT)
     return page.render(

@@ -42,7 +42,10 @@ async def dead_letter_queues(request: Request) -> Response:
         queues = await run_in_threadpool(listing)
     except Fault as fault:
         return page.render(
-            "authority/deadletters.html", 503, queues=[], error=f"Courtier injoignable : {fault.reason}"
+            "authority/deadletters.html",
+            503,
+            queues=[],
+            error=page._("Broker unreachable: %(reason)s", reason=fault.reason),
         )
     return page.render("authority/deadletters.html", queues=queues)
 
@@ -113,8 +116,21 @@ async def replay(request: Request) -> Response:
         page,
         form,
         action="/workspace/authority/dead-letters/replay",
-        question=f"Remettre le message {message_id} dans la file de {subscriber + ' pour ' if subscriber else ''}"
-        f"{service} ? Il sera traité à nouveau.",
+        question=(
+            page._(
+                "Put message %(message)s back in the queue of %(subscriber)s for %(service)s? "
+                "It will be processed again.",
+                message=message_id,
+                subscriber=subscriber,
+                service=service,
+            )
+            if subscriber
+            else page._(
+                "Put message %(message)s back in the queue of %(service)s? It will be processed again.",
+                message=message_id,
+                service=service,
+            )
+        ),
         fields=fields,
         back="/workspace/authority/dead-letters",
     )

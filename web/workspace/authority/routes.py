@@ -85,7 +85,7 @@ def _statuses(certificates: list[IssuedCertificate]) -> list[tuple[IssuedCertifi
 async def _pki_action(
     request: Request,
     name: str,
-    question: Callable[[str], str],
+    question: Callable[[AgentVisit, str], str],
     act: Callable[[BusAccess, ParticipantId], str],
 ) -> Response:
     page = AgentVisit.of(request)
@@ -96,12 +96,14 @@ async def _pki_action(
     try:
         participant = ParticipantId.parse(given)
     except Fault as fault:
-        return await _overview_error(page, bus, f"Identifiant de participant refusé : {fault.reason}")
+        return await _overview_error(
+            page, bus, page._("Participant identifier refused: %(reason)s", reason=fault.reason)
+        )
     asked = confirm(
         page,
         form,
         action=f"/workspace/authority/certificates/{name}",
-        question=question(str(participant)),
+        question=question(page, str(participant)),
         fields={"participant": str(participant)},
         back="/workspace/authority/",
     )
@@ -146,7 +148,10 @@ def _revoke(bus: BusAccess, participant: ParticipantId) -> str:
 
 async def issue(request: Request) -> Response:
     return await _pki_action(
-        request, "issue", lambda p: f"Émettre une clé de signature et un certificat pour {p} ?", _issue
+        request,
+        "issue",
+        lambda page, p: page._("Issue a signing key and a certificate for %(participant)s?", participant=p),
+        _issue,
     )
 
 
@@ -154,9 +159,10 @@ async def revoke(request: Request) -> Response:
     return await _pki_action(
         request,
         "revoke",
-        lambda p: (
-            f"Révoquer tous les certificats de {p} et publier la nouvelle liste de révocation ? "
-            "Ses messages signés ne seront plus acceptés."
+        lambda page, p: page._(
+            "Revoke every certificate of %(participant)s and publish the new revocation list? "
+            "Its signed messages will no longer be accepted.",
+            participant=p,
         ),
         _revoke,
     )
@@ -177,12 +183,19 @@ async def grant(request: Request) -> Response:
     form = await checked_form(request, page.session)
     client, service = text(form, "client"), text(form, "service")
     allow = form.get("change") != "withdraw"
-    verb = "Autoriser" if allow else "Retirer le droit de"
     asked = confirm(
         page,
         form,
         action="/workspace/authority/catalogue/grant",
-        question=f"{verb} {client} sur {service} dans le brouillon du catalogue ?",
+        question=(
+            page._("Allow %(client)s on %(service)s in the draft catalogue?", client=client, service=service)
+            if allow
+            else page._(
+                "Withdraw the right of %(client)s on %(service)s in the draft catalogue?",
+                client=client,
+                service=service,
+            )
+        ),
         fields={"client": client, "service": service, "change": "allow" if allow else "withdraw"},
         back="/workspace/authority/catalogue",
     )
@@ -207,13 +220,15 @@ async def sign(request: Request) -> Response:
     form = await checked_form(request, page.session)
     state = await run_in_threadpool(catalogues.state, bus.home)
     if not state.changes:
-        return page.render("authority/catalogue.html", 400, state=state, error="Le brouillon ne change rien.")
+        return page.render(
+            "authority/catalogue.html", 400, state=state, error=page._("The draft changes nothing.")
+        )
     version = (state.published.version if state.published else 0) + 1
     asked = confirm(
         page,
         form,
         action="/workspace/authority/catalogue/sign",
-        question=f"Signer le brouillon et publier la version {version} du catalogue ?",
+        question=page._("Sign the draft and publish version %(version)s of the catalogue?", version=version),
         fields={"expected": _fingerprint(state.changes)},
         changes=state.changes,
         back="/workspace/authority/catalogue",
@@ -225,7 +240,7 @@ async def sign(request: Request) -> Response:
             "authority/catalogue.html",
             409,
             state=state,
-            error="Le brouillon a changé depuis la confirmation : relisez les différences.",
+            error=page._("The draft changed since the confirmation: read the differences again."),
         )
     signed = await run_in_threadpool(catalogues.sign, bus.home)
     record_change(agent, "catalogue.sign", version=signed.version, changes=[str(c) for c in state.changes])

@@ -22,7 +22,7 @@ from web.security import checked_form
 from web.workspace.agents import Role
 from web.workspace.pages import AgentVisit
 from web.workspace.signing.access import context, running, signatory, signers_of
-from web.workspace.signing.pages import gettext, refusal, render
+from web.workspace.signing.pages import refusal, render
 
 log = structlog.get_logger("govbus.web.workspace.signing")
 
@@ -72,17 +72,17 @@ async def page(request: Request) -> Response:
     first, last = str(form.get("from", ""))[:10], str(form.get("until", ""))[:10]
     reason = str(form.get("reason", "")).strip()[:200] or None
     if substitute not in {s[0] for s in signers_of(visit, agent.administration)}:
-        message = gettext(N_("Choose a signer of your administration."))
+        message = visit._(N_("Choose a signer of your administration."))
         return await _page(visit, 400, message, **{"from": first, "until": last})
     try:
         valid_from, valid_until = period(first, last, datetime.now(UTC))
     except ValueError:
-        message = gettext(N_("Give the first and last day of the delegation."))
+        message = visit._(N_("Give the first and last day of the delegation."))
         return await _page(visit, 400, message, **{"from": first, "until": last})
     try:
         await run_in_threadpool(book.delegate, substitute, valid_from, valid_until, reason)
     except (CallFailed, ValueError) as error:
-        return await _page(visit, 400, refusal(error), **{"from": first, "until": last})
+        return await _page(visit, 400, refusal(visit, error), **{"from": first, "until": last})
     log.info("web.signing_delegated", agent=agent.login, substitute=substitute)
     return visit.redirect("/workspace/sign/delegations")
 
@@ -98,6 +98,6 @@ async def end(request: Request) -> Response:
     except ValueError:
         raise HTTPException(404) from None
     except CallFailed as error:
-        return await _page(visit, 400, refusal(error))
+        return await _page(visit, 400, refusal(visit, error))
     log.info("web.signing_delegation_ended", agent=agent.login)
     return visit.redirect("/workspace/sign/delegations")

@@ -27,7 +27,7 @@ from teleservices.mail_office.models import (
 from web.workspace.agents import Agent
 from web.workspace.pages import AgentVisit
 from web.workspace.signing.access import signers_of
-from web.workspace.signing.pages import QUORUM, SIGNATURE_STATE, STEP_KIND, gettext
+from web.workspace.signing.pages import QUORUM, SIGNATURE_STATE, STEP_KIND
 
 log = structlog.get_logger("govbus.web.workspace.signing")
 
@@ -74,7 +74,7 @@ async def letter_extras(page: AgentVisit, agent: Agent, record: MailRecord) -> d
         return {}
     circuits = await run_in_threadpool(_circuits, desk, office, record.registration_number, agent.actor)
     return {
-        "_": gettext,
+        "_": page.markup,
         "circuits": circuits,
         "signature_signers": signers_of(page, agent.administration),
         "signature_states": SIGNATURE_STATE,

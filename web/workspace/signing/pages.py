@@ -1,7 +1,7 @@
 """Rendering the signature book's pages: the workspace's templates, texts through ``_`` (Babel catalogues).
 
 Message ids are English, as in the portal's templates (``web/locale/<lang>/LC_MESSAGES/messages.po``);
-the workspace is in French. Refusals of the book are shown by their code (``ERRORS``), never as a
+the page's language is the agent's choice (``AgentVisit.language``). Refusals of the book are shown by their code (``ERRORS``), never as a
 traceback.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from sdk import CallFailed
-from web.i18n import N_, language
+from web.i18n import N_
 from web.workspace.pages import AgentVisit
 
 BUSINESS_TYPES = {
@@ -62,25 +62,20 @@ ERRORS = {
 }
 
 
-def gettext(message: str, **values: object) -> str:
-    """The French text of ``message`` (the workspace's language)."""
-    return language("fr").gettext(message, **values)
-
-
-def refusal(error: Exception) -> str:
-    """What to tell the agent about a refused action: the book's reason under a translated heading."""
+def refusal(page: AgentVisit, error: Exception) -> str:
+    """What to tell the agent about a refused action: the book's reason under a heading in their language."""
     if isinstance(error, CallFailed):
         code = error.service_code or str(error.code)
-        heading = gettext(ERRORS.get(code, N_("The signature book refused the action.")))
+        heading = page._(ERRORS.get(code, N_("The signature book refused the action.")))
         return f"{heading} ({code} : {getattr(error, 'reason', str(error))})"
-    return f"{gettext(N_('Invalid data.'))} {error}"
+    return f"{page._(N_('Invalid data.'))} {error}"
 
 
 def render(page: AgentVisit, name: str, status_code: int = 200, **values: Any) -> Response:
     return page.render(
         name,
         status_code,
-        _=gettext,
+        _=page.markup,
         folder_status=FOLDER_STATUS,
         step_kind=STEP_KIND,
         quorum_label=QUORUM,

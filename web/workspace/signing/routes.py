@@ -34,7 +34,7 @@ from web.workspace.signing.access import (
     visible_folder,
 )
 from web.workspace.signing.book import FolderNotFound, SignatoryGateway
-from web.workspace.signing.pages import ERRORS, gettext, refusal, render
+from web.workspace.signing.pages import ERRORS, refusal, render
 from web.workspace.signing.viewer import NotViewable, pdf_page_png, view
 
 log = structlog.get_logger("govbus.web.workspace.signing")
@@ -120,7 +120,7 @@ async def act(request: Request) -> Response:
             reason = _text(form, "reason", 2000)
             if reason is None:
                 return await _folder_page(
-                    page, view, status_code=400, error=gettext(ERRORS["SignatureBook.ReasonRequired"])
+                    page, view, status_code=400, error=page._(ERRORS["SignatureBook.ReasonRequired"])
                 )
             result = await run_in_threadpool(book.reject, folder_id, on_behalf_of=on_behalf_of, reason=reason)
         else:
@@ -129,7 +129,7 @@ async def act(request: Request) -> Response:
         raise HTTPException(404) from None
     except (CallFailed, ValueError) as error:
         log.info("web.signing_refused", agent=agent.login, action=action, folder=folder_id, error=str(error))
-        return await _folder_page(page, view, status_code=400, error=refusal(error))
+        return await _folder_page(page, view, status_code=400, error=refusal(page, error))
     log.info("web.signing_action", agent=agent.login, action=action, folder=folder_id, status=result.status)
     return page.redirect(f"/workspace/sign/folders/{folder_id}")
 

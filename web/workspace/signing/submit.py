@@ -10,6 +10,7 @@ hardened parser; at most 5 files and 7 MiB together (a bus message carries 10 Mi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from web.security import checked_form
 from web.uploads import clean_name, sniff
 from web.workspace.pages import AgentVisit
 from web.workspace.signing.access import SUBMIT_ROLES, context, desk, signers_of
-from web.workspace.signing.pages import BUSINESS_TYPES, gettext, refusal, render
+from web.workspace.signing.pages import BUSINESS_TYPES, refusal, render
 
 log = structlog.get_logger("govbus.web.workspace.signing")
 MAX_STEPS = 4
@@ -68,36 +69,36 @@ def _step_rows(form: FormData | None) -> list[dict[str, Any]]:
     return rows
 
 
-def circuit_of(draft: Draft, allowed: set[str]) -> list[CircuitStep]:
+def circuit_of(draft: Draft, allowed: set[str], _: Callable[..., str]) -> list[CircuitStep]:
     """The circuit the rows describe; errors go to ``draft.errors`` by field."""
     circuit = []
     for row in draft.steps:
         number, kind = row["number"], row["kind"]
         if not kind:
             if row["signatories"]:
-                draft.errors[f"step{number}_kind"] = gettext(N_("Choose visa or signature for this step."))
+                draft.errors[f"step{number}_kind"] = _(N_("Choose visa or signature for this step."))
             continue
         if kind not in ("visa", "signature") or row["quorum"] not in ("all", "any"):
-            draft.errors[f"step{number}_kind"] = gettext(N_("Choose visa or signature for this step."))
+            draft.errors[f"step{number}_kind"] = _(N_("Choose visa or signature for this step."))
             continue
         signatories = list(dict.fromkeys(row["signatories"]))
         if not signatories:
-            draft.errors[f"step{number}_signatories"] = gettext(N_("Choose at least one signatory."))
+            draft.errors[f"step{number}_signatories"] = _(N_("Choose at least one signatory."))
             continue
         if not set(signatories) <= allowed:
-            draft.errors[f"step{number}_signatories"] = gettext(N_("Choose signers of your administration."))
+            draft.errors[f"step{number}_signatories"] = _(N_("Choose signers of your administration."))
             continue
         circuit.append(
             CircuitStep(kind=StepKindName(kind), quorum=QuorumName(row["quorum"]), signatories=signatories)
         )
     if not circuit and not draft.errors:
-        draft.errors["step1_kind"] = gettext(N_("A circuit has at least one step."))
+        draft.errors["step1_kind"] = _(N_("A circuit has at least one step."))
     elif circuit and all(step.kind is not StepKindName.SIGNATURE for step in circuit):
-        draft.errors["circuit"] = gettext(N_("A circuit needs at least one signature step."))
+        draft.errors["circuit"] = _(N_("A circuit needs at least one signature step."))
     return circuit
 
 
-async def documents_of(files: list[UploadFile], draft: Draft) -> list[DocumentUpload]:
+async def documents_of(files: list[UploadFile], draft: Draft, _: Callable[..., str]) -> list[DocumentUpload]:
     documents: list[DocumentUpload] = []
     names: set[str] = set()
     total = 0
@@ -114,19 +115,17 @@ async def documents_of(files: list[UploadFile], draft: Draft) -> list[DocumentUp
                 mime = "application/xml"
             except Fault as fault:
                 draft.errors["documents"] = (
-                    gettext(N_("Refused XML document: %(name)s."), name=name) + f" ({fault.code})"
+                    _(N_("Refused XML document: %(name)s."), name=name) + f" ({fault.code})"
                 )
                 return []
         if mime not in ("application/pdf", "application/xml"):
-            draft.errors["documents"] = gettext(
-                N_("Only PDF and XML documents are accepted: %(name)s."), name=name
-            )
+            draft.errors["documents"] = _(N_("Only PDF and XML documents are accepted: %(name)s."), name=name)
             return []
         documents.append(DocumentUpload(name=name, mime_type=mime, content=content))
     if not documents:
-        draft.errors["documents"] = gettext(N_("Add the document to sign (PDF or XML)."))
+        draft.errors["documents"] = _(N_("Add the document to sign (PDF or XML)."))
     elif len(documents) > MAX_FILES or total > MAX_TOTAL:
-        draft.errors["documents"] = gettext(N_("At most 5 documents and 7 MiB together."))
+        draft.errors["documents"] = _(N_("At most 5 documents and 7 MiB together."))
     return documents
 
 
@@ -151,7 +150,7 @@ def _render(page: AgentVisit, draft: Draft, status_code: int = 200, error: str |
             draft=draft,
             signers=signers_of(page, agent.administration),
             business_types=BUSINESS_TYPES,
-            error=error or (gettext(N_("Correct the form.")) if draft.errors else None),
+            error=error or (page._(N_("Correct the form.")) if draft.errors else None),
         ),
     )
 
@@ -169,13 +168,13 @@ async def new_folder(request: Request) -> Response:
         steps=_step_rows(form),
     )
     if not draft.title:
-        draft.errors["title"] = gettext(N_("Give the folder a title."))
+        draft.errors["title"] = page._(N_("Give the folder a title."))
     if draft.business_type not in BUSINESS_TYPES:
-        draft.errors["business_type"] = gettext(N_("Choose a type of folder."))
+        draft.errors["business_type"] = page._(N_("Choose a type of folder."))
     allowed = {participant for participant, _ in signers_of(page, agent.administration)}
-    circuit = circuit_of(draft, allowed)
+    circuit = circuit_of(draft, allowed, page._)
     files = [f for f in form.getlist("documents") if isinstance(f, UploadFile)]
-    documents = await documents_of(files, draft)
+    documents = await documents_of(files, draft, page._)
     if draft.errors:
         return _render(page, draft, 400)
     try:
@@ -188,7 +187,7 @@ async def new_folder(request: Request) -> Response:
         )
         view = await run_in_threadpool(desk(page, agent).submit, folder)
     except (CallFailed, ValueError) as error:
-        return _render(page, draft, 400, refusal(error))
+        return _render(page, draft, 400, refusal(page, error))
     log.info("web.signing_submitted", agent=agent.login, folder=view.folder_id)
     return page.redirect(f"/workspace/sign/folders/{view.folder_id}")
 
