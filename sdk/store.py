@@ -182,7 +182,7 @@ class Store:
                 )
             )
         if versioned:
-            store._settle_schema()
+            store.settle_schema()
         return store
 
     @classmethod
@@ -194,8 +194,11 @@ class Store:
             script = cls.SCHEMA
         return split_statements(script)
 
-    def _settle_schema(self) -> None:
-        """Create a new store at ``SCHEMA_VERSION``; refuse one at any other revision (writers serialised)."""
+    def settle_schema(self) -> None:
+        """Create a new store at ``SCHEMA_VERSION``; refuse one at any other revision (``SchemaVersionError``).
+
+        Run by ``open``; a subclass with its own ``open`` calls it on a database opened without a schema.
+        """
         assert self.MIGRATIONS is not None and self.SCHEMA_VERSION
         dialect = self.database.dialect
         with self.reading() as conn:

@@ -127,9 +127,10 @@ class BookStore(Store):
 
         Blobs always live in ``directory`` (several hosts of one book share it on a common file system).
         """
-        if storage is None:
-            return cls(SqliteDatabase(Path(directory) / DB_FILE, schema=cls.SCHEMA), directory)
-        return cls(storage.database(DB_FILE, schema=cls.SCHEMA), directory)
+        database = SqliteDatabase(Path(directory) / DB_FILE) if storage is None else storage.database(DB_FILE)
+        store = cls(database, directory)
+        store.settle_schema()
+        return store
 
     # Blobs
 

@@ -27,7 +27,7 @@ def test_a_database_at_another_revision_is_refused_with_what_to_run(tmp_path: Pa
     OfficeStore.open(tmp_path)
     with sqlite3.connect(tmp_path / DATABASE_FILE) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0001'")
-    with pytest.raises(ConfigurationError, match="at schema revision 0001.*govbus storage migrate"):
+    with pytest.raises(ConfigurationError, match=r"at schema revision 0001.*govbus storage migrate"):
         OfficeStore.open(tmp_path)
 
 
