@@ -44,8 +44,11 @@ class PostgresWhere(Protocol):
     def schema(self) -> str: ...
 
 
-class SchemaVersionError(RuntimeError):
-    """A store is at a schema revision this govbus does not run on (older, unversioned, or newer)."""
+class SchemaVersionError(ValueError):
+    """A store is at a schema revision this govbus does not run on (older, unversioned, or newer).
+
+    A ``ValueError``, so the command line reports it as one readable line, never a traceback.
+    """
 
 
 @dataclass(frozen=True, slots=True)
