@@ -17,15 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import sqlalchemy
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bus.sql import postgres_ddl, split_statements
+
+if TYPE_CHECKING:  # Alembic and SQLAlchemy load only when a migration runs, not when a store opens
+    import sqlalchemy
+    from alembic.config import Config
 
 ENVIRONMENT = Path(__file__).with_name("schema_env")
 VERSION_TABLE = "alembic_version"
@@ -59,6 +57,8 @@ class SchemaHistory:
     versions: Path
 
     def _config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(ENVIRONMENT))
         config.set_main_option("path_separator", "os")
@@ -67,6 +67,8 @@ class SchemaHistory:
 
     def head(self) -> str:
         """The newest revision of this store's schema."""
+        from alembic.script import ScriptDirectory
+
         head = ScriptDirectory.from_config(self._config()).get_current_head()
         assert head is not None, f"{self.versions} holds no revision"
         return head
@@ -82,6 +84,9 @@ class SchemaHistory:
         return before, after
 
     def _run(self, where: Path | PostgresWhere, upgrade: bool) -> tuple[str | None, str | None]:
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
         if isinstance(where, str):
             where = Path(where)
         engine = _engine(where)
@@ -123,6 +128,8 @@ def existing_tables(bind: sqlalchemy.Connection) -> set[str]:
 
 
 def _engine(where: Path | PostgresWhere) -> sqlalchemy.Engine:
+    import sqlalchemy
+
     if isinstance(where, Path):
         return sqlalchemy.create_engine(f"sqlite:///{where}", poolclass=sqlalchemy.NullPool)
     url = sqlalchemy.engine.make_url(where.url).set(drivername="postgresql+psycopg")
