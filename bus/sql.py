@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,6 +80,19 @@ def postgres_ddl(schema: str) -> str:
     return schema
 
 
+def split_statements(script: str) -> list[str]:
+    """``script`` split into its statements (trigger bodies kept whole), for drivers that run one at a time."""
+    found: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            found.append(current.strip())
+            current = ""
+    found.append(current.strip())
+    return [statement for statement in found if statement.strip(" \n\t;")]
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
@@ -102,5 +116,6 @@ __all__ = [
     "participant_prefix",
     "postgres_ddl",
     "schema_name",
+    "split_statements",
     "to_psycopg",
 ]

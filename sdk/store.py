@@ -31,6 +31,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self
 
+from bus.schema_versions import SchemaHistory, has_tables, refusal, stamp, stored_revision
+from bus.sql import postgres_ddl, split_statements
+
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
@@ -154,22 +157,67 @@ class Store:
     FILE_NAME: ClassVar[str]
     SCHEMA: ClassVar[str] = ""
     POSTGRES_SCHEMA: ClassVar[str | None] = None
+    MIGRATIONS: ClassVar[SchemaHistory | None] = None
+    SCHEMA_VERSION: ClassVar[str] = ""
 
     def __init__(self, database: Database) -> None:
         self.database = database
 
     @classmethod
     def open(cls, where: Path | str | Locator) -> Self:
-        """Open (creating if needed) the store: its SQLite file in a directory, or where a storage says."""
+        """Open (creating if needed) the store: its SQLite file in a directory, or where a storage says.
+
+        A versioned store (``MIGRATIONS``) is created at its newest layout and stamped ``SCHEMA_VERSION``;
+        one at another revision, or with tables but no revision, raises ``SchemaVersionError``.
+        """
+        versioned = cls.MIGRATIONS is not None
+        schema = "" if versioned else cls.SCHEMA
+        postgres_schema = None if versioned else cls.POSTGRES_SCHEMA
         if isinstance(where, Path | str):
-            return cls(
-                SqliteDatabase(Path(where) / cls.FILE_NAME, schema=cls.SCHEMA, configure=cls.configure)
+            store = cls(SqliteDatabase(Path(where) / cls.FILE_NAME, schema=schema, configure=cls.configure))
+        else:
+            store = cls(
+                where.database(
+                    cls.FILE_NAME, schema=schema, postgres_schema=postgres_schema, configure=cls.configure
+                )
             )
-        return cls(
-            where.database(
-                cls.FILE_NAME, schema=cls.SCHEMA, postgres_schema=cls.POSTGRES_SCHEMA, configure=cls.configure
-            )
+        if versioned:
+            store.settle_schema()
+        return store
+
+    @classmethod
+    def create_statements(cls, dialect: str) -> list[str]:
+        """The newest layout, one statement each: ``SCHEMA``, or on PostgreSQL ``POSTGRES_SCHEMA`` if given."""
+        if dialect == "postgresql":
+            script = cls.POSTGRES_SCHEMA if cls.POSTGRES_SCHEMA is not None else postgres_ddl(cls.SCHEMA)
+        else:
+            script = cls.SCHEMA
+        return split_statements(script)
+
+    def settle_schema(self) -> None:
+        """Create a new store at ``SCHEMA_VERSION``; refuse one at any other revision (``SchemaVersionError``).
+
+        Run by ``open``; a subclass with its own ``open`` calls it on a database opened without a schema.
+        """
+        assert self.MIGRATIONS is not None and self.SCHEMA_VERSION
+        dialect = self.database.dialect
+        with self.reading() as conn:
+            if stored_revision(conn, dialect) == self.SCHEMA_VERSION:
+                return
+        with self.transaction() as conn:
+            current = stored_revision(conn, dialect)
+            if current == self.SCHEMA_VERSION:
+                return
+            if current is None and not has_tables(conn, dialect):
+                for statement in self.create_statements(dialect):
+                    conn.execute(statement)
+                stamp(conn, self.SCHEMA_VERSION)
+                return
+        where = (
+            getattr(self.database, "path", None)
+            or f"postgresql schema {getattr(self.database, 'schema_name', '')}"
         )
+        raise refusal(self.MIGRATIONS.name, where, current, self.SCHEMA_VERSION)
 
     @staticmethod
     def configure(conn: sqlite3.Connection) -> None:
@@ -211,4 +259,13 @@ def scalar(conn: Connection, query: str, args: tuple[Any, ...] = ()) -> Any:
     return row[0] if row is not None else None
 
 
-__all__ = ["Connection", "Cursor", "Database", "Locator", "SqliteDatabase", "Store", "scalar"]
+__all__ = [
+    "Connection",
+    "Cursor",
+    "Database",
+    "Locator",
+    "SchemaHistory",
+    "SqliteDatabase",
+    "Store",
+    "scalar",
+]

@@ -28,6 +28,7 @@ from bus.envelope.model import format_timestamp, utc_now
 from bus.faults import Fault, FaultCode
 from bus.ids import ParticipantId
 from bus.pki import TrustStore
+from bus.schema_versions import SchemaHistory, has_tables, refusal, stamp, stored_revision
 from bus.sql import postgres_ddl
 from bus.xml import whole_text
 from schemas import load_schema
@@ -118,8 +119,13 @@ class AnchorStore:
     """The audit participant's store of checkpoints anchored by others (SQLite or PostgreSQL; thread-safe).
 
     Under PostgreSQL every host of the audit participant shares one store: ``accept`` holds the store's
-    advisory lock from reading the anchors of a sequence number until its insert commits.
+    advisory lock from reading the anchors of a sequence number until its insert commits. Its schema is
+    versioned (``MIGRATIONS``): a new store is stamped ``SCHEMA_VERSION``, one at another revision refused.
     """
+
+    FILE_NAME = "anchors.sqlite"
+    MIGRATIONS = SchemaHistory("anchor store", Path(__file__).with_name("anchor_migrations"))
+    SCHEMA_VERSION = "0001"
 
     def __init__(self, path: Path | str, conn: SqliteLog | PostgresLog, trust: TrustStore | None) -> None:
         self.path = path
@@ -138,8 +144,13 @@ class AnchorStore:
             conn = SqliteLog(store.connect(Path(path)), Path(path))
         try:
             conn.begin()
-            for statement in _SCHEMA:
-                conn.execute(postgres_ddl(statement) if conn.dialect == "postgresql" else statement)
+            current = stored_revision(conn, conn.dialect)
+            if current is None and not has_tables(conn, conn.dialect):
+                for statement in _SCHEMA:
+                    conn.execute(postgres_ddl(statement) if conn.dialect == "postgresql" else statement)
+                stamp(conn, cls.SCHEMA_VERSION)
+            elif current != cls.SCHEMA_VERSION:
+                raise refusal(cls.MIGRATIONS.name, path, current, cls.SCHEMA_VERSION)
             conn.commit()
         except BaseException:
             conn.rollback()

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sdk import App, Context, Environment, Outbox, OutboxMessage, OutboxPump, Resource, Store
 from sdk.outbox import OUTBOX_SCHEMA
-from sdk.store import scalar
+from sdk.store import SchemaHistory, scalar
 from teleservices.access_tracker.contract import REPORT_ACCESS, AccessReport, Recorded
 from teleservices.access_tracker.tracker import PARTICIPANT as TRACKER
 
 PUMP_NAME = "access-reports"
 KIND = "access.report"
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
 
 class ReportOutbox(Store):
     """The provider's outbox of access reports (its own file beside its other stores)."""
 
     FILE_NAME = "access_reports.sqlite"
+    MIGRATIONS = SchemaHistory("access reports outbox", MIGRATIONS_DIR / "access_reports")
+    SCHEMA_VERSION = "0001"
     SCHEMA = OUTBOX_SCHEMA
 
 

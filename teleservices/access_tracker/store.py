@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sdk import Store
+from sdk.store import SchemaHistory
 from teleservices.access_tracker.contract import Access, AccessFields
 
 _COLUMNS = ("subject", "client", "provider", "service", "purpose", "message_id", "request_hash", "accessed")
@@ -10,11 +13,15 @@ _LIST = ", ".join(_COLUMNS)
 _INSERT = f"INSERT OR IGNORE INTO accesses ({_LIST}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 (constant)
 _OF_SUBJECT = f"SELECT {_LIST} FROM accesses WHERE subject = ? ORDER BY accessed DESC"  # noqa: S608 (constant)
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
 
 class AccessRegister(Store):
     """Accesses as providers reported them; a repeated report (same provider and message id) is kept once."""
 
     FILE_NAME = "accesses.sqlite"
+    MIGRATIONS = SchemaHistory("access register", MIGRATIONS_DIR / "accesses")
+    SCHEMA_VERSION = "0001"
     SCHEMA = """
     CREATE TABLE IF NOT EXISTS accesses (
         subject TEXT NOT NULL,

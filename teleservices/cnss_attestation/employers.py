@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
-from sdk.store import Store
+from sdk.store import SchemaHistory, Store
 from teleservices.cnss_attestation.contract import Certificate, Standing
 from teleservices.fake_data import Company, company, rng
 
@@ -24,6 +25,8 @@ SOUSS = Company("002187354000071", "4519083", "Souss Agro SA", "Agadir")
 RIF = Company("001932610000045", "3870226", "Rif Transport SARL AU", "Nador")
 UNKNOWN_ICE = "003999888000012"
 """Well-known employers of the seeded register (for the demo, examples and tests) and an unknown ICE."""
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class EmployerRegister(Store):
     """Employers by ICE and affiliation number, and the certificates issued to them."""
 
     FILE_NAME = "employers.sqlite"
+    MIGRATIONS = SchemaHistory("employer register", MIGRATIONS_DIR / "employers")
+    SCHEMA_VERSION = "0001"
     SCHEMA = """
         CREATE TABLE IF NOT EXISTS employers (
             ice TEXT PRIMARY KEY, affiliation TEXT NOT NULL UNIQUE, name TEXT NOT NULL, city TEXT NOT NULL,

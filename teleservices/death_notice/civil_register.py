@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Literal
 
 from sdk.postgres import postgres_ddl
-from sdk.store import Store
+from sdk.store import SchemaHistory, Store
 from teleservices.death_notice.contract import (
     Act,
     DeathNotice,
@@ -28,6 +29,8 @@ SEEDED_ACTS = 40
 Kind = Literal["notice", "cancellation"]
 NOTICE: Kind = "notice"
 CANCELLATION: Kind = "cancellation"
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,8 @@ class CivilRegister(Store):
     """Deaths by act number, notifications sent about them, and the receipts that came back."""
 
     FILE_NAME = "civil_register.sqlite"
+    MIGRATIONS = SchemaHistory("civil register", MIGRATIONS_DIR / "civil_register")
+    SCHEMA_VERSION = "0001"
     SCHEMA = """
         CREATE TABLE IF NOT EXISTS office (
             participant TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, registry TEXT NOT NULL);

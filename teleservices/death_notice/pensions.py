@@ -11,9 +11,10 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sdk import ServiceError
-from sdk.store import Store
+from sdk.store import SchemaHistory, Store
 from teleservices.death_notice.contract import (
     CancellationOutcome,
     CancellationReceipt,
@@ -27,6 +28,8 @@ from teleservices.death_notice.population import pensions
 ACT_MISMATCH = "DeathNotice.ActMismatch"
 PAID = "paid"
 SUSPENDED = "suspended"
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class PensionRegister(Store):
     """Pensioners by CIN, and every death notice received (by notifier, registry and act number)."""
 
     FILE_NAME = "pensions.sqlite"
+    MIGRATIONS = SchemaHistory("pension register", MIGRATIONS_DIR / "pensions")
+    SCHEMA_VERSION = "0001"
     SCHEMA = """
         CREATE TABLE IF NOT EXISTS pensioners (
             cin TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,

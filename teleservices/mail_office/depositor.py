@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sdk import App, Context, Environment, Node
-from sdk.store import Store, scalar
+from sdk.store import SchemaHistory, Store, scalar
 from teleservices.mail_office.contract import DEPOSIT, STATUS
 from teleservices.mail_office.errors import InvalidSender
 from teleservices.mail_office.models import (
@@ -63,6 +64,8 @@ ChangeHandler = Callable[[str, StatusChange], None]
 LetterHandler = Callable[[str, Deposit], None]
 """Called with the sending office and each letter, the first time it arrives."""
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -72,6 +75,8 @@ class DepositorStore(Store):
     """Steps and letters received from offices, in ``mail-depositor.sqlite3`` (on the SDK's store base)."""
 
     FILE_NAME = DEPOSITOR_FILE
+    MIGRATIONS = SchemaHistory("mail depositor", MIGRATIONS_DIR / "mail_depositor")
+    SCHEMA_VERSION = "0001"
     SCHEMA = _SCHEMA
 
     def record(

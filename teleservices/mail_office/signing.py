@@ -89,8 +89,6 @@ class OfficeSigning:
     def __init__(self, office: MailOffice, book: str) -> None:
         self.office = office
         self.book = book
-        with office.ledger.store.write() as tx:
-            tx.signatures.ensure()
 
     # The submissions, as the SDK pump's ``OutboxSource``
 

@@ -12,9 +12,11 @@ import base64
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sdk import CallFailed, Client, Context, Environment, Provider, Store, inject
 from sdk.contract import decode, encode
+from sdk.store import SchemaHistory
 from teleservices.cnss_attestation import ATTESTATION, Attestation, AttestationRequest
 from teleservices.cnss_attestation import PARTICIPANT as CNSS
 from teleservices.procurement.contract import (
@@ -46,11 +48,15 @@ _COLUMNS = (
     "evidence",
 )
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
 
 class ApplicationStore(Store):
     """Applications and the signed CNSS answer kept as evidence for each."""
 
     FILE_NAME = "applications.sqlite"
+    MIGRATIONS = SchemaHistory("procurement applications", MIGRATIONS_DIR / "applications")
+    SCHEMA_VERSION = "0001"
     SCHEMA = """
     CREATE TABLE IF NOT EXISTS applications (
         reference TEXT PRIMARY KEY,

@@ -15,10 +15,11 @@ again later.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from sdk import App, Context, Environment, RequestReply, ServiceError, Store
-from sdk.store import scalar
+from sdk.store import SchemaHistory, scalar
 from teleservices.signature_book.contract import DELEGATION_EVENT, FOLDER_EVENT
 from teleservices.signature_book.models import DelegationEvent, EventAck, FolderEvent
 
@@ -27,11 +28,15 @@ EVENTS_FILE = "signature_book_events.sqlite"
 FolderHandler = Callable[[FolderEvent, Context], None]
 DelegationHandler = Callable[[DelegationEvent, Context], None]
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
 
 class _SeenEvents(Store):
     """Event ids being handled or handled (several workers may share the file)."""
 
     FILE_NAME = EVENTS_FILE
+    MIGRATIONS = SchemaHistory("signature book events", MIGRATIONS_DIR / "signature_book_events")
+    SCHEMA_VERSION = "0001"
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY, state TEXT NOT NULL, book TEXT NOT NULL)"
     )

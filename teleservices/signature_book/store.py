@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sdk.outbox import OUTBOX_SCHEMA, Outbox
-from sdk.store import Database, Locator, SqliteDatabase, Store
+from sdk.store import Database, Locator, SchemaHistory, SqliteDatabase, Store
 from teleservices.signature_book._bus import ParticipantId
 from teleservices.signature_book.delegation import Delegation
 from teleservices.signature_book.errors import StorageCorrupted, UnknownFolder
@@ -88,6 +88,8 @@ CREATE INDEX IF NOT EXISTS delegations_substitute ON delegations(substitute);
 CREATE INDEX IF NOT EXISTS delegations_principal ON delegations(principal);
 """
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
 
 @dataclass(frozen=True, slots=True)
 class FolderRow:
@@ -109,6 +111,8 @@ class BookStore(Store):
     """One book directory: its database and its blobs. Serves many threads (a connection per transaction)."""
 
     FILE_NAME = DB_FILE
+    MIGRATIONS = SchemaHistory("signature book", MIGRATIONS_DIR / "book")
+    SCHEMA_VERSION = "0001"
     SCHEMA = _SCHEMA + OUTBOX_SCHEMA
 
     def __init__(self, database: Database, directory: Path) -> None:
@@ -123,9 +127,10 @@ class BookStore(Store):
 
         Blobs always live in ``directory`` (several hosts of one book share it on a common file system).
         """
-        if storage is None:
-            return cls(SqliteDatabase(Path(directory) / DB_FILE, schema=cls.SCHEMA), directory)
-        return cls(storage.database(DB_FILE, schema=cls.SCHEMA), directory)
+        database = SqliteDatabase(Path(directory) / DB_FILE) if storage is None else storage.database(DB_FILE)
+        store = cls(database, directory)
+        store.settle_schema()
+        return store
 
     # Blobs
 

@@ -20,13 +20,14 @@ def test_an_office_keeps_its_letters_when_it_is_opened_again(tmp_path: Path) -> 
     again = MailOffice(tmp_path)
     assert again.show(number).subject == "Demande de mutation"
     with sqlite3.connect(tmp_path / DATABASE_FILE) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_VERSION,)]
 
 
-def test_a_database_of_another_version_is_refused(tmp_path: Path) -> None:
+def test_a_database_at_another_revision_is_refused_with_what_to_run(tmp_path: Path) -> None:
+    OfficeStore.open(tmp_path)
     with sqlite3.connect(tmp_path / DATABASE_FILE) as conn:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(ConfigurationError, match=f"has schema version {SCHEMA_VERSION + 1}"):
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    with pytest.raises(ConfigurationError, match=r"at schema revision 0001.*govbus storage migrate"):
         OfficeStore.open(tmp_path)
 
 

@@ -3,7 +3,8 @@
 ``sdk.store`` opens one connection per transaction (so threads and worker processes can share an office
 directory) and runs writes in ``BEGIN IMMEDIATE``: SQLite serialises them, which is what makes
 registration numbers gap-free under concurrent deposits. Reads see one consistent snapshot. The schema
-is created in the first write transaction and its version checked on every open. Opened on a storage
+is created at its newest Alembic revision on first use and its revision checked on every open
+(``bus.schema_versions``; ``govbus storage migrate`` upgrades an older one). Opened on a storage
 whose URL is PostgreSQL, the office lives in its ``mail_office`` schema, shared by every host running it:
 writes there hold the store's advisory lock, so numbers stay gap-free across hosts too.
 """
@@ -16,16 +17,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
+from bus.schema_versions import SchemaVersionError
+from bus.sql import postgres_ddl
 from sdk.postgres import rows_by_name
-from sdk.store import Connection, Locator, Store, scalar
+from sdk.store import Locator, SchemaHistory, Store
 from teleservices.mail_office.errors import ConfigurationError
 from teleservices.mail_office.store.mails import Mails
 from teleservices.mail_office.store.outbox import OutboxRows
 from teleservices.mail_office.store.registers import RegisterRows
 from teleservices.mail_office.store.schema import SCHEMA, SCHEMA_VERSION, postgres_statements, statements
+from teleservices.mail_office.store.signatures import TABLE as SIGNATURE_CIRCUITS
 from teleservices.mail_office.store.signatures import SignatureRows
 
 DATABASE_FILE = "mail-office.sqlite3"
+MIGRATIONS_DIR = Path(__file__).parents[1] / "migrations"
 
 
 def _casefold(value: str | None) -> str | None:
@@ -46,6 +51,8 @@ class OfficeStore(Store):
     """The database file of one office (``mail-office.sqlite3`` in its directory)."""
 
     FILE_NAME = DATABASE_FILE
+    MIGRATIONS = SchemaHistory("mail office", MIGRATIONS_DIR / "mail_office")
+    SCHEMA_VERSION = SCHEMA_VERSION
 
     @staticmethod
     def configure(conn: sqlite3.Connection) -> None:
@@ -54,24 +61,19 @@ class OfficeStore(Store):
 
     @classmethod
     def open(cls, directory: Path | Locator) -> Self:
-        """Open the office database in ``directory`` (or where a storage says): created on first use, its
-        version checked."""
-        store = super().open(directory)
-        postgres = store.database.dialect == "postgresql"
-        with store.transaction() as conn:
-            version = _version(conn, postgres)
-            if version == 0:
-                for statement in postgres_statements(SCHEMA) if postgres else statements(SCHEMA):
-                    conn.execute(statement)
-                _set_version(conn, postgres)
-            elif version != SCHEMA_VERSION:
-                where = (
-                    Path(directory) / cls.FILE_NAME if isinstance(directory, Path | str) else cls.FILE_NAME
-                )
-                raise ConfigurationError(
-                    f"{where} has schema version {version}; this govbus reads version {SCHEMA_VERSION}"
-                )
-        return store
+        """Open the office database in ``directory`` (or where a storage says): created at the newest
+        revision on first use; one at another revision is refused (``ConfigurationError``)."""
+        try:
+            return super().open(directory)
+        except SchemaVersionError as error:
+            raise ConfigurationError(str(error)) from None
+
+    @classmethod
+    def create_statements(cls, dialect: str) -> list[str]:
+        """The newest layout: the tables of ``schema`` and the ``signature_circuits`` table."""
+        if dialect == "postgresql":
+            return [*postgres_statements(SCHEMA), postgres_ddl(SIGNATURE_CIRCUITS)]
+        return [*statements(SCHEMA), SIGNATURE_CIRCUITS]
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
@@ -84,18 +86,3 @@ class OfficeStore(Store):
         """A read transaction: one consistent snapshot for several queries."""
         with self.reading() as conn, rows_by_name(conn):
             yield Tx(conn)
-
-
-def _version(conn: Connection, postgres: bool) -> int:
-    """The schema version (0: a new database); PostgreSQL keeps it in a ``user_version`` table."""
-    if not postgres:
-        return int(scalar(conn, "PRAGMA user_version"))
-    conn.execute("CREATE TABLE IF NOT EXISTS user_version (version INTEGER NOT NULL)")
-    return int(scalar(conn, "SELECT max(version) FROM user_version") or 0)
-
-
-def _set_version(conn: Connection, postgres: bool) -> None:
-    if postgres:
-        conn.execute("INSERT INTO user_version (version) VALUES (?)", (SCHEMA_VERSION,))
-    else:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

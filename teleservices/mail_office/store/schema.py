@@ -1,7 +1,8 @@
 """The office database's schema: tables, indexes and the triggers that keep history append-only.
 
-``SCHEMA_VERSION`` is stored as SQLite's ``user_version`` (on PostgreSQL, in a ``user_version`` table of
-the office's schema); an office refuses a database of another version. ``postgres_statements`` is the same
+``SCHEMA`` and the ``signature_circuits`` table (``signatures``) are the newest layout, Alembic revision
+``SCHEMA_VERSION`` (``teleservices/mail_office/migrations/mail_office``); an office refuses a database at
+another revision. ``postgres_statements`` is the same
 schema for PostgreSQL: the DDL rewritten by ``postgres_ddl``, the SQL functions the queries call
 (``casefold``, ``instr``) and the append-only triggers in PL/pgSQL.
 """
@@ -12,7 +13,7 @@ import sqlite3
 
 from bus.sql import postgres_ddl
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = "0002"
 
 SCHEMA = """
 CREATE TABLE counters (

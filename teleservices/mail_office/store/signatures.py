@@ -1,7 +1,7 @@
 """The ``signature_circuits`` table: replies held until a signature book completes their circuit.
 
-An additive table: created when missing (``ensure``), so an office database of schema version 1 gains it
-without a version change. One row per held reply, keyed by its registration number.
+Added by the mail office's schema revision ``0002``. One row per held reply, keyed by its registration
+number.
 """
 
 from __future__ import annotations
@@ -36,11 +36,7 @@ class SignatureRows:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def ensure(self) -> None:
-        self._conn.execute(TABLE)
-
     def hold(self, number: str, steps: str, state: str, at: str) -> None:
-        self.ensure()
         self._conn.execute(
             "INSERT INTO signature_circuits (number, steps, state, updated_at) VALUES (?, ?, ?, ?)",
             (number, steps, state, at),

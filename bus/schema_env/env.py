@@ -1,7 +1,7 @@
-"""Alembic's environment for the message log: runs on the connection ``bus.audit.migrate`` hands it.
+"""Alembic's environment for every versioned store: runs on the connection ``bus.schema_versions`` hands it.
 
 The connection is already on the right database (a SQLite file, or PostgreSQL with ``search_path`` set
-to the log's schema); the version table lives beside the log's tables.
+to the store's schema); the version table lives beside the store's tables.
 """
 
 from __future__ import annotations

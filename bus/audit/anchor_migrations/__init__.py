@@ -1,0 +1,1 @@
+"""Schema revisions of the anchor store (anchors.sqlite, or its PostgreSQL schema), oldest first."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the access reports outbox (access_reports.sqlite), oldest first."""

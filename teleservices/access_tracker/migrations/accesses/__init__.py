@@ -1,0 +1,1 @@
+"""Schema revisions of the access register (accesses.sqlite), oldest first."""

@@ -1,0 +1,1 @@
+"""Schema revisions of this package's stores, one directory per store (``bus.schema_versions``)."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the employer register (employers.sqlite), oldest first."""

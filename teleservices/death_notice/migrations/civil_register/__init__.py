@@ -1,0 +1,1 @@
+"""Schema revisions of the civil register (civil_register.sqlite), oldest first."""

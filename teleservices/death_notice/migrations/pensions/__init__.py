@@ -1,0 +1,1 @@
+"""Schema revisions of the pension register (pensions.sqlite), oldest first."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the mail depositor (mail-depositor.sqlite3), oldest first."""

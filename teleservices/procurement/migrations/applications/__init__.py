@@ -1,0 +1,1 @@
+"""Schema revisions of the procurement applications (applications.sqlite), oldest first."""

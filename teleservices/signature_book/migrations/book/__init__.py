@@ -1,0 +1,1 @@
+"""Schema revisions of the signature book (book.db), oldest first."""
