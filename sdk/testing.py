@@ -61,6 +61,7 @@ class TestBus:
         self._clients: list[Client] = []
         self._published = False
         self.keep_topology = keep_topology
+        self._served: set[str] = set()
 
     def participant(self, participant: ParticipantId | str) -> ParticipantId:
         """Issue a signing certificate for ``participant`` (once) and list it in the catalogue."""
@@ -127,6 +128,8 @@ class TestBus:
         """Run ``app`` in this process on its own node."""
         running = app.start(self.node(app.participant), concurrency=concurrency, prefetch=prefetch)
         self._running.append(running)
+        # an app may serve a service the catalogue does not list (yet): its queues go with the bus too
+        self._served.update(str(contract.service_of(app.participant)) for contract in app._served())
         return running
 
     def client(self, participant: ParticipantId | str) -> Client:
@@ -141,6 +144,8 @@ class TestBus:
             node.close()
         if self.broker.startswith(("amqp://", "amqps://")) and not self.keep_topology:
             delete_topology(self.transport, self.catalogue)
+            for service in sorted(self._served):
+                self.transport.delete_service(service)
         self.transport.close()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
