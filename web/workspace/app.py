@@ -72,11 +72,12 @@ def mount(app: Starlette, workspace: Workspace) -> Starlette:
 
     app.state.workspace = workspace
     app.add_exception_handler(SignInFirst, sign_in_first)
+    # A Mount swallows every path under its prefix: the consoles' mounts come before "/workspace".
     app.router.routes.insert(
-        0, Mount("/workspace", routes=[*counter_routes, *alert_routes, *send_routes, *routes])
+        0,
+        Mount("/workspace", routes=[*signing_routes, *counter_routes, *alert_routes, *send_routes, *routes]),
     )
     app.router.routes.insert(0, Mount("/workspace/audit", routes=audit_routes))
     app.router.routes.insert(0, Mount("/workspace/authority", routes=authority_routes))
     app.router.routes.insert(0, Route("/workspace/authority", authority_overview))
-    app.router.routes.insert(0, Mount("/workspace", routes=[*signing_routes, *routes]))
     return app
