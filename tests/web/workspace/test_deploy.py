@@ -18,7 +18,9 @@ pytestmark = pytest.mark.rabbitmq
 PASSWORD = re.compile(r"\(shown once\): (\S+)")
 
 
-def workspace_file(path: Path, *, book: str, signer: str = "MA/GOV/MEF/sg", desk: str = "MA/GOV/MEF/desk") -> Path:
+def workspace_file(
+    path: Path, *, book: str, signer: str = "MA/GOV/MEF/sg", desk: str = "MA/GOV/MEF/desk"
+) -> Path:
     path.write_text(
         f'signature_book = "{book}"\n'
         f'[offices."{MEF_OFFICE}"]\ndesk = "{desk}"\nname = "Ministère des Finances"\nservices = ["rh"]\n'
@@ -49,7 +51,9 @@ def agent_sign_in(client: httpx.Client, login: str, password: str) -> httpx.Resp
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    world = DemoWorld.build(tmp_path_factory.mktemp("deploy") / "bus", broker=RABBITMQ_URL, drain_interval=0.1)
+    world = DemoWorld.build(
+        tmp_path_factory.mktemp("deploy") / "bus", broker=RABBITMQ_URL, drain_interval=0.1
+    )
     yield world
     world.close()
 
@@ -57,7 +61,9 @@ def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 def test_desks_and_signers_of_the_workspace_file_on_rabbitmq(world: DemoWorld, tmp_path: Path):
     assert world.signature_book is not None
     data = tmp_path / "portal"
-    clerk = add_agent(data, "mef.clerc", "--name", "Nadia Berrada", "--role", "clerk", "--administration", MEF_OFFICE)
+    clerk = add_agent(
+        data, "mef.clerc", "--name", "Nadia Berrada", "--role", "clerk", "--administration", MEF_OFFICE
+    )
     signer = add_agent(data, "mef.signataire", "--name", "Hassan Alami", "--role", "signer",
                        "--administration", MEF_OFFICE)  # fmt: skip
     admin = add_agent(data, "bus.admin", "--name", "Autorité", "--role", "bus-admin")
@@ -123,7 +129,10 @@ def test_an_unknown_participant_or_a_missing_key_is_a_clear_error(world: DemoWor
         result = govbus("web", *common, "--workspace", str(keyless))
     finally:
         hidden.rename(key)
-    assert result.returncode == 1 and "signer mef.signataire: no key.pem for MA/GOV/MEF/sg-adjoint" in result.stderr
+    assert (
+        result.returncode == 1
+        and "signer mef.signataire: no key.pem for MA/GOV/MEF/sg-adjoint" in result.stderr
+    )
     assert "Traceback" not in result.stderr + result.stdout
 
     typo = tmp_path / "typo.toml"
