@@ -27,6 +27,7 @@ from bus.pki.authority import CertificateAuthority, IssuedCertificate, PkiError
 from bus.registry.catalogue import Catalogue
 from web.security import checked_form
 from web.workspace.authority import catalogue as catalogues
+from web.workspace.authority.agent_pages import routes as agent_routes
 from web.workspace.authority.console import admin, confirm, connected, record_change, text
 from web.workspace.authority.deadletter_pages import (
     dead_letter,
@@ -256,4 +257,5 @@ routes = [
     Route("/dead-letters/message", dead_letter),
     Route("/dead-letters/replay", replay, methods=["POST"]),
     Route("/workers", workers),
+    *agent_routes,
 ]
