@@ -33,6 +33,7 @@ from web.workspace.authority.deadletter_pages import (
     dead_letter,
     dead_letter_queue,
     dead_letter_queues,
+    purge,
     replay,
 )
 from web.workspace.authority.settings import BusAccess
@@ -256,6 +257,7 @@ routes = [
     Route("/dead-letters/queue", dead_letter_queue),
     Route("/dead-letters/message", dead_letter),
     Route("/dead-letters/replay", replay, methods=["POST"]),
+    Route("/dead-letters/purge", purge, methods=["POST"]),
     Route("/workers", workers),
     *agent_routes,
 ]
