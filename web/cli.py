@@ -27,6 +27,7 @@ from web.workspace.deploy import (
     DeployedWorkspace,
     WorkspaceConfigError,
     WorkspaceSettings,
+    check_workspace,
     load_workspace_settings,
     open_workspace,
 )
@@ -132,6 +133,7 @@ def web(
         if workspace_file is not None:
             try:
                 settings = load_workspace_settings(workspace_file)
+                check_workspace(settings, BusHome.at(home))
             except WorkspaceConfigError as error:
                 raise click.ClickException(str(error)) from None
         node = open_node(participant, home=home, broker=broker, prefix=prefix)

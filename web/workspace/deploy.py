@@ -136,13 +136,19 @@ def _checked(
     return pid
 
 
-def open_workspace(
-    settings: WorkspaceSettings, db: Database, *, home: BusHome, broker: str, prefix: str
-) -> DeployedWorkspace:
-    """The workspace of ``settings`` on the bus in ``home``: every participant checked first, then one
-    node each. ``WorkspaceConfigError`` for a bad participant (nothing is left open)."""
-    from web.workspace.signing.book import Signatory
+@dataclass(frozen=True)
+class CheckedParticipants:
+    """What a workspace file names, checked against the home (see ``check_workspace``)."""
 
+    catalogue: CatalogueView
+    desks: dict[str, ParticipantId]
+    signers: dict[str, ParticipantId]
+    book: ParticipantId | None
+
+
+def check_workspace(settings: WorkspaceSettings, home: BusHome) -> CheckedParticipants:
+    """Every participant of ``settings`` checked against ``home``, without the broker (``govbus web`` does
+    this before connecting anything). ``WorkspaceConfigError`` naming the first bad one."""
     try:
         catalogue = CatalogueView(home)
     except (OSError, ValueError) as error:
@@ -164,6 +170,18 @@ def open_workspace(
     )
     if signers and book is None:
         raise WorkspaceConfigError("signers are configured without a signature_book")
+    return CheckedParticipants(catalogue, desks, signers, book)
+
+
+def open_workspace(
+    settings: WorkspaceSettings, db: Database, *, home: BusHome, broker: str, prefix: str
+) -> DeployedWorkspace:
+    """The workspace of ``settings`` on the bus in ``home``: every participant checked first, then one
+    node each. ``WorkspaceConfigError`` for a bad participant (nothing is left open)."""
+    from web.workspace.signing.book import Signatory
+
+    checked = check_workspace(settings, home)
+    catalogue, desks, signers, book = checked.catalogue, checked.desks, checked.signers, checked.book
     stack = ExitStack()
     clients: dict[ParticipantId, Client] = {}
 
