@@ -3,7 +3,9 @@
 Without ``--broker`` (or with ``memory://``) it builds the demo world in this process (pilots, two mail
 offices, the portal participant, demo accounts printed at start). With ``--broker amqp://...`` it is
 the participant ``--as`` (default ``MA/GOV/PORTAIL/guichet``) of the bus in ``--home``, talking to
-offices started with ``govbus run``.
+offices started with ``govbus run``; with ``--workspace FILE`` it serves the agents' workspace too, as the
+offices' desk systems and the signers the file names (``web.workspace.deploy``).
+``govbus web agent ...`` manages the workspace's agent accounts (``web.workspace.agent_cli``).
 """
 
 from __future__ import annotations
@@ -13,17 +15,27 @@ from pathlib import Path
 
 import click
 
-from bus.pki.home import HOME_ENV
+from bus.pki.home import HOME_ENV, BusHome
 from sdk import configure_logging, open_node
 from web.app import Portal, create_app
 from web.directory import DIRECTORY_FILE
 from web.oidc import OidcSettings
 from web.participant import DEFAULT_PORTAL_ID
+from web.workspace.agent_cli import agent
+from web.workspace.deploy import (
+    WORKSPACE_ENV,
+    DeployedWorkspace,
+    WorkspaceConfigError,
+    WorkspaceSettings,
+    check_workspace,
+    load_workspace_settings,
+    open_workspace,
+)
 
 PORTAL_DIRECTORY = "portal"
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--broker", default="memory://", show_default=True, help="memory:// (demo world) or amqp://...")
 @click.option(
     "--home",
@@ -63,7 +75,17 @@ PORTAL_DIRECTORY = "portal"
     show_default=True,
     help="the ID token claim carrying the citizen's CIN",
 )
+@click.option(
+    "--workspace",
+    "workspace_file",
+    envvar=WORKSPACE_ENV,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="RabbitMQ mode: serve the agents' workspace as this TOML file configures it "
+    f"(desks, signers, workers; default ${WORKSPACE_ENV})",
+)
+@click.pass_context
 def web(
+    ctx: click.Context,
     broker: str,
     home: str | None,
     prefix: str,
@@ -76,15 +98,25 @@ def web(
     oidc_client_id: str | None,
     oidc_client_secret: str | None,
     oidc_cin_claim: str,
+    workspace_file: Path | None,
 ) -> None:
-    """Serve the citizen and company web portal."""
+    """Serve the citizen and company web portal (and the agents' workspace)."""
+    if ctx.invoked_subcommand is not None:
+        return
     import uvicorn
 
     configure_logging("WARNING")
     demo_mode = broker.startswith("memory://")
     world = None
+    settings: WorkspaceSettings | None = None
     if demo_mode:
         from web.demo import DEMO_ACCOUNTS, DemoWorld
+
+        if workspace_file is not None:
+            raise click.BadParameter(
+                "the demo world serves its own workspace; --workspace is for --broker amqp://...",
+                param_hint="--workspace",
+            )
 
         root = Path(home) if home else Path(tempfile.mkdtemp(prefix="govbus-web-"))
         if root.exists() and any(root.iterdir()):
@@ -98,6 +130,12 @@ def web(
     else:
         if not home:
             raise click.BadParameter(f"give --home DIR or set {HOME_ENV}", param_hint="--home")
+        if workspace_file is not None:
+            try:
+                settings = load_workspace_settings(workspace_file)
+                check_workspace(settings, BusHome.at(home))
+            except WorkspaceConfigError as error:
+                raise click.ClickException(str(error)) from None
         node = open_node(participant, home=home, broker=broker, prefix=prefix)
     data_dir = data or node.data_dir / PORTAL_DIRECTORY
     if world is not None and not (data_dir / DIRECTORY_FILE).exists():
@@ -129,6 +167,22 @@ def web(
                 )
             click.echo(f"demo account ({account.kind}): {account.identifier} / {account.password}")
     app = create_app(portal)
+    deployed: DeployedWorkspace | None = None
+    if settings is not None and home is not None:
+        from web.workspace.app import mount
+
+        try:
+            deployed = open_workspace(
+                settings, portal.db, home=BusHome.at(home), broker=broker, prefix=prefix
+            )
+        except WorkspaceConfigError as error:
+            portal.close()
+            node.close()
+            raise click.ClickException(str(error)) from None
+        mount(app, deployed.workspace)
+        click.echo(
+            f"agents' workspace: /workspace/ (desks of {', '.join(deployed.workspace.desks) or 'no office'})"
+        )
     if world is not None:
         from web.workspace.app import mount
         from web.workspace.demo import DEMO_AGENTS, DEMO_PASSWORD, demo_workspace
@@ -149,7 +203,12 @@ def web(
         )
     finally:
         portal.close()
+        if deployed is not None:
+            deployed.close()
         if world is not None:
             world.close()
         else:
             node.close()
+
+
+web.add_command(agent)

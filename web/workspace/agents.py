@@ -67,6 +67,7 @@ class Agent:
     service: str | None
     roles: frozenset[Role]
     totp: bool = False
+    disabled: bool = False
 
     @property
     def actor(self) -> str:
@@ -86,16 +87,36 @@ def _agent(row: sqlite3.Row) -> Agent:
         row["service"],
         frozenset(Role(r) for r in row["roles"].split(",") if r),
         row["totp_secret"] is not None,
+        row["disabled_at"] is not None,
     )
 
 
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AgentError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+
+
+def _check_roles(roles: set[Role] | frozenset[Role], administration: str | None) -> None:
+    if not roles:
+        raise AgentError("an agent has at least one role")
+    if (Role.BUS_ADMIN in roles) != (administration is None):
+        raise AgentError("the bus administrator, and only they, belongs to no administration")
+
+
 class Agents:
-    """The agents table of the portal's database (created here; the portal's own tables are untouched)."""
+    """The agents table of the portal's database (created here; the portal's own tables are untouched).
+
+    A disabled agent (``disabled_at`` set) cannot sign in and has no session: disabling deletes them.
+    """
 
     def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
         self.db = db
         with db.read() as conn:
             conn.executescript(SCHEMA)
+        with db.transaction() as conn:
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(agents)")}
+            if "disabled_at" not in columns:  # a database from before agents could be disabled
+                conn.execute("ALTER TABLE agents ADD COLUMN disabled_at TEXT")
         self.passwords = Passwords(hasher)
 
     def create(
@@ -111,12 +132,10 @@ class Agents:
         login = login.strip().lower()
         if not login or len(login) > 64 or not login.replace("-", "").replace(".", "").isalnum():
             raise AgentError("a login is letters, digits, '.' and '-'")
-        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise AgentError("a password has at least 10 characters")
-        if not roles:
-            raise AgentError("an agent has at least one role")
-        if (Role.BUS_ADMIN in roles) != (administration is None):
-            raise AgentError("the bus administrator, and only they, belongs to no administration")
+        _check_password(password)
+        _check_roles(roles, administration)
+        if not " ".join(name.split()):
+            raise AgentError("an agent has a name")
         try:
             with self.db.transaction() as conn:
                 cursor = conn.execute(
@@ -143,6 +162,8 @@ class Agents:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM agents WHERE login = ?", (login.strip().lower(),)).fetchone()
         if not self.passwords.matches(row["password"] if row else None, password) or row is None:
+            return None
+        if row["disabled_at"] is not None:
             return None
         if self.passwords.needs_rehash(row["password"]):
             with self.db.transaction() as conn:
@@ -171,3 +192,55 @@ class Agents:
         """Whether ``code`` is the agent's current TOTP code, not used before (then it is used up)."""
         with self.db.transaction() as conn:
             return use_totp_code(conn, "agents", agent_id, code)
+
+    def all(self) -> list[Agent]:
+        """Every agent, by administration then login (the bus administrators first)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM agents ORDER BY administration IS NOT NULL, administration, login"
+            ).fetchall()
+        return [_agent(row) for row in rows]
+
+    def update(
+        self,
+        agent_id: int,
+        *,
+        roles: set[Role] | frozenset[Role],
+        administration: str | None,
+        service: str | None,
+    ) -> Agent:
+        """Set the agent's roles, administration and service (their open sessions see it at once)."""
+        _check_roles(roles, administration)
+        with self.db.transaction() as conn:
+            changed = conn.execute(
+                "UPDATE agents SET roles = ?, administration = ?, service = ? WHERE id = ?",
+                (",".join(sorted(roles)), administration, service or None, agent_id),
+            ).rowcount
+        agent = self.get(agent_id)
+        if not changed or agent is None:
+            raise AgentError("no such agent")
+        return agent
+
+    def reset_password(self, agent_id: int, password: str) -> None:
+        """A new password; the agent's sessions end (whoever held the old one is signed out)."""
+        _check_password(password)
+        with self.db.transaction() as conn:
+            if not conn.execute(
+                "UPDATE agents SET password = ? WHERE id = ?", (self.passwords.hash(password), agent_id)
+            ).rowcount:
+                raise AgentError("no such agent")
+            conn.execute(
+                "DELETE FROM agent_sessions WHERE user_id = ? OR pending_user_id = ?", (agent_id, agent_id)
+            )
+
+    def disable(self, agent_id: int) -> None:
+        """The agent can no longer sign in; their sessions are deleted, so their open pages are signed out."""
+        with self.db.transaction() as conn:
+            if not conn.execute(
+                "UPDATE agents SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?",
+                (datetime.now(UTC).isoformat(), agent_id),
+            ).rowcount:
+                raise AgentError("no such agent")
+            conn.execute(
+                "DELETE FROM agent_sessions WHERE user_id = ? OR pending_user_id = ?", (agent_id, agent_id)
+            )

@@ -4,13 +4,18 @@ before signing is ``bus.registry.diff.catalogue_diff`` of the signed catalogue a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bus.ids import ParticipantId, ServiceId
 from bus.pki.home import BusHome
-from bus.registry.catalogue import Catalogue, Grant, Right, ServiceStyle
+from bus.registry.catalogue import Catalogue, Grant, Right, ServiceEntry, ServiceStyle
 from bus.registry.diff import Change, catalogue_diff
+from bus.registry.schema import SchemaRefused, checked_digest, read_schema
 from bus.registry.store import load_draft, load_published, publish, published_path, save_draft
+
+SHIPPED_SCHEMA = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.xsd")
+"""A schema the console accepts: a bare name shipped in ``schemas/`` (never a path or a package)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,44 @@ def change_grant(home: BusHome, client: str, service: str, *, allow: bool) -> No
     draft = load_draft(home)
     grant = _grant(draft, client, service)
     save_draft(home, draft.with_grant(grant) if allow else draft.without_grant(grant))
+
+
+def add_service(
+    home: BusHome,
+    service: str,
+    *,
+    style: str,
+    schema: str,
+    description: str,
+    personal: bool,
+    confidential: bool,
+) -> None:
+    """Add (or replace) ``service`` in the draft, as ``govbus registry add-service`` does, with the digest of
+    its schema. ``Fault`` (bad id), ``SchemaRefused`` (not a shipped schema, or not a valid XSD),
+    ``ValueError`` (unknown style)."""
+    if not SHIPPED_SCHEMA.fullmatch(schema):
+        raise SchemaRefused(f"schema {schema!r}: give the name of a schema shipped in schemas/")
+    service_id = ServiceId.parse(service)
+    digest = checked_digest(schema, read_schema(schema))
+    entry = ServiceEntry(
+        service_id,
+        ServiceStyle(style),
+        schema,
+        description,
+        digest,
+        personal=personal,
+        confidential=confidential,
+    )
+    draft = load_draft(home, instance=service_id.provider.instance)
+    save_draft(home, draft.with_service(entry))
+
+
+def remove_service(home: BusHome, service: str) -> list[Grant]:
+    """Remove ``service`` and every grant on it from the draft; the grants removed. ``Fault`` (bad id,
+    unknown service)."""
+    draft, dropped = load_draft(home).without_service(ServiceId.parse(service))
+    save_draft(home, draft)
+    return dropped
 
 
 def sign(home: BusHome) -> Catalogue:

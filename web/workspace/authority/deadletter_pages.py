@@ -159,3 +159,46 @@ async def replay(request: Request) -> Response:
     )
     query = {"service": service, **({"subscriber": subscriber} if subscriber else {}), "replayed": message_id}
     return page.redirect("/workspace/authority/dead-letters/queue?" + urlencode(query))
+
+
+async def purge(request: Request) -> Response:
+    """Delete every dead letter of one queue, after a confirmation stating how many will go."""
+    page = AgentVisit.of(request)
+    agent, bus_access = admin(page)
+    bus, broker = _broker(bus_access)
+    form = await checked_form(request, page.session)
+    service, subscriber = _queue_params(form)
+
+    def counting() -> tuple[str, int]:
+        with deadletters.opened(broker, bus.prefix) as transport:
+            return deadletters.depth(transport, service, subscriber)
+
+    try:
+        queue, waiting = await run_in_threadpool(counting)
+    except (TopologyError, Fault):
+        raise HTTPException(404) from None
+    asked = confirm(
+        page,
+        form,
+        action="/workspace/authority/dead-letters/purge",
+        question=f"Supprimer définitivement les {waiting} lettre(s) morte(s) de la file {queue} ? "
+        "Elles ne pourront plus être rejouées.",
+        fields={"service": service, **({"subscriber": subscriber} if subscriber else {})},
+        back="/workspace/authority/dead-letters",
+    )
+    if asked is not None:
+        return asked
+
+    def purging() -> tuple[str, int]:
+        with deadletters.opened(broker, bus.prefix) as transport:
+            return deadletters.purge(transport, service, subscriber)
+
+    try:
+        queue, deleted = await run_in_threadpool(purging)
+    except (TopologyError, Fault):
+        raise HTTPException(404) from None
+    record_change(
+        agent, "dead-letter.purge", service=service, subscriber=subscriber, queue=queue, deleted=deleted
+    )
+    query = {"service": service, **({"subscriber": subscriber} if subscriber else {}), "purged": str(deleted)}
+    return page.redirect("/workspace/authority/dead-letters/queue?" + urlencode(query))

@@ -193,3 +193,17 @@ def replay(transport: Transport, service: str, subscriber: str | None, message_i
         transport.publish("", queue, found.message.as_outgoing())
         found.ack()
         return queue
+
+
+def depth(transport: Transport, service: str, subscriber: str | None) -> tuple[str, int]:
+    """The dead-letter queue of ``service`` (for ``subscriber``) and its ready messages;
+    ``TopologyError`` when that queue does not exist."""
+    _, dead = _queues(transport, service, subscriber)
+    return dead, transport.queue_depth(dead)
+
+
+def purge(transport: Transport, service: str, subscriber: str | None) -> tuple[str, int]:
+    """Delete every ready dead letter of ``service`` (for ``subscriber``): gone for good, as
+    ``govbus broker dlq purge`` does. The queue's name and how many were deleted."""
+    dead, _ = depth(transport, service, subscriber)
+    return dead, transport.purge_queue(dead)

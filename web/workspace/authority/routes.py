@@ -27,11 +27,13 @@ from bus.pki.authority import CertificateAuthority, IssuedCertificate, PkiError
 from bus.registry.catalogue import Catalogue
 from web.security import checked_form
 from web.workspace.authority import catalogue as catalogues
+from web.workspace.authority.agent_pages import routes as agent_routes
 from web.workspace.authority.console import admin, confirm, connected, record_change, text
 from web.workspace.authority.deadletter_pages import (
     dead_letter,
     dead_letter_queue,
     dead_letter_queues,
+    purge,
     replay,
 )
 from web.workspace.authority.settings import BusAccess
@@ -212,6 +214,61 @@ async def grant(request: Request) -> Response:
     return page.redirect("/workspace/authority/catalogue")
 
 
+async def service(request: Request) -> Response:
+    """Add or remove a service in the draft (signed later, after the diff is seen)."""
+    page = AgentVisit.of(request)
+    agent, bus = admin(page)
+    bus = connected(bus)
+    form = await checked_form(request, page.session)
+    name, remove = text(form, "service"), form.get("change") == "remove"
+    fields = {"service": name, "change": "remove" if remove else "add"}
+    if not remove:
+        fields |= {
+            "style": text(form, "style", 32),
+            "schema": text(form, "schema", 128),
+            "description": text(form, "description", 512),
+            "personal": "yes" if form.get("personal") == "yes" else "",
+            "confidential": "yes" if form.get("confidential") == "yes" else "",
+        }
+    asked = confirm(
+        page,
+        form,
+        action="/workspace/authority/catalogue/service",
+        question=(
+            f"Retirer {name} et toutes ses autorisations du brouillon du catalogue ?"
+            if remove
+            else f"Ajouter {name} ({fields['style']}, contrat {fields['schema']}) au brouillon du catalogue ?"
+        ),
+        fields=fields,
+        back="/workspace/authority/catalogue",
+    )
+    if asked is not None:
+        return asked
+
+    def change() -> None:
+        if remove:
+            catalogues.remove_service(bus.home, name)
+        else:
+            catalogues.add_service(
+                bus.home,
+                name,
+                style=fields["style"],
+                schema=fields["schema"],
+                description=fields["description"],
+                personal=bool(fields["personal"]),
+                confidential=bool(fields["confidential"]),
+            )
+
+    try:
+        await run_in_threadpool(change)
+    except (Fault, ValueError) as error:
+        reason = f"{error.code} : {error.reason}" if isinstance(error, Fault) else str(error)
+        state = await run_in_threadpool(catalogues.state, bus.home)
+        return page.render("authority/catalogue.html", 400, state=state, error=reason)
+    record_change(agent, "catalogue.remove-service" if remove else "catalogue.add-service", service=name)
+    return page.redirect("/workspace/authority/catalogue")
+
+
 async def sign(request: Request) -> Response:
     """Sign the draft: the confirmation page is the diff against the signed catalogue."""
     page = AgentVisit.of(request)
@@ -266,9 +323,12 @@ routes = [
     Route("/catalogue", catalogue),
     Route("/catalogue/grant", grant, methods=["POST"]),
     Route("/catalogue/sign", sign, methods=["POST"]),
+    Route("/catalogue/service", service, methods=["POST"]),
     Route("/dead-letters", dead_letter_queues),
     Route("/dead-letters/queue", dead_letter_queue),
     Route("/dead-letters/message", dead_letter),
     Route("/dead-letters/replay", replay, methods=["POST"]),
+    Route("/dead-letters/purge", purge, methods=["POST"]),
     Route("/workers", workers),
+    *agent_routes,
 ]
