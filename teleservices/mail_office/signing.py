@@ -22,7 +22,6 @@ when a circuit is submitted or an event handled, so an office without it install
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +41,7 @@ from teleservices.mail_office.models import (
 )
 from teleservices.mail_office.outbox import OutboxKind
 from teleservices.mail_office.store import Tx
+from teleservices.signature_book.models import unique_document_name
 
 if TYPE_CHECKING:
     from sdk.outbox import OutboxPump
@@ -151,7 +151,7 @@ class OfficeSigning:
         names: set[str] = set()
         documents = [
             DocumentUpload(
-                name=_unique(f"reponse-{number}.xml", names),
+                name=unique_document_name(f"reponse-{number}.xml", names),
                 mime_type="application/xml",
                 description=row.subject[:200],
                 content=canonical_bytes(deposit),
@@ -160,7 +160,7 @@ class OfficeSigning:
         for attachment in deposit.attachments:
             documents.append(
                 DocumentUpload(
-                    name=_unique(attachment.name, names),
+                    name=unique_document_name(attachment.name, names),
                     mime_type=attachment.media_type,
                     content=attachment.content,
                 )
@@ -248,17 +248,6 @@ class OfficeSigning:
         values["updated_at"] = format_utc_millis(self.office.now())
         with self.office.ledger.store.write() as tx:
             tx.signatures.set(number, expected.value, values)
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """A document name the signature book accepts (``[A-Za-z0-9][A-Za-z0-9._-]*``), unique in the folder."""
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120].lstrip("._-") or "document"
-    candidate, counter = clean, 1
-    while candidate in taken:
-        counter += 1
-        candidate = f"{counter}-{clean}"
-    taken.add(candidate)
-    return candidate
 
 
 def signature_pump(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -108,6 +109,19 @@ Service = Annotated[
 FolderId = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 DocumentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+
+
+def unique_document_name(name: str, taken: set[str]) -> str:
+    """``name`` made a ``DocumentName`` (other characters become ``_``) not yet in ``taken``, then added to it."""
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120].lstrip("._-") or "document"
+    candidate, counter = clean, 1
+    while candidate in taken:
+        counter += 1
+        candidate = f"{counter}-{clean}"
+    taken.add(candidate)
+    return candidate
+
+
 MimeType = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")]
 BusinessTypeCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")]
 MetadataKey = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")]

@@ -9,9 +9,8 @@ schema for PostgreSQL: the DDL rewritten by ``postgres_ddl``, the SQL functions 
 
 from __future__ import annotations
 
-import sqlite3
-
 from bus.sql import postgres_ddl
+from bus.sql import split_statements as statements
 
 SCHEMA_VERSION = "0002"
 
@@ -129,15 +128,3 @@ def postgres_statements(script: str) -> list[str]:
     """``script`` for PostgreSQL: its tables and indexes rewritten, its SQLite triggers replaced."""
     kept = [s for s in statements(script) if not s.upper().startswith("CREATE TRIGGER")]
     return [postgres_ddl(s) for s in kept] + list(POSTGRES_EXTRAS)
-
-
-def statements(script: str) -> list[str]:
-    """Split the schema into statements, keeping trigger bodies whole."""
-    found: list[str] = []
-    current = ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            found.append(current.strip())
-            current = ""
-    return [s for s in found if s]

@@ -9,7 +9,6 @@ hardened parser; at most 5 files and 7 MiB together (a bus message carries 10 Mi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from teleservices.signature_book.models import (
     QuorumName,
     StepKindName,
     SubmitFolder,
+    unique_document_name,
 )
 from web.i18n import N_
 from web.security import checked_form
@@ -107,7 +107,7 @@ async def documents_of(files: list[UploadFile], draft: Draft, _: Callable[..., s
         if not content and not upload.filename:
             continue
         total += len(content)
-        name = _document_name(clean_name(upload.filename or "document"), names)
+        name = unique_document_name(clean_name(upload.filename or "document"), names)
         mime = sniff(content)
         if mime == "text/plain" and name.lower().endswith(".xml"):
             try:
@@ -127,16 +127,6 @@ async def documents_of(files: list[UploadFile], draft: Draft, _: Callable[..., s
     elif len(documents) > MAX_FILES or total > MAX_TOTAL:
         draft.errors["documents"] = _(N_("At most 5 documents and 7 MiB together."))
     return documents
-
-
-def _document_name(name: str, taken: set[str]) -> str:
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120].lstrip("._-") or "document"
-    candidate, counter = clean, 1
-    while candidate in taken:
-        counter += 1
-        candidate = f"{counter}-{clean}"
-    taken.add(candidate)
-    return candidate
 
 
 def _render(page: AgentVisit, draft: Draft, status_code: int = 200, error: str | None = None) -> Response:
