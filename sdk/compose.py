@@ -26,7 +26,6 @@ from sdk.anchoring import AnchorSender, anchor_service
 from sdk.context import Scope
 from sdk.exchange import call_anchor
 from sdk.idempotency import SqliteIdempotencyStore
-from sdk.idempotency_postgres import SCHEMA as HANDLED_SCHEMA
 from sdk.idempotency_postgres import PostgresIdempotencyStore
 from sdk.journal import Journal, MessageRecorder
 from sdk.messagelog import LogSettings, open_message_log
@@ -35,6 +34,7 @@ from sdk.postgres import PostgresDatabase
 from sdk.receipts import ReceiptInbox
 from sdk.resources import Resources
 from sdk.sealing import Sealing
+from sdk.state import STATE_FILE
 from sdk.storage import Storage, resolve_storage_url
 
 DEFAULT_REFRESH_SECONDS = 900.0
@@ -151,14 +151,14 @@ def open_node(
     return node
 
 
-IDEMPOTENCY_FILE = "state.sqlite"
+IDEMPOTENCY_FILE = STATE_FILE
 
 
 def open_idempotency(where: Storage) -> SqliteIdempotencyStore | PostgresIdempotencyStore:
     """The participant's idempotency store: ``state.sqlite`` in its directory, or its ``state`` schema."""
     if where.dialect == "sqlite":
         return SqliteIdempotencyStore(where.data_dir / IDEMPOTENCY_FILE)
-    database = where.database(IDEMPOTENCY_FILE, postgres_schema=HANDLED_SCHEMA)
+    database = where.database(IDEMPOTENCY_FILE)
     assert isinstance(database, PostgresDatabase)
     return PostgresIdempotencyStore(database)
 

@@ -13,7 +13,6 @@ back), waits for that run and gets its answer: the handler never runs twice at o
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import threading
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Protocol
 
 import structlog
+
+from sdk.state import settle_state
 
 log = structlog.get_logger(__name__)
 
@@ -83,17 +84,12 @@ class SqliteIdempotencyStore:
     """The default store: one SQLite file per participant, safe across threads and processes."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open the store at ``path`` (``state.sqlite``), created at its newest schema revision if new;
+        ``SchemaVersionError`` when it is at another revision (``govbus storage migrate`` upgrades it)."""
+        settle_state(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS handled (id TEXT PRIMARY KEY, digest TEXT NOT NULL, state TEXT NOT NULL,"
-            " response BLOB, keep_until REAL NOT NULL, owner TEXT)"
-        )
-        if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(handled)")}:
-            with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
-                self._db.execute("ALTER TABLE handled ADD COLUMN owner TEXT")
         self._owner = process_token(os.getpid())
         self._lock = threading.Lock()
         self._purged_at = 0.0

@@ -27,20 +27,22 @@ import structlog
 
 from sdk.idempotency import POLL_SECONDS, WAITING, Begin, Claim, process_token
 from sdk.postgres import PostgresDatabase, lock_key
+from sdk.state import settle_state
 
 log = structlog.get_logger(__name__)
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS handled (id TEXT PRIMARY KEY, digest TEXT NOT NULL, state TEXT NOT NULL,"
-    " response BYTEA, keep_until DOUBLE PRECISION NOT NULL, owner TEXT);"
-)
 PURGE_SECONDS = 60.0
 
 
 class PostgresIdempotencyStore:
-    """The idempotency store of one participant in its PostgreSQL schema (``database``)."""
+    """The idempotency store of one participant in its PostgreSQL schema (``database``).
+
+    The schema is the participant's state store (``sdk.state``): created at its newest revision if new,
+    refused with ``SchemaVersionError`` at another revision.
+    """
 
     def __init__(self, database: PostgresDatabase) -> None:
+        settle_state(database)
         self._pool = database.pool
         table = database.qualified("handled")
         self._claim = (
@@ -150,4 +152,4 @@ def _alive(conn: psycopg.Connection[Any], owner: str) -> bool:
     return row is not None and not row[0]
 
 
-__all__ = ["SCHEMA", "PostgresIdempotencyStore"]
+__all__ = ["PostgresIdempotencyStore"]

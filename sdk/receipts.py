@@ -21,7 +21,7 @@ from sdk.contract import Notification, Payload, decode
 from sdk.fault_message import fault_from_payload
 from sdk.journal import Journal, LogEntry
 from sdk.sealing import Sealing
-from sdk.store import Store
+from sdk.state import ParticipantState
 
 log = structlog.get_logger(__name__)
 
@@ -78,14 +78,11 @@ class _Waiter:
             return list(self.receipts)
 
 
-class SentNotifications(Store):
-    """Digest of every notification sent, so a receipt's ``requestHash`` can be checked at any later time."""
+class SentNotifications(ParticipantState):
+    """Digest of every notification sent, so a receipt's ``requestHash`` can be checked at any later time.
 
-    FILE_NAME = "state.sqlite"
-    SCHEMA = (
-        "CREATE TABLE IF NOT EXISTS sent_notifications (id TEXT PRIMARY KEY, digest TEXT NOT NULL,"
-        " service TEXT NOT NULL, sent_at REAL NOT NULL)"
-    )
+    Its table lives in the participant's state store (``sdk.state``), whose schema versions it shares.
+    """
 
     def add(self, message_id: str, digest: str, service: ServiceId) -> None:
         self.add_many([(message_id, digest, service)])

@@ -1,0 +1,1 @@
+"""Schema revisions of the SDK's stores, one directory per store (``bus.schema_versions``)."""
