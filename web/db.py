@@ -11,6 +11,7 @@ were kept), is refused with ``SchemaVersionError`` naming ``govbus web migrate``
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -111,7 +112,7 @@ CREATE TABLE IF NOT EXISTS agent_sessions (
 
 def migrate_command(path: Path) -> str:
     """The command that upgrades the portal's database at ``path``."""
-    return f"govbus web migrate --data {path.parent}"
+    return f"govbus web migrate --data {shlex.quote(str(path.parent))}"
 
 
 class Database:
