@@ -5,7 +5,8 @@ offices, the portal participant, demo accounts printed at start). With ``--broke
 the participant ``--as`` (default ``MA/GOV/PORTAIL/guichet``) of the bus in ``--home``, talking to
 offices started with ``govbus run``; with ``--workspace FILE`` it serves the agents' workspace too, as the
 offices' desk systems and the signers the file names (``web.workspace.deploy``).
-``govbus web agent ...`` manages the workspace's agent accounts (``web.workspace.agent_cli``).
+``govbus web agent ...`` manages the workspace's agent accounts (``web.workspace.agent_cli``);
+``govbus web migrate`` upgrades the portal's database to the newest schema (``web.migrate_cli``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 import click
 
 from bus.pki.home import HOME_ENV, BusHome
+from bus.schema_versions import SchemaVersionError
 from sdk import configure_logging, open_node
 from web.app import Portal, create_app
 from web.directory import DIRECTORY_FILE
+from web.migrate_cli import migrate, schema
 from web.oidc import OidcSettings
 from web.participant import DEFAULT_PORTAL_ID
 from web.workspace.agent_cli import agent
@@ -146,7 +149,16 @@ def web(
         if not (oidc_client_id and oidc_client_secret):
             raise click.BadParameter("give --oidc-client-id and --oidc-client-secret with --oidc-issuer")
         oidc = OidcSettings(oidc_issuer, oidc_client_id, oidc_client_secret, identifier_claim=oidc_cin_claim)
-    portal = Portal.open(data_dir, participant=participant, secure_cookies=secure_cookies, oidc_settings=oidc)
+    try:
+        portal = Portal.open(
+            data_dir, participant=participant, secure_cookies=secure_cookies, oidc_settings=oidc
+        )
+    except SchemaVersionError as error:  # one line naming `govbus web migrate`, never a traceback
+        if world is not None:
+            world.close()
+        else:
+            node.close()
+        raise click.ClickException(str(error)) from None
     portal.participant.start(node)
     click.echo(f"govbus web: the portal {participant} on {broker}")
     if world is not None:
@@ -212,3 +224,5 @@ def web(
 
 
 web.add_command(agent)
+web.add_command(migrate)
+web.add_command(schema)

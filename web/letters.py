@@ -33,23 +33,6 @@ class StoredLetter:
     acknowledgement: Acknowledgement
 
 
-COUNTER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS counter_letters (
-    public_id TEXT PRIMARY KEY,
-    office TEXT NOT NULL,
-    registration_number TEXT NOT NULL,
-    visitor_kind TEXT NOT NULL,
-    visitor_id TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    deposit BLOB NOT NULL,
-    acknowledgement BLOB NOT NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (office, registration_number)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS counter_letters_visitor ON counter_letters (visitor_id, created_at);
-"""
-
-
 def _letter(row: sqlite3.Row, acknowledgement: Acknowledgement | None = None) -> StoredLetter:
     raw = bytes(row["acknowledgement"])
     return StoredLetter(
@@ -72,8 +55,6 @@ def _acknowledgement_of(envelope: bytes) -> Acknowledgement:
 class Letters:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.read() as conn:
-            conn.executescript(COUNTER_SCHEMA)
 
     def add(
         self, owner_id: int, deposit: Deposit, acknowledgement: Acknowledgement, envelope: bytes

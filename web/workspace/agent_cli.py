@@ -18,6 +18,7 @@ import structlog
 
 from bus.ids import ParticipantId
 from bus.pki.home import HOME_ENV, BusHome
+from bus.schema_versions import SchemaVersionError
 from web.app import DATABASE_FILE
 from web.db import Database
 from web.participant import DEFAULT_PORTAL_ID
@@ -32,7 +33,8 @@ def new_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def _agents(data: Path | None, home: str | None, participant: str) -> Agents:
+def portal_data_dir(data: Path | None, home: str | None, participant: str) -> Path:
+    """The portal's files: ``--data``, else the portal participant's directory in the bus home."""
     if data is None:
         if not home:
             raise click.UsageError(f"give --data DIR (the portal's files), or --home DIR (or ${HOME_ENV})")
@@ -43,11 +45,19 @@ def _agents(data: Path | None, home: str | None, participant: str) -> Agents:
         data = BusHome.at(home).participant_dir(pid) / PORTAL_DIRECTORY
         if not data.parent.is_dir():
             raise click.ClickException(f"{participant} has no directory in the bus home {home}")
+    return data
+
+
+def _agents(data: Path | None, home: str | None, participant: str) -> Agents:
+    data = portal_data_dir(data, home, participant)
     data.mkdir(parents=True, exist_ok=True)
-    return Agents(Database(data / DATABASE_FILE))
+    try:
+        return Agents(Database(data / DATABASE_FILE))
+    except SchemaVersionError as error:
+        raise click.ClickException(str(error)) from None
 
 
-def _where(function: click.decorators.FC) -> click.decorators.FC:
+def where_options(function: click.decorators.FC) -> click.decorators.FC:
     """The options naming the portal's database, shared by every subcommand."""
     for option in reversed(
         (
@@ -87,7 +97,7 @@ def agent() -> None:
 )
 @click.option("--administration", metavar="ID", help="the mail office's participant id (none for bus-admin)")
 @click.option("--service", help="the agent's service (agents and heads of service)")
-@_where
+@where_options
 def add(
     login: str,
     name: str,
@@ -119,7 +129,7 @@ def add(
 
 
 @agent.command("list")
-@_where
+@where_options
 def list_agents(data: Path | None, home: str | None, participant: str) -> None:
     """Every agent: login, administration, service, roles, state."""
     for a in _agents(data, home, participant).all():
@@ -132,7 +142,7 @@ def list_agents(data: Path | None, home: str | None, participant: str) -> None:
 
 @agent.command("disable")
 @click.argument("login")
-@_where
+@where_options
 def disable(login: str, data: Path | None, home: str | None, participant: str) -> None:
     """Disable an agent: they cannot sign in and their sessions end."""
     agents = _agents(data, home, participant)
@@ -143,7 +153,7 @@ def disable(login: str, data: Path | None, home: str | None, participant: str) -
 
 @agent.command("reset-password")
 @click.argument("login")
-@_where
+@where_options
 def reset_password(login: str, data: Path | None, home: str | None, participant: str) -> None:
     """A new random password, printed once; the agent's sessions end."""
     agents = _agents(data, home, participant)

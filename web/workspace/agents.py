@@ -17,29 +17,6 @@ from argon2 import PasswordHasher
 from web.credentials import MAX_PASSWORD, MIN_PASSWORD, Passwords, use_totp_code
 from web.db import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS agents (
-    id INTEGER PRIMARY KEY,
-    login TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    administration TEXT,
-    service TEXT,
-    roles TEXT NOT NULL,
-    password TEXT NOT NULL,
-    totp_secret TEXT,
-    totp_last_step INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS agent_sessions (
-    token_hash TEXT PRIMARY KEY,
-    user_id INTEGER REFERENCES agents (id) ON DELETE CASCADE,
-    pending_user_id INTEGER REFERENCES agents (id) ON DELETE CASCADE,
-    csrf TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL
-) WITHOUT ROWID;
-"""
-
 
 class Role(StrEnum):
     CLERK = "clerk"
@@ -104,19 +81,13 @@ def _check_roles(roles: set[Role] | frozenset[Role], administration: str | None)
 
 
 class Agents:
-    """The agents table of the portal's database (created here; the portal's own tables are untouched).
+    """The agents and agent_sessions tables of the portal's database (``web.db``, which creates them).
 
     A disabled agent (``disabled_at`` set) cannot sign in and has no session: disabling deletes them.
     """
 
     def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
         self.db = db
-        with db.read() as conn:
-            conn.executescript(SCHEMA)
-        with db.transaction() as conn:
-            columns = {row["name"] for row in conn.execute("PRAGMA table_info(agents)")}
-            if "disabled_at" not in columns:  # a database from before agents could be disabled
-                conn.execute("ALTER TABLE agents ADD COLUMN disabled_at TEXT")
         self.passwords = Passwords(hasher)
 
     def create(
