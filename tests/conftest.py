@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from hypothesis import settings
 
 from sdk.storage import Storage
@@ -35,3 +36,12 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]
     """A participant storage on SQLite, then on PostgreSQL (own schemas, dropped after the test)."""
     with fresh_storage(request.param, tmp_path) as where:
         yield where
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Each test leaves structlog as it found it: a command run in-process (``govbus web`` configures
+    WARNING) must not filter out the log lines a later test captures."""
+    config = structlog.get_config()
+    yield
+    structlog.configure(**config)

@@ -117,9 +117,10 @@ def test_admin_revokes_signs_the_catalogue_and_replays_a_dead_letter(  # type: i
 
     # a grant prepared in the draft; the diff is shown before signing
     admin.get_by_role("link", name="Catalogue", exact=True).click()
-    admin.get_by_label("Client").fill("MA/GOV/MEF/desk")
-    admin.get_by_label("Service").select_option(TEST_SERVICE)
-    admin.get_by_role("button", name="Préparer").click()
+    grant = admin.locator('form[action="/workspace/authority/catalogue/grant"]')
+    grant.get_by_label("Client").fill("MA/GOV/MEF/desk")
+    grant.get_by_label("Service").select_option(TEST_SERVICE)
+    grant.get_by_role("button", name="Préparer").click()
     admin.get_by_role("button", name="Confirmer").click()
     change = f"+ grant       MA/GOV/MEF/desk call {TEST_SERVICE}"
     expect(admin.locator("#draft-diff")).to_contain_text(change)
