@@ -221,8 +221,8 @@ class App:
                     continue
                 queue, _ = transport.declare_subscription(str(self.participant), str(entry.service))
                 handler = Inbound(node, subscribed, function, entry.service, self.refusals)
-                running.consumers.append(
-                    transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
+                running.consumers.append(  # its receipt waits for the broker: never inline
+                    transport.consume(queue, handler, prefetch=prefetch, concurrency=max(1, concurrency))
                 )
         if self.receipt_handlers:
             inbox = node.inbox()

@@ -79,10 +79,11 @@ def load_app(target: str) -> object:
 )
 @click.option(
     "--threads",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=0),
     default=4,
     show_default=True,
-    help="handler threads per worker process",
+    help="handler threads per worker process; 0: request handlers run on the connection's own thread "
+    "(fastest, for handlers that neither call the bus nor run for seconds; subscriptions keep one thread)",
 )
 @click.option("--prefetch", type=click.IntRange(min=1), default=64, show_default=True)
 @metrics_port_option

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bus.transport.base import (
+    INLINE,
     ConsumerHandle,
     Delivery,
     Handler,
@@ -71,6 +72,7 @@ def connect(
 
 
 __all__ = [
+    "INLINE",
     "ConsumerHandle",
     "Delivery",
     "Handler",

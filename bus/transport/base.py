@@ -284,10 +284,16 @@ class WorkerPool:
             finish()
 
 
+INLINE = 0
+"""``consume(concurrency=INLINE)``: no handler threads; the handler runs on the thread that receives the
+deliveries (RabbitMQ: the connection's I/O thread; see rabbitmq/consumers.py). Fastest for short handlers
+that do not wait for the broker; the embedded broker runs such a consumer on one thread."""
+
+
 def check_consume_arguments(prefetch: int, concurrency: int) -> None:
     """``consume``'s argument rules, the same for every transport."""
-    if prefetch < 1 or concurrency < 1:
-        raise ValueError("prefetch and concurrency must be >= 1")
+    if prefetch < 1 or concurrency < INLINE:
+        raise ValueError("prefetch must be >= 1 and concurrency >= 0 (0: inline)")
 
 
 def check_window(window: int) -> None:
@@ -487,12 +493,13 @@ class Transport(ABC):
             raise ValueError(f"message {request.message_id!r} has no reply-to address")
         if message.correlation_id is None:
             message = replace(message, correlation_id=request.message_id)
-        if self.topology.reply_owner(request.reply_to) is not None:
-            # a client with its own broker identity: through the replies exchange, where topic
-            # permissions say which clients this participant may answer
-            self.publish(self.topology.replies_exchange, request.reply_to, message, mandatory=True)
-            return
-        self.publish("", request.reply_to, message, mandatory=True)
+        self.publish(self.reply_exchange(request.reply_to), request.reply_to, message, mandatory=True)
+
+    def reply_exchange(self, reply_to: str) -> str:
+        """Where a reply to ``reply_to`` is published: a client with its own broker identity is answered
+        through the replies exchange, where topic permissions say which clients a participant may
+        answer; any other through the default exchange."""
+        return self.topology.replies_exchange if self.topology.reply_owner(reply_to) is not None else ""
 
     def notify(self, service: str, message: OutgoingMessage) -> None:
         """Publish a notification to every subscriber of ``service``; UNROUTABLE when there is none."""
@@ -538,6 +545,7 @@ __all__ = [
     "TopologyError",
     "Transport",
     "WorkerPool",
+    "INLINE",
     "check_consume_arguments",
     "check_window",
     "effective_mandatory",

@@ -137,7 +137,7 @@ class MemoryTransport(Transport):
             queue,
             handler=handler,
             prefetch=prefetch,
-            concurrency=concurrency,
+            concurrency=max(1, concurrency),  # INLINE: one handler thread, never the publisher's
             max_bytes=self.max_message_bytes,
         )
         try:

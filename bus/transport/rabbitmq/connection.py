@@ -110,6 +110,18 @@ class AmqpConnection:
         except Exception:
             log.debug("transport I/O loop gone; callback dropped", url=self.url)
 
+    def on_io_thread(self) -> bool:
+        """True on this connection's own I/O thread (where a handler run inline is)."""
+        return threading.get_ident() == self._thread.ident
+
+    def check_may_wait(self, what: str) -> None:
+        """Refuse to wait on the I/O thread for something only the I/O thread can do (it would hang)."""
+        if self.on_io_thread():
+            raise RuntimeError(
+                f"{what} waits for the broker, which a handler running on the connection's own thread "
+                "cannot do: consume with concurrency >= 1 (govbus run --threads N) to block in a handler"
+            )
+
     def backoff(self, failures: int) -> float:
         """Delay before retry number ``failures``: exponential from 0.1 s, capped, jittered."""
         delay: float = min(self._max_backoff, 0.1 * 2 ** max(0, failures - 1))

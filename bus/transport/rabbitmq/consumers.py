@@ -8,6 +8,11 @@ most ``prefetch * max_message_bytes`` bytes of bodies. RabbitMQ 3.10 has no byte
 
 Invariants: deliveries arrive on the I/O thread and go to the consumer's worker pool without blocking;
 ``ack``/``reject``/``requeue`` come back through ``AmqpConnection.submit`` (no other hop, no other lock).
+A consumer with concurrency ``INLINE`` (0) has no pool: its handler runs on the I/O thread itself and its
+settlement (with its reply) is written at once, as a hand-written pika consumer does: no hand-over, no
+wake-up, no context switch. Such a handler must not wait for the broker (``check_may_wait`` refuses
+it), and while it runs the connection reads nothing, heartbeats included: one slower than
+``SLOW_INLINE_SECONDS`` is logged with the advice to give the consumer threads.
 A direct reply to the delivery a worker is handling rides with that delivery's settlement: both reach the
 I/O thread in one hand-over, the reply published first (one wake-up of the I/O thread per message instead
 of two). A reply made outside a handler, or after the settlement, is sent at once.
@@ -19,6 +24,7 @@ the broker cancels it because its queue was deleted.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -32,12 +38,24 @@ import structlog
 from pika.channel import Channel
 
 from bus.faults import Fault, FaultCode
-from bus.transport.base import ConsumerHandle, Delivery, Handler, Message, Settlement, WorkerPool
+from bus.transport.base import (
+    INLINE,
+    ConsumerHandle,
+    Delivery,
+    Handler,
+    Message,
+    Settlement,
+    WorkerPool,
+    run_handler,
+)
 from bus.transport.properties import from_pika
 from bus.transport.rabbitmq.common import Step, chain, channel_error, resolve
 from bus.transport.rabbitmq.connection import AmqpConnection
 
 log = structlog.get_logger(__name__)
+
+SLOW_INLINE_SECONDS = 5.0
+"""An inline handler running longer than this delays every other delivery and the heartbeats: logged."""
 
 Sender = Callable[[list[Any]], None]
 """Publishes replies on the I/O thread (``Publisher.enqueue``)."""
@@ -82,7 +100,8 @@ class Consumer(ConsumerHandle):
         self.handler = handler
         self.prefetch = prefetch
         self.tag = f"govbus-{uuid.uuid4().hex}"
-        self.workers = WorkerPool(queue, concurrency)
+        self.inline = concurrency == INLINE
+        self.workers = WorkerPool(queue, max(1, concurrency))  # threads start on first use: none if inline
         self.started: Future[None] = Future()
         self.wanted = True
         self.failures = 0
@@ -164,12 +183,17 @@ class Consumers:
         return current.hold(reply)
 
     def submit_settlement(self, channel: Channel, tag: int, outcome: Settlement, replies: list[Any]) -> None:
-        """Hand the settlement (and the replies before it) to the I/O thread: one submission."""
+        """Hand the settlement (and the replies before it) to the I/O thread: one submission, or none when
+        made on the I/O thread (an inline handler)."""
+        if self._io.on_io_thread():
+            self._settle(channel, tag, outcome, replies)
+            return
         self._io.submit(partial(self._settle, channel, tag, outcome, replies))
 
     def cancel(self, consumer: Consumer, timeout: float) -> None:
         if not consumer.wanted:
             return
+        self._io.check_may_wait("cancel")
         consumer.wanted = False
         with self._lock:
             self._handles.discard(consumer)
@@ -270,6 +294,9 @@ class Consumers:
             channel.basic_reject(method.delivery_tag, requeue=False)
             return
         settler = Settler(self, channel, method.delivery_tag, message)
+        if consumer.inline:
+            self._handle_inline(consumer, settler, Delivery(message, consumer.queue, settler))
+            return
         consumer.workers.submit(
             partial(self._handle, consumer.handler, settler), Delivery(message, consumer.queue, settler)
         )
@@ -281,6 +308,22 @@ class Consumers:
             handler(delivery)
         finally:
             self._local.current = None
+
+    def _handle_inline(self, consumer: Consumer, settler: Settler, delivery: Delivery) -> None:
+        """The I/O thread: run the handler now, settling what it left pending (as a worker would)."""
+        started = time.monotonic()
+        self._local.current = settler
+        try:
+            run_handler(consumer.handler, delivery)
+        finally:
+            self._local.current = None
+        took = time.monotonic() - started
+        if took > SLOW_INLINE_SECONDS:
+            log.warning(
+                "slow handler on the connection's own thread: give this consumer threads",
+                queue=consumer.queue,
+                seconds=round(took, 1),
+            )
 
     def _settle(self, channel: Channel, tag: int, outcome: Settlement, replies: list[Any]) -> None:
         if replies:

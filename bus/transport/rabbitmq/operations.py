@@ -51,6 +51,7 @@ class Operations:
 
     def call(self, what: str, start: Callable[[Future[Any]], None]) -> Any:
         """Run ``start`` on the I/O thread until it resolves; retry when the connection is lost meanwhile."""
+        self._io.check_may_wait(what)
         deadline = time.monotonic() + self._operation_timeout
         while True:
             remaining = deadline - time.monotonic()

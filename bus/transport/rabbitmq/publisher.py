@@ -97,6 +97,12 @@ def prepare(exchange: str, routing_key: str, message: OutgoingMessage, mandatory
     )
 
 
+def _log_failure(future: Future[Any]) -> None:
+    error = future.exception()
+    if isinstance(error, Fault):
+        log.warning("reply not delivered", fault=str(error.code), reason=error.reason)
+
+
 class Publisher:
     """The publishing channel of one transport, and the calls waiting for replies on it."""
 
@@ -151,6 +157,7 @@ class Publisher:
         return None
 
     def publish(self, exchange: str, routing_key: str, message: OutgoingMessage, mandatory: bool) -> None:
+        self._io.check_may_wait("publish")
         pending = prepare(exchange, routing_key, message, mandatory)
         self.send([pending])
         fault = self.await_confirm(pending, self.publish_timeout)
@@ -158,6 +165,7 @@ class Publisher:
             raise fault
 
     def publish_many(self, publications: Iterable[Publication], window: int) -> list[Fault | None]:
+        self._io.check_may_wait("publish_many")
         slots = threading.Semaphore(window)
         sent: list[Pending] = []
         batch: list[Pending] = []
@@ -191,7 +199,15 @@ class Publisher:
         pending.direct_reply = True
         return pending
 
+    @staticmethod
+    def unwaited(exchange: str, routing_key: str, message: OutgoingMessage) -> Pending:
+        """A mandatory publish nobody waits for (an inline handler's reply): a failure is logged."""
+        pending = prepare(exchange, routing_key, message, True)
+        pending.future.add_done_callback(_log_failure)
+        return pending
+
     def request(self, exchange: str, service: str, message: OutgoingMessage, timeout: float) -> Message:
+        self._io.check_may_wait("request")
         message = replace(message, reply_to=self.reply_to)
         pending = prepare(exchange, service, message, True)
         pending.is_request = True

@@ -221,17 +221,23 @@ class RabbitMQTransport(Transport):
         """As ``Transport.reply``; a direct reply-to reply returns once handed to the I/O thread.
 
         The broker can report neither delivery nor loss of a direct reply, so waiting for its confirm
-        would add a round trip and guarantee nothing more. Made by the handler of ``delivery`` before
+        would add a round trip and guarantee nothing more. A reply to a reply queue made by an inline
+        handler (on the I/O thread) is not waited for either: a failure is logged, not raised. Made by the handler of ``delivery`` before
         settling it, the reply is handed over with the settlement (published first; see consumers.py).
         """
         request = delivery.message if isinstance(delivery, Delivery) else delivery
-        if not request.reply_to or not is_direct_reply_address(request.reply_to):
+        reply_to = request.reply_to
+        direct = reply_to is not None and is_direct_reply_address(reply_to)
+        if not reply_to or not (direct or self._io.on_io_thread()):
             super().reply(delivery, message)
             return
         self._check_open()
         if message.correlation_id is None:
             message = replace(message, correlation_id=request.message_id)
-        pending = self._publisher.direct_reply(request.reply_to, message)
+        if direct:
+            pending = self._publisher.direct_reply(reply_to, message)
+        else:  # an inline handler cannot wait for the confirm: the publisher logs a failure
+            pending = self._publisher.unwaited(self.reply_exchange(reply_to), reply_to, message)
         if not self._consumers.hold_reply(request, pending):
             self._publisher.send([pending])
 
