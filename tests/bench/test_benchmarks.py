@@ -55,7 +55,33 @@ CALL_STAGES: dict[str, Any] = {
     "bare_per_side_us": 370.0,
 }
 
+GUARANTEES: dict[str, Any] = {
+    "benchmark": "guarantees",
+    "rounds": 3,
+    "seconds": 3.0,
+    "threads": 4,
+    "rows": [
+        {
+            "clients": 1,
+            "system": system,
+            "calls_per_s": per_s,
+            "ratio": round(per_s / 400.0, 3),
+            "ratio_range": [round(per_s / 420.0, 3), round(per_s / 380.0, 3)],
+            "p50_ms": 2.5,
+            "cpu_us_per_call": {"client": 700.0, "provider": 700.0, "rabbitmq": 800.0},
+        }
+        for system, per_s in (
+            ("raw", 400.0),
+            ("+confirms", 390.0),
+            ("+log", 320.0),
+            ("+xsd", 290.0),
+            ("govbus", 180.0),
+        )
+    ],
+}
+
 CANNED: dict[str, dict[str, Any]] = {
+    "guarantees": GUARANTEES,
     "envelope": ENVELOPE,
     "request_reply": REQUEST_REPLY,
     "notifications": NOTIFICATIONS,
