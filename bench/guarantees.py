@@ -190,7 +190,7 @@ def client(
     answers: dict[str, bytes] = {}
 
     def on_reply(ch: Any, method: Any, properties: pika.BasicProperties, body: bytes) -> None:
-        answers[properties.correlation_id] = body
+        answers[str(properties.correlation_id)] = body
 
     channel.basic_consume("amq.rabbitmq.reply-to", on_reply, auto_ack=True)
     document = baseline.ping(TEXT)

@@ -328,7 +328,7 @@ def main() -> None:
         return
     print(
         f"request/reply against raw pika + bare xmlsec, {args.seconds:g} s per cell, medians of "
-        f"{args.rounds} paired round(s), govbus run --threads {threads}; sizes {sizes}"
+        f"{args.rounds} paired round(s), govbus run (request handlers inline); sizes {sizes}"
     )
     print(
         "| workers | clients | baseline/s | govbus/s | ratio | range | added p50 ms | CPU µs/call base (c/p/mq) | govbus (c/p/mq) |"

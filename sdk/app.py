@@ -19,7 +19,7 @@ import structlog
 from bus.ids import ParticipantId
 from bus.pki import BusHome
 from bus.registry.catalogue import Right
-from bus.transport.base import ConsumerHandle
+from bus.transport.base import INLINE, ConsumerHandle
 from sdk.compose import open_node
 from sdk.context import Context
 from sdk.contract import Contract, Notification, Payload, RequestReply, check_catalogue
@@ -180,8 +180,13 @@ class App:
     def contracts(self) -> list[Contract]:
         return [*self.implementations, *self.subscriptions, *self.receipt_handlers]
 
-    def start(self, node: Node, *, concurrency: int = 4, prefetch: int = 32) -> Running:
+    def start(self, node: Node, *, concurrency: int = 4, prefetch: int = 32, inline: bool = False) -> Running:
         """Set up the app's resources on ``node``, run its start hooks, declare its queues and consume them.
+
+        ``concurrency`` handler threads per queue; with ``inline``, request handlers run on the broker
+        connection's own thread instead (``bus.transport.INLINE``: no hand-over; such a handler must not
+        call the bus synchronously, and holds every other delivery while it runs). Notifications always
+        get threads: the receipt a subscriber sends waits for the broker's confirm.
 
         If any step fails, what was set up is torn down again before the error propagates.
         """
@@ -190,14 +195,14 @@ class App:
         check_catalogue(self.contracts(), node.catalogue)
         running = Running(self, node, Environment(node))
         try:
-            self._start(running, concurrency, prefetch)
+            self._start(running, concurrency, prefetch, inline)
         except BaseException:
             running.stop()
             raise
         log.info("app.started", participant=str(self.participant), queues=running.queues)
         return running
 
-    def _start(self, running: Running, concurrency: int, prefetch: int) -> None:
+    def _start(self, running: Running, concurrency: int, prefetch: int, inline: bool) -> None:
         node, environment = running.node, running.environment
         for needed in self.resources:
             value = running.resources.enter_context(needed.setup(environment))
@@ -212,7 +217,9 @@ class App:
             queue, _ = transport.declare_service(str(service))
             handler = Inbound(node, contract, function, service, self.refusals)
             running.consumers.append(
-                transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
+                transport.consume(
+                    queue, handler, prefetch=prefetch, concurrency=INLINE if inline else concurrency
+                )
             )
         catalogue = node.catalogue
         for subscribed, function in self.subscriptions.items():
@@ -221,8 +228,8 @@ class App:
                     continue
                 queue, _ = transport.declare_subscription(str(self.participant), str(entry.service))
                 handler = Inbound(node, subscribed, function, entry.service, self.refusals)
-                running.consumers.append(  # its receipt waits for the broker: never inline
-                    transport.consume(queue, handler, prefetch=prefetch, concurrency=max(1, concurrency))
+                running.consumers.append(
+                    transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
                 )
         if self.receipt_handlers:
             inbox = node.inbox()

@@ -79,11 +79,17 @@ def load_app(target: str) -> object:
 )
 @click.option(
     "--threads",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=1),
     default=4,
     show_default=True,
-    help="handler threads per worker process; 0: request handlers run on the connection's own thread "
-    "(fastest, for handlers that neither call the bus nor run for seconds; subscriptions keep one thread)",
+    help="handler threads per worker process for notifications (and for requests with --no-inline)",
+)
+@click.option(
+    "--inline/--no-inline",
+    default=True,
+    show_default=True,
+    help="run request handlers on the broker connection's own thread (fastest; --no-inline for handlers "
+    "that call other services synchronously or run for many seconds)",
 )
 @click.option("--prefetch", type=click.IntRange(min=1), default=64, show_default=True)
 @metrics_port_option
@@ -107,6 +113,7 @@ def run(
     prefix: str,
     workers: int,
     threads: int,
+    inline: bool,
     prefetch: int,
     metrics_port: int | None,
     storage: str,
@@ -141,7 +148,7 @@ def run(
         storage=storage,
         fetch_configuration=fetch_config,
     )
-    worker.serve(app, node, concurrency=threads, prefetch=prefetch)
+    worker.serve(app, node, concurrency=threads, prefetch=prefetch, inline=inline)
 
 
 class Worker:
@@ -151,13 +158,13 @@ class Worker:
         self.running: Running | None = None
         self.stop = threading.Event()
 
-    def serve(self, app: App, node: Node, *, concurrency: int, prefetch: int) -> None:
+    def serve(self, app: App, node: Node, *, concurrency: int, prefetch: int, inline: bool = False) -> None:
         """Serve until SIGTERM/SIGINT (or ``stop``); then stop consuming, let handlers finish, close."""
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: self.stop.set())
         with node:
-            self.running = app.start(node, concurrency=concurrency, prefetch=prefetch)
+            self.running = app.start(node, concurrency=concurrency, prefetch=prefetch, inline=inline)
             try:
                 self.stop.wait()
                 log.info("app.stopping", participant=str(app.participant))

@@ -124,9 +124,11 @@ class TestBus:
         self._nodes.append(node)
         return node
 
-    def start(self, app: App, *, concurrency: int = 2, prefetch: int = 16) -> Running:
-        """Run ``app`` in this process on its own node."""
-        running = app.start(self.node(app.participant), concurrency=concurrency, prefetch=prefetch)
+    def start(self, app: App, *, concurrency: int = 2, prefetch: int = 16, inline: bool = False) -> Running:
+        """Run ``app`` in this process on its own node (``inline``: as ``App.start``)."""
+        running = app.start(
+            self.node(app.participant), concurrency=concurrency, prefetch=prefetch, inline=inline
+        )
         self._running.append(running)
         # an app may serve a service the catalogue does not list (yet): its queues go with the bus too
         self._served.update(str(contract.service_of(app.participant)) for contract in app._served())

@@ -534,6 +534,7 @@ def closed_fault(url: str) -> Fault:
 
 __all__ = [
     "DIRECT_REPLY_TO",
+    "INLINE",
     "ConsumerHandle",
     "Delivery",
     "Handler",
@@ -545,7 +546,6 @@ __all__ = [
     "TopologyError",
     "Transport",
     "WorkerPool",
-    "INLINE",
     "check_consume_arguments",
     "check_window",
     "effective_mandatory",

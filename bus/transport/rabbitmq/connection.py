@@ -23,6 +23,7 @@ from typing import Any
 import pika
 import structlog
 from pika.adapters.select_connection import IOLoop
+from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport  # type: ignore[attr-defined]
 from pika.channel import Channel
 
 from bus.faults import Fault, FaultCode
@@ -135,6 +136,17 @@ class AmqpConnection:
         if connection is None or not connection.is_open:
             return None
         return connection.channel(on_open_callback=on_open)
+
+    def flush(self) -> None:
+        """Send what pika holds for the socket now rather than at the loop's next writability event.
+
+        pika writes only when the poller reports the socket writable, which comes after every frame
+        already read has been dispatched: the reply of an inline handler would wait behind the handlers
+        of the deliveries read with it. Plaintext connections only (TLS keeps pika's own pacing).
+        """
+        transport = getattr(self.current, "_transport", None)
+        if isinstance(transport, _AsyncPlaintextTransport) and transport.get_write_buffer_size():
+            transport._on_socket_writable()
 
     @property
     def is_open(self) -> bool:

@@ -317,6 +317,7 @@ class Consumers:
             run_handler(consumer.handler, delivery)
         finally:
             self._local.current = None
+        self._io.flush()  # its reply and ack leave now, not after the deliveries read with it
         took = time.monotonic() - started
         if took > SLOW_INLINE_SECONDS:
             log.warning(
