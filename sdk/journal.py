@@ -8,6 +8,7 @@ other participant: the sender of what came in, the recipient service's provider 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,6 +105,8 @@ class Journal:
         MESSAGES.labels(service_text, kind, entry.direction, entry.outcome).inc()
         if fault is not None:
             FAULTS.labels(entry.fault_code).inc()
+        if not _info_enabled():
+            return  # the line's fields are not even built: the message path at WARNING and above
         log.info(  # the module's lazy logger: a logging configuration made later applies
             "message",
             participant=str(self.participant),
@@ -123,6 +126,13 @@ class Journal:
             size=len(entry.raw),
             sha256=hashlib.sha256(entry.raw).hexdigest() if fault is not None else None,
         )
+
+
+def _info_enabled() -> bool:
+    """Whether the current logging configuration writes INFO lines (asked at each call: it may change)."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    enabled = getattr(wrapper, "is_enabled_for", None)
+    return enabled is None or bool(enabled(None, logging.INFO))
 
 
 def _peer(entry: LogEntry, participant: ParticipantId) -> str | None:
