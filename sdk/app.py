@@ -183,10 +183,10 @@ class App:
     def start(self, node: Node, *, concurrency: int = 4, prefetch: int = 32, inline: bool = False) -> Running:
         """Set up the app's resources on ``node``, run its start hooks, declare its queues and consume them.
 
-        ``concurrency`` handler threads per queue; with ``inline``, request handlers run on the broker
-        connection's own thread instead (``bus.transport.INLINE``: no hand-over; such a handler must not
-        call the bus synchronously, and holds every other delivery while it runs). Notifications always
-        get threads: the receipt a subscriber sends waits for the broker's confirm.
+        ``concurrency`` handler threads per queue; with ``inline``, handlers run on the broker connection's
+        own thread instead (``bus.transport.INLINE``: no hand-over; such a handler must not call the bus
+        synchronously, and holds every other delivery while it runs). A receipt never makes a handler
+        wait: the transport acks the notification when the broker confirmed its receipt.
 
         If any step fails, what was set up is torn down again before the error propagates.
         """
@@ -229,7 +229,9 @@ class App:
                 queue, _ = transport.declare_subscription(str(self.participant), str(entry.service))
                 handler = Inbound(node, subscribed, function, entry.service, self.refusals)
                 running.consumers.append(
-                    transport.consume(queue, handler, prefetch=prefetch, concurrency=concurrency)
+                    transport.consume(
+                        queue, handler, prefetch=prefetch, concurrency=INLINE if inline else concurrency
+                    )
                 )
         if self.receipt_handlers:
             inbox = node.inbox()

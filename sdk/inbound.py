@@ -232,10 +232,14 @@ class Inbound:
 
     def _send(self, delivery: Delivery, request: Header, answer: bytes, *, message_id: str) -> None:
         message = OutgoingMessage(answer, message_id=message_id, correlation_id=request.id)
+        if self.notification:  # the transport settles the notification once the receipt is confirmed
+            try:
+                self.node.transport.answer_to_inbox(delivery, str(request.client), message)
+            except Fault:  # the transport is closing: the broker redelivers, the stored receipt goes then
+                delivery.requeue()
+            return
         try:
-            if self.notification:
-                self.node.transport.send_to_inbox(str(request.client), message)
-            elif delivery.reply_to:
+            if delivery.reply_to:
                 self.node.transport.reply(delivery, message)
         except Fault as fault:
             if fault.code is FaultCode.BROKER_UNAVAILABLE:

@@ -130,7 +130,7 @@ class Message:
 class Delivery:
     """A consumed message awaiting settlement; settle it exactly once, from any thread."""
 
-    __slots__ = ("_lock", "_settlement", "_settler", "message", "queue")
+    __slots__ = ("_handed_over", "_lock", "_settlement", "_settler", "message", "queue")
 
     def __init__(self, message: Message, queue: str, settler: Callable[[Settlement], None]) -> None:
         self.message = message
@@ -138,6 +138,7 @@ class Delivery:
         self._settler = settler
         self._lock = threading.Lock()
         self._settlement: Settlement | None = None
+        self._handed_over = False
 
     @property
     def body(self) -> bytes:
@@ -193,9 +194,27 @@ class Delivery:
         """Return the message to its queue; counts toward the delivery limit."""
         self._settle(Settlement.REQUEUE)
 
+    def settle_later(self) -> Callable[[Settlement], None]:
+        """Hand this delivery's settlement over: ``ack``/``reject``/``requeue`` on it do nothing from now
+        on, and the returned function settles it, once, whenever its new owner knows how (a receipt's
+        publisher confirm). ``RuntimeError`` when already settled or handed over."""
+        with self._lock:
+            if self._settlement is not None or self._handed_over:
+                raise RuntimeError(f"{self!r} is already settled or handed over")
+            self._handed_over = True
+
+        def settle(outcome: Settlement) -> None:
+            with self._lock:
+                if self._settlement is not None:
+                    return
+                self._settlement = outcome
+            self._settler(outcome)
+
+        return settle
+
     def _settle(self, outcome: Settlement) -> bool:
         with self._lock:
-            if self._settlement is not None:
+            if self._settlement is not None or self._handed_over:
                 return False
             self._settlement = outcome
         self._settler(outcome)
@@ -206,6 +225,20 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], None]
+
+
+def settle_after_receipt(
+    settle: Callable[[Settlement], None], fault: Fault | None, receipt: OutgoingMessage
+) -> None:
+    """``answer_to_inbox``'s rule, the same for every transport: the outcome of a receipt's publish
+    decides the settlement of the message it answers."""
+    if fault is None:
+        settle(Settlement.ACK)
+    elif fault.code is FaultCode.BROKER_UNAVAILABLE:
+        settle(Settlement.REQUEUE)
+    else:
+        log.warning("answer not delivered", id=receipt.message_id, fault=str(fault.code), reason=fault.reason)
+        settle(Settlement.ACK)
 
 
 def run_handler(handler: Handler, delivery: Delivery) -> None:
@@ -508,6 +541,19 @@ class Transport(ABC):
     def send_to_inbox(self, participant: str, message: OutgoingMessage) -> None:
         """Deliver a message (e.g. a signed receipt) to a participant's durable inbox."""
         self.publish(self.topology.inbox_exchange, participant, message)
+
+    def answer_to_inbox(self, delivery: Delivery, participant: str, message: OutgoingMessage) -> None:
+        """Send ``message`` (the receipt of ``delivery``) to ``participant``'s inbox, then settle
+        ``delivery``: ack once the broker confirmed the receipt, or when the broker refused it for good
+        (unroutable or nacked: logged); requeue when the broker was unavailable (the stored receipt goes
+        again on redelivery). Here it waits for the confirm; a transport may return at once and settle
+        when the confirm arrives."""
+        try:
+            self.send_to_inbox(participant, message)
+        except Fault as fault:
+            settle_after_receipt(delivery.settle_later(), fault, message)
+        else:
+            settle_after_receipt(delivery.settle_later(), None, message)
 
     @abstractmethod
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""An app started with ``inline``: request handlers on the connection's own thread, notifications on threads.
+"""An app started with ``inline``: its handlers on the broker connection's own thread.
 
 ``govbus run`` starts apps this way by default (``--inline``): every verification rule, the log before
 the ack and the idempotent answer to a duplicate hold as with handler threads.
@@ -43,7 +43,8 @@ def test_an_inline_provider_answers_refuses_and_logs_as_a_threaded_one(bus) -> N
     assert rows.count(("out", "fault")) == 1
 
 
-def test_an_inline_app_still_handles_notifications_on_threads(bus) -> None:
+def test_inline_subscribers_answer_every_notification_with_a_receipt(bus) -> None:
+    """A receipt never makes the handler wait: the transport acks the notification on its confirm."""
     handled = {}
     for participant in FUNDS:
         app, handled[participant] = fund(participant)

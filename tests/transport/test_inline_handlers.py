@@ -1,4 +1,5 @@
-"""Consumers with concurrency INLINE (0): the handler runs on the thread that receives the deliveries.
+"""Consumers with concurrency INLINE (0): the handler runs on the thread that receives the deliveries;
+and receipts whose confirm settles the notification they answer (``answer_to_inbox``).
 
 On RabbitMQ that is the connection's I/O thread: no hand-over to a worker and back. These tests pin what a
 provider sees: replies (direct or to a reply queue) arrive and settlements are kept; a handler that
@@ -13,9 +14,10 @@ import uuid
 
 import pytest
 
-from bus.transport import INLINE, Delivery, OutgoingMessage
+from bus.transport import INLINE, Delivery, OutgoingMessage, Settlement
+from bus.transport.properties import received
 from bus.transport.rabbitmq import RabbitMQTransport
-from tests.transport.conftest import SERVICE, Bus, wait_for
+from tests.transport.conftest import NOTICE, SERVICE, Bus, wait_for
 
 
 @pytest.mark.parametrize("reply_mode", ["direct", "queue"])
@@ -77,3 +79,77 @@ def test_inline_is_a_valid_concurrency_and_a_negative_one_is_not(bus: Bus) -> No
     queue = bus.service(provider)
     with pytest.raises(ValueError, match="concurrency >= 0"):
         provider.consume(queue, lambda delivery: None, concurrency=-1)
+
+
+NOTIFIER = "MA/COM/RABAT/etat-civil"
+FUND = "MA/GOV/CMR/pensions"
+
+
+@pytest.mark.parametrize("concurrency", [INLINE, 2])
+def test_a_receipt_is_sent_and_its_notification_acked_once_the_broker_confirmed_it(
+    bus: Bus, concurrency: int
+) -> None:
+    """``answer_to_inbox`` returns at once; the notification leaves its queue once the receipt is in
+    the notifier's inbox (the transport acks it on the receipt's confirm)."""
+    subscriber, notifier = bus.connect(), bus.connect()
+    queue = bus.subscription(subscriber, FUND)
+    inbox = bus.inbox(notifier, NOTIFIER)
+    receipts: list[bytes] = []
+
+    def answer(delivery: Delivery) -> None:
+        receipt = OutgoingMessage(b"<receipt>" + delivery.body + b"</receipt>", message_id=uuid.uuid4().hex)
+        subscriber.answer_to_inbox(delivery, NOTIFIER, receipt)
+        delivery.ack()  # handed over: does nothing
+
+    def take(delivery: Delivery) -> None:
+        receipts.append(delivery.body)
+
+    with subscriber.consume(queue, answer, concurrency=concurrency), notifier.consume(inbox, take):
+        for index in range(10):
+            notifier.notify(NOTICE, OutgoingMessage(f"<n>{index}</n>".encode(), message_id=uuid.uuid4().hex))
+        wait_for(lambda: len(receipts) == 10, what="ten receipts in the inbox")
+        wait_for(lambda: subscriber.queue_depth(queue) == 0, what="every notification acked")
+    assert sorted(receipts) == sorted(f"<receipt><n>{i}</n></receipt>".encode() for i in range(10))
+    assert subscriber.queue_depth(queue) == 0  # nothing came back unacknowledged
+
+
+def test_a_receipt_nobody_can_take_is_logged_and_its_notification_still_acked(bus: Bus) -> None:
+    subscriber, notifier = bus.connect(), bus.connect()
+    queue = bus.subscription(subscriber, FUND)
+    handled = threading.Event()
+
+    def answer(delivery: Delivery) -> None:  # the notifier has no inbox: the receipt is unroutable
+        subscriber.answer_to_inbox(delivery, "MA/GOV/NOBODY/x", OutgoingMessage(b"<r/>", message_id="r1"))
+        handled.set()
+
+    with subscriber.consume(queue, answer, concurrency=INLINE):
+        notifier.notify(NOTICE, OutgoingMessage(b"<n/>", message_id="n1"))
+        assert handled.wait(15)
+        wait_for(lambda: subscriber.queue_depth(queue) == 0, what="the notification acked")
+    dead_letters = subscriber.topology.dead_letter_queue(queue)
+    assert subscriber.queue_depth(dead_letters) == 0
+
+
+def test_a_handed_over_delivery_is_settled_once_by_its_new_owner() -> None:
+    settled: list[Settlement] = []
+    message = received(
+        b"<x/>",
+        message_id="m",
+        correlation_id=None,
+        reply_to=None,
+        content_type=None,
+        headers=None,
+        exchange="",
+        routing_key="q",
+        redelivered=False,
+    )
+    delivery = Delivery(message, "q", settled.append)
+    settle = delivery.settle_later()
+    delivery.ack()
+    delivery.reject()
+    assert settled == []
+    settle(Settlement.REQUEUE)
+    settle(Settlement.ACK)
+    assert settled == [Settlement.REQUEUE]
+    with pytest.raises(RuntimeError):
+        delivery.settle_later()

@@ -23,6 +23,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -42,12 +43,13 @@ from bus.transport.base import (
     check_consume_arguments,
     check_window,
     closed_fault,
+    settle_after_receipt,
 )
 from bus.transport.properties import DEFAULT_MAX_MESSAGE_BYTES
 from bus.transport.rabbitmq.connection import AmqpConnection
 from bus.transport.rabbitmq.consumers import Consumers
 from bus.transport.rabbitmq.operations import Operations
-from bus.transport.rabbitmq.publisher import Publisher
+from bus.transport.rabbitmq.publisher import Publisher, prepare
 from bus.transport.rabbitmq.tls import BrokerTls
 from bus.transport.topology import Topology, is_direct_reply_address
 from bus.transport.urls import mask_url, split_broker_urls
@@ -239,6 +241,23 @@ class RabbitMQTransport(Transport):
         else:  # an inline handler cannot wait for the confirm: the publisher logs a failure
             pending = self._publisher.unwaited(self.reply_exchange(reply_to), reply_to, message)
         if not self._consumers.hold_reply(request, pending):
+            self._publisher.send([pending])
+
+    def answer_to_inbox(self, delivery: Delivery, participant: str, message: OutgoingMessage) -> None:
+        """As ``Transport.answer_to_inbox``, returning at once: the receipt goes to the I/O thread and the
+        delivery is settled there when its confirm (or failure) arrives, so no handler waits for it."""
+        self._check_open()
+        pending = prepare(self.topology.inbox_exchange, participant, message, True)
+        settle = delivery.settle_later()
+
+        def settled(future: Future[Any]) -> None:
+            error = future.exception()
+            settle_after_receipt(settle, error if isinstance(error, Fault) else None, message)
+
+        pending.future.add_done_callback(settled)
+        if self._io.on_io_thread():
+            self._publisher.enqueue([pending])
+        else:
             self._publisher.send([pending])
 
     def request(self, service: str, message: OutgoingMessage, *, timeout: float) -> Message:
