@@ -301,7 +301,7 @@ def request_reply(data: dict[str, Any], charts: Path) -> Section:
         "with bare python-xmlsec signing and verifying at both ends (bench/baseline.py), same document sizes "
         f"({sizes}), each client thread on its own connection. Paired cells (baseline, then govbus) in each of "
         f"{data['rounds']} rounds of {data['seconds']:g} s; medians; the ratio is the median of the per-round "
-        f"ratios, with its range. govbus provider: `govbus run --workers W` (request handlers inline, its default). "
+        f"ratios, with its range. govbus provider: `govbus run --threads {data.get('threads', '?')}{' --inline' if data.get('inline') else ''} --workers W`. "
         "CPU µs per call of the client process / the provider process(es) / RabbitMQ (utime+stime).",
         "",
         *_table(

@@ -15,7 +15,7 @@ the machine's other load than wall time does. The summary rows are medians over 
 is the median of the per-round ratios.
 
     python -m bench.request_reply [--broker URL] [--seconds 3] [--clients 1,2,4,8] [--workers 1,2]
-        [--rounds 3] [--threads 4] [--json]
+        [--rounds 3] [--threads 4] [--inline] [--json]
 """
 
 from __future__ import annotations
@@ -160,7 +160,15 @@ class GovbusSystem:
     """The echo provider under ``govbus run`` and up to ``clients`` clients, each on its own connection."""
 
     def __init__(
-        self, url: str, workers: int, clients: int, threads: int, root: str, source: Path = ROOT
+        self,
+        url: str,
+        workers: int,
+        clients: int,
+        threads: int,
+        root: str,
+        source: Path = ROOT,
+        *,
+        inline: bool = False,
     ) -> None:
         """``source``: the govbus tree the provider runs from (another checkout, to compare two versions)."""
         self.bus = TestBus(Path(root), broker=url)
@@ -171,7 +179,7 @@ class GovbusSystem:
         self.provider = subprocess.Popen(
             [sys.executable, "-m", "bus.cli", "run", "bench.echo_service:app", "--home", root,
              "--broker", url, "--prefix", self.bus.prefix, "--threads", str(threads),
-             "--workers", str(workers), "--log-level", "WARNING"],
+             "--workers", str(workers), "--log-level", "WARNING", *(["--inline"] if inline else [])],
             env={**os.environ, "PYTHONPATH": str(source)},
             cwd=source,
         )  # fmt: skip
@@ -228,11 +236,13 @@ def _govbus_sizes(client: Client) -> dict[str, int]:
 
 
 @contextmanager
-def systems(url: str, workers: int, clients: int, threads: int) -> Iterator[tuple[Any, Any]]:
+def systems(
+    url: str, workers: int, clients: int, threads: int, *, inline: bool = False
+) -> Iterator[tuple[Any, Any]]:
     with tempfile.TemporaryDirectory(prefix="govbus-bench-") as root:
         base = BaselineSystem(url, workers, clients, Path(root))
         try:
-            ours = GovbusSystem(url, workers, clients, threads, root)
+            ours = GovbusSystem(url, workers, clients, threads, root, inline=inline)
             try:
                 yield base, ours
             finally:
@@ -281,6 +291,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="provider / server processes")
     parser.add_argument("--rounds", type=int, default=3, help="paired rounds of every cell")
     parser.add_argument("--threads", type=int, default=None, help="govbus run --threads (default: run's own)")
+    parser.add_argument(
+        "--inline", action="store_true", help="govbus run --inline (handlers on the connection)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure_logging("WARNING")
@@ -291,7 +304,10 @@ def main() -> None:
     sizes: dict[str, dict[str, int]] = {}
     for round_ in range(args.rounds):
         for workers in worker_counts:
-            with systems(args.broker, workers, max(client_counts), threads) as (base, ours):
+            with systems(args.broker, workers, max(client_counts), threads, inline=args.inline) as (
+                base,
+                ours,
+            ):
                 for clients in client_counts:
                     raw = measure(base.calls[:clients], args.seconds, base.pids())
                     mine = measure(ours.calls[:clients], args.seconds, ours.pids())
@@ -319,6 +335,7 @@ def main() -> None:
         "seconds": args.seconds,
         "rounds": args.rounds,
         "threads": threads,
+        "inline": args.inline,
         "sizes": sizes,
         "rows": rows,
         "cells": cells,
@@ -328,7 +345,7 @@ def main() -> None:
         return
     print(
         f"request/reply against raw pika + bare xmlsec, {args.seconds:g} s per cell, medians of "
-        f"{args.rounds} paired round(s), govbus run (request handlers inline); sizes {sizes}"
+        f"{args.rounds} paired round(s), govbus run --threads {threads}{' --inline' if args.inline else ''}; sizes {sizes}"
     )
     print(
         "| workers | clients | baseline/s | govbus/s | ratio | range | added p50 ms | CPU µs/call base (c/p/mq) | govbus (c/p/mq) |"

@@ -82,14 +82,14 @@ def load_app(target: str) -> object:
     type=click.IntRange(min=1),
     default=4,
     show_default=True,
-    help="handler threads per worker process, with --no-inline",
+    help="handler threads per worker process (without --inline)",
 )
 @click.option(
     "--inline/--no-inline",
-    default=True,
+    default=False,
     show_default=True,
-    help="run handlers on the broker connection's own thread (fastest; --no-inline for handlers that "
-    "call other services synchronously or run for many seconds)",
+    help="run handlers on the broker connection's own thread: faster, for handlers that never call the "
+    "bus synchronously and finish well within the heartbeat (a longer one costs the connection)",
 )
 @click.option("--prefetch", type=click.IntRange(min=1), default=64, show_default=True)
 @metrics_port_option
