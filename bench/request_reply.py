@@ -124,6 +124,10 @@ class BaselineSystem:
         server_id = baseline.make_identity(folder, baseline.PROVIDER)
         self.queue = f"bench-baseline-{uuid.uuid4().hex[:8]}"
         self.url = url
+        # declared once here: W servers declaring one new quorum queue at once can fail to start
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        connection.channel().queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
+        connection.close()
         context = multiprocessing.get_context("spawn")
         ready = [context.Event() for _ in range(workers)]
         self.stop = context.Event()
