@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
@@ -194,7 +195,7 @@ class Delivery:
         """Return the message to its queue; counts toward the delivery limit."""
         self._settle(Settlement.REQUEUE)
 
-    def settle_later(self) -> Callable[[Settlement], None]:
+    def settle_later(self) -> Callable[[Settlement], object]:
         """Hand this delivery's settlement over: ``ack``/``reject``/``requeue`` on it do nothing from now
         on, and the returned function settles it, once, whenever its new owner knows how (a receipt's
         publisher confirm). ``RuntimeError`` when already settled or handed over."""
@@ -202,19 +203,12 @@ class Delivery:
             if self._settlement is not None or self._handed_over:
                 raise RuntimeError(f"{self!r} is already settled or handed over")
             self._handed_over = True
+        return partial(self._settle, owner=True)
 
-        def settle(outcome: Settlement) -> None:
-            with self._lock:
-                if self._settlement is not None:
-                    return
-                self._settlement = outcome
-            self._settler(outcome)
-
-        return settle
-
-    def _settle(self, outcome: Settlement) -> bool:
+    def _settle(self, outcome: Settlement, *, owner: bool = False) -> bool:
+        """Settle once; after ``settle_later`` only its function (``owner``) may."""
         with self._lock:
-            if self._settlement is not None or self._handed_over:
+            if self._settlement is not None or (self._handed_over and not owner):
                 return False
             self._settlement = outcome
         self._settler(outcome)
@@ -228,7 +222,7 @@ Handler = Callable[[Delivery], None]
 
 
 def settle_after_receipt(
-    settle: Callable[[Settlement], None], fault: Fault | None, receipt: OutgoingMessage
+    settle: Callable[[Settlement], object], fault: Fault | None, receipt: OutgoingMessage
 ) -> None:
     """``answer_to_inbox``'s rule, the same for every transport: the outcome of a receipt's publish
     decides the settlement of the message it answers."""
@@ -548,12 +542,12 @@ class Transport(ABC):
         (unroutable or nacked: logged); requeue when the broker was unavailable (the stored receipt goes
         again on redelivery). Here it waits for the confirm; a transport may return at once and settle
         when the confirm arrives."""
+        fault: Fault | None = None
         try:
             self.send_to_inbox(participant, message)
-        except Fault as fault:
-            settle_after_receipt(delivery.settle_later(), fault, message)
-        else:
-            settle_after_receipt(delivery.settle_later(), None, message)
+        except Fault as refused:
+            fault = refused
+        settle_after_receipt(delivery.settle_later(), fault, message)
 
     @abstractmethod
     def close(self) -> None:

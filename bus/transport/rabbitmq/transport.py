@@ -223,9 +223,10 @@ class RabbitMQTransport(Transport):
         """As ``Transport.reply``; a direct reply-to reply returns once handed to the I/O thread.
 
         The broker can report neither delivery nor loss of a direct reply, so waiting for its confirm
-        would add a round trip and guarantee nothing more. A reply to a reply queue made by an inline
-        handler (on the I/O thread) is not waited for either: a failure is logged, not raised. Made by the handler of ``delivery`` before
+        would add a round trip and guarantee nothing more. Made by the handler of ``delivery`` before
         settling it, the reply is handed over with the settlement (published first; see consumers.py).
+        A reply to a reply queue made by an inline handler (on the I/O thread) is not waited for either:
+        a failure is logged, not raised.
         """
         request = delivery.message if isinstance(delivery, Delivery) else delivery
         reply_to = request.reply_to
