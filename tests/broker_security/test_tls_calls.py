@@ -3,6 +3,7 @@ password, calls and notifications work, and a revoked participant loses its brok
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pika
@@ -38,17 +39,22 @@ def node(nodes: list[Node], bus: SecureBus, participant: str, url: str = CERTIFI
     return opened
 
 
-def login_of(bus: SecureBus, participant: str, expected: str) -> str:
-    """How ``participant``'s connections logged in, as the broker reports them: ``expected`` once every
-    listed connection shows it (the statistics lag: a closed connection of an earlier test may still be
-    listed for a few seconds); else, after 20 s, what was listed."""
+def login_of(bus: SecureBus, participant: str, expected: str, since: float) -> str:
+    """How ``participant``'s connections opened at or after ``since`` (epoch seconds) logged in, as the
+    broker reports them: ``expected`` once every such connection shows it (the statistics lag, and a
+    closed connection of an earlier test may stay listed for a while, so only this test's count); else,
+    after 20 s, what was listed."""
     api = Management(bus.node.management_url)
     last = ""
 
     def seen() -> bool:
         nonlocal last
-        rows = api.request("GET", "/connections?columns=user,auth_mechanism,ssl") or []
-        logins = {f"{r['auth_mechanism']} ssl={r['ssl']}" for r in rows if r.get("user") == participant}
+        rows = api.request("GET", "/connections?columns=user,auth_mechanism,ssl,connected_at") or []
+        logins = {
+            f"{r['auth_mechanism']} ssl={r['ssl']}"
+            for r in rows
+            if r.get("user") == participant and r.get("connected_at", 0) >= int(since * 1000)
+        }
         last = ", ".join(sorted(logins))
         return logins == {expected}
 
@@ -60,27 +66,27 @@ def login_of(bus: SecureBus, participant: str, expected: str) -> str:
 
 
 def test_a_call_over_amqps_with_certificate_login(secure_bus: SecureBus, nodes: list[Node]) -> None:
-    echo = EchoService()
+    since, echo = time.time(), EchoService()
     running = echo.app.start(node(nodes, secure_bus, PROVIDER))
     try:
         client = Client(node=node(nodes, secure_bus, CLIENT))
         answer = client.call(PROVIDER, ECHO, Ping(text="over TLS"), purpose="test", timeout=10)
         assert answer.text == "over TLS"
         assert answer.by == f"{PROVIDER} for {CLIENT} (test)"
-        assert login_of(secure_bus, PROVIDER, "EXTERNAL ssl=True") == "EXTERNAL ssl=True"
-        assert login_of(secure_bus, CLIENT, "EXTERNAL ssl=True") == "EXTERNAL ssl=True"
+        assert login_of(secure_bus, PROVIDER, "EXTERNAL ssl=True", since) == "EXTERNAL ssl=True"
+        assert login_of(secure_bus, CLIENT, "EXTERNAL ssl=True", since) == "EXTERNAL ssl=True"
     finally:
         running.stop()
 
 
 def test_a_call_with_the_password_fallback(secure_bus: SecureBus, nodes: list[Node]) -> None:
-    echo = EchoService()
+    since, echo = time.time(), EchoService()
     running = echo.app.start(node(nodes, secure_bus, PROVIDER))
     try:
         url = secure_bus.password_url(CLIENT, tls=True)
         client = Client(node=node(nodes, secure_bus, CLIENT, url))
         assert client.call(PROVIDER, ECHO, Ping(text="by password"), timeout=10).text == "by password"
-        assert login_of(secure_bus, CLIENT, "PLAIN ssl=True") == "PLAIN ssl=True"
+        assert login_of(secure_bus, CLIENT, "PLAIN ssl=True", since) == "PLAIN ssl=True"
     finally:
         running.stop()
 
