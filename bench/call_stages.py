@@ -4,7 +4,9 @@ Where a call's CPU goes outside the transport: each stage of ``sdk.exchange`` (c
 ``sdk.inbound`` (provider) timed alone on the request/reply benchmark's documents (a 1,400-character
 payload: ~3.3 KiB envelopes) with ``time.process_time`` (other programs on the machine do not count),
 best of ``--repeat`` runs of ``--messages`` each; against bare python-xmlsec signing and verifying the
-baseline's documents of the same size. What the request/reply benchmark measures per call beyond the sum
+baseline's documents of the same size, and against the floor of a storage transaction: a bare SQLite
+``BEGIN IMMEDIATE; INSERT; COMMIT`` of a request's log row (same table, indexes, WAL and
+synchronous=NORMAL as the message log; no hash chain, no Python around it). What the request/reply benchmark measures per call beyond the sum
 of these stages is the transport: pika, its I/O thread and the hand-overs between threads.
 
     python -m bench.call_stages [--messages 300] [--repeat 3] [--json]
@@ -13,7 +15,10 @@ of these stages is the transport: pika, its I/O thread and the hand-overs betwee
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -24,6 +29,8 @@ from typing import Any
 
 from bench import baseline
 from bench.echo_service import ECHO, PROVIDER, Ping, Pong
+from bus.audit import store
+from bus.audit.record import HASHED_FIELDS, header_fields
 from bus.envelope import EnvelopeVerifier, Header, MessageKind, VerifiedEnvelope
 from bus.envelope.binding import check_answer
 from bus.envelope.replay import MemoryReplayCache
@@ -47,6 +54,35 @@ def _timer(messages: int, repeat: int) -> Callable[[Callable[[int], object]], fl
         return round(fastest, 1)
 
     return best
+
+
+def bare_sqlite(conn: sqlite3.Connection, header: Header, raw: bytes) -> Callable[[int], object]:
+    """One bare SQLite transaction per call: a log row of ``raw`` into ``conn``'s (new) records table."""
+    for statement in store.SCHEMA:
+        conn.execute(statement)
+    values: dict[str, object] = {
+        **header_fields(header),
+        "recorded_at": "2026-01-01T00:00:00.000Z",
+        "direction": "out",
+        "outcome": "sent",
+        "fault_code": None,
+        "fault_reason": None,
+        "mode": "full",
+        "header_origin": "envelope",
+        "size": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "stored_size": len(raw),
+        "stored_sha256": hashlib.sha256(raw).hexdigest(),
+    }
+    chain = "0" * 64
+
+    def insert(index: int) -> None:
+        row = tuple(values[name] if name != "seq" else None for name in HASHED_FIELDS)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(store.INSERT_RECORD, (*row, raw, chain))
+        conn.execute("COMMIT")
+
+    return insert
 
 
 def measure(messages: int, repeat: int) -> dict[str, Any]:
@@ -150,6 +186,11 @@ def measure(messages: int, repeat: int) -> dict[str, Any]:
         ),
         "verify": timed(lambda i: peer.verify(bare_docs[i])),
     }
+    with (
+        tempfile.TemporaryDirectory(prefix="govbus-bench-") as folder,
+        contextlib.closing(store.connect(Path(folder) / "bare.sqlite")) as conn,
+    ):
+        bare_transaction = timed(bare_sqlite(conn, headers[0], raws[0]))
     totals = {side: round(sum(figures.values()), 1) for side, figures in stages.items()}
     return {
         "benchmark": "call_stages",
@@ -160,6 +201,7 @@ def measure(messages: int, repeat: int) -> dict[str, Any]:
         "totals_us": totals,
         "bare_us": bare,
         "bare_per_side_us": round(bare["sign"] + bare["verify"], 1),
+        "bare_sqlite_transaction_us": bare_transaction,
     }
 
 
@@ -180,6 +222,7 @@ def main() -> None:
             print(f"| {side} | {stage} | {value:.0f} |")
         print(f"| {side} | **total** | {result['totals_us'][side]:.0f} |")
     print(f"| bare xmlsec | sign + verify, per side | {result['bare_per_side_us']:.0f} |")
+    print(f"| bare SQLite | one log-row transaction | {result['bare_sqlite_transaction_us']:.0f} |")
 
 
 if __name__ == "__main__":

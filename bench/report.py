@@ -747,10 +747,17 @@ def call_stages(data: dict[str, Any], charts: Path) -> Section:
     for side, total in data["totals_us"].items():
         rows.append([side, "**total (outside the transport)**", f"**{total:,.0f}**"])
     rows.append(["bare xmlsec", "sign + verify, per side", f"{data['bare_per_side_us']:,.0f}"])
+    floor = data.get("bare_sqlite_transaction_us")  # absent from runs before it was measured
+    if floor is not None:
+        rows.append(
+            ["bare SQLite", "one log-row transaction (the floor of each transaction above)", f"{floor:,.0f}"]
+        )
     section.body += [
         f"CPU µs per stage of one signed call ({data['request_bytes']} B request), each stage timed alone in one "
         f"thread without a broker, best of {data['repeat']} runs of {data['messages']}. The request/reply "
-        "benchmark's CPU per call beyond these totals is the transport (pika, its I/O thread, the hand-overs).",
+        "benchmark's CPU per call beyond these totals is the transport (pika, its I/O thread, the hand-overs). "
+        "Bare SQLite: `BEGIN IMMEDIATE; INSERT; COMMIT` of a request's row into the message log's table (same "
+        "indexes, WAL, synchronous=NORMAL), without the hash chain or any Python around it.",
         "",
         *_table(["side", "stage", "CPU µs"], rows),
     ]

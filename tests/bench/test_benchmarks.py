@@ -53,6 +53,7 @@ CALL_STAGES: dict[str, Any] = {
     "totals_us": {"client": 460.0, "provider": 460.0},
     "bare_us": {"sign": 150.0, "verify": 220.0},
     "bare_per_side_us": 370.0,
+    "bare_sqlite_transaction_us": 90.0,
 }
 
 GUARANTEES: dict[str, Any] = {
@@ -142,6 +143,7 @@ def test_every_section_renders_its_benchmarks_json(tmp_path: Path) -> None:
     markdown = render(results, tmp_path).read_text()
     assert "unexpected JSON" not in markdown
     assert "raw JSON below" not in markdown
+    assert "| bare SQLite | one log-row transaction" in markdown  # the floor beside the storage stages
     summary = markdown.split("## Summary", 1)[1].split("\n## ", 1)[0]
     for bench in BENCHMARKS:
         assert f"\n## {bench.name}\n" in markdown
