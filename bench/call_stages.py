@@ -6,8 +6,9 @@ payload: ~3.3 KiB envelopes) with ``time.process_time`` (other programs on the m
 best of ``--repeat`` runs of ``--messages`` each; against bare python-xmlsec signing and verifying the
 baseline's documents of the same size, and against the floor of a storage transaction: a bare SQLite
 ``BEGIN IMMEDIATE; INSERT; COMMIT`` of a request's log row (same table, indexes, WAL and
-synchronous=NORMAL as the message log; no hash chain, no Python around it). What the request/reply benchmark measures per call beyond the sum
-of these stages is the transport: pika, its I/O thread and the hand-overs between threads.
+synchronous=NORMAL as the message log; no hash chain, no Python around it). What the request/reply
+benchmark measures per call beyond the sum of these stages is the transport: pika, its I/O thread and the
+hand-overs between threads.
 
     python -m bench.call_stages [--messages 300] [--repeat 3] [--json]
 """
@@ -74,12 +75,11 @@ def bare_sqlite(conn: sqlite3.Connection, header: Header, raw: bytes) -> Callabl
         "stored_size": len(raw),
         "stored_sha256": hashlib.sha256(raw).hexdigest(),
     }
-    chain = "0" * 64
+    row = (*(values.get(name) for name in HASHED_FIELDS), raw, "0" * 64)  # seq None: SQLite numbers it
 
     def insert(index: int) -> None:
-        row = tuple(values[name] if name != "seq" else None for name in HASHED_FIELDS)
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(store.INSERT_RECORD, (*row, raw, chain))
+        conn.execute(store.INSERT_RECORD, row)
         conn.execute("COMMIT")
 
     return insert
