@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from bus.transport import INLINE, Delivery, OutgoingMessage, Settlement
-from bus.transport.properties import received
+from bus.transport.base import Message
 from bus.transport.rabbitmq import RabbitMQTransport
 from tests.transport.conftest import NOTICE, SERVICE, Bus, wait_for
 
@@ -132,16 +132,8 @@ def test_a_receipt_nobody_can_take_is_logged_and_its_notification_still_acked(bu
 
 def test_a_handed_over_delivery_is_settled_once_by_its_new_owner() -> None:
     settled: list[Settlement] = []
-    message = received(
-        b"<x/>",
-        message_id="m",
-        correlation_id=None,
-        reply_to=None,
-        content_type=None,
-        headers=None,
-        exchange="",
-        routing_key="q",
-        redelivered=False,
+    message = Message(
+        b"<x/>", "m", None, None, {}, exchange="", routing_key="q", redelivered=False, delivery_count=0
     )
     delivery = Delivery(message, "q", settled.append)
     settle = delivery.settle_later()
